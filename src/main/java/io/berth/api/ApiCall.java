@@ -1,0 +1,45 @@
+package io.berth.api;
+
+import io.berth.api.http.HttpExchange;
+import io.berth.api.http.HttpRequest;
+import java.io.IOException;
+import java.util.Map;
+import tools.jackson.core.JacksonException;
+
+/** One routed request: the HTTP exchange, the path's parameters and the negotiated version. */
+public record ApiCall(HttpRequest request, HttpExchange exchange, Map<String, String> pathParams, ApiVersion version) {
+
+    public String path(String name) {
+        return pathParams.get(name);
+    }
+
+    public String query(String name) {
+        return request.query(name);
+    }
+
+    /** Docker's boolean query values: 1, true, True, yes count as true; absent is {@code fallback}. */
+    public boolean queryBool(String name, boolean fallback) {
+        String v = request.query(name);
+        if (v == null) return fallback;
+        return switch (v.toLowerCase(java.util.Locale.ROOT)) {
+            case "1", "true", "yes" -> true;
+            case "", "0", "false", "no" -> false;
+            default -> throw ApiException.badRequest("invalid boolean value for \"" + name + "\": " + v);
+        };
+    }
+
+    /** Reads the body as JSON; malformed JSON is a 400 naming what was wrong and where. */
+    public <T> T readJson(Class<T> type) throws IOException {
+        byte[] body = request.body().readAllBytes();
+        if (body.length == 0) throw ApiException.badRequest("empty request body: a JSON object was expected");
+        try {
+            return Json.MAPPER.readValue(body, type);
+        } catch (JacksonException e) {
+            throw ApiException.badRequest("malformed JSON in request body: " + JsonErrors.describe(e));
+        }
+    }
+
+    public void json(int status, Object value) throws IOException {
+        exchange.send(status, "application/json", Json.bytes(value));
+    }
+}

@@ -1,0 +1,234 @@
+package io.berth.api.http;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.ClosedChannelException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A small HTTP/1.1 server: one virtual thread a connection, keep-alive, chunked bodies both
+ * ways, and hijacking for attach and exec. Written for the Docker API's needs rather than
+ * taken from Jetty: the hijack is a plain hand-over of the socket, and the daemon starts
+ * faster and idles smaller.
+ */
+public final class HttpServer implements Closeable {
+    /** Heads larger than this get 431, as Go's net/http (and so dockerd) answers. */
+    static final int MAX_HEAD_BYTES = 1 << 20;
+
+    private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
+
+    public interface Handler {
+        void handle(HttpRequest request, HttpExchange exchange) throws Exception;
+    }
+
+    private final Handler handler;
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private final Set<Transport> open = ConcurrentHashMap.newKeySet();
+    private volatile boolean closing;
+
+    public HttpServer(Handler handler) {
+        this.handler = handler;
+    }
+
+    /** Starts accepting on {@code listener} in the background. */
+    public void serve(Listener listener) {
+        listeners.add(listener);
+        Thread.ofVirtual().name("accept " + listener.address()).start(() -> acceptLoop(listener));
+    }
+
+    public List<Listener> listeners() {
+        return List.copyOf(listeners);
+    }
+
+    private void acceptLoop(Listener listener) {
+        while (!closing) {
+            Transport transport;
+            try {
+                transport = listener.accept();
+            } catch (ClosedChannelException | java.net.SocketException e) {
+                if (closing) return;
+                log.error("listener {} failed: {}", listener.address(), e.toString());
+                return;
+            } catch (IOException e) {
+                if (closing) return;
+                log.warn("accept on {} failed: {}", listener.address(), e.toString());
+                continue;
+            }
+            open.add(transport);
+            Thread.ofVirtual().name("http " + transport.peer()).start(() -> {
+                try {
+                    serveConnection(transport);
+                } finally {
+                    open.remove(transport);
+                    closeQuietly(transport);
+                }
+            });
+        }
+    }
+
+    private void serveConnection(Transport transport) {
+        HttpLineReader reader = new HttpLineReader(transport.input());
+        OutputStream out = HttpExchange.buffered(transport.output());
+        try {
+            while (!closing) {
+                HttpExchange exchange;
+                try {
+                    exchange = readRequest(reader, transport, out);
+                } catch (HttpProtocolException e) {
+                    writeProtocolError(out, e);
+                    return;
+                }
+                if (exchange == null) return; // the client closed between requests
+                runHandler(exchange);
+                if (exchange.isHijacked() || exchange.closeAfter()) return;
+                // Whatever the handler did not read of the body must go before the next request.
+                exchange.request().body().transferTo(OutputStream.nullOutputStream());
+            }
+        } catch (SSLException e) {
+            log.debug("TLS failure with {}: {}", transport.peer(), e.getMessage());
+        } catch (IOException e) {
+            log.debug("connection {} ended: {}", transport.peer(), e.toString());
+        } catch (HttpProtocolException e) {
+            log.debug("protocol error from {} inside a body: {}", transport.peer(), e.getMessage());
+        }
+    }
+
+    private void runHandler(HttpExchange exchange) throws IOException {
+        try {
+            handler.handle(exchange.request(), exchange);
+            exchange.finish();
+        } catch (HttpProtocolException e) {
+            if (!exchange.isCommitted()) {
+                exchange.setHeader("Connection", "close");
+                exchange.send(e.status(), "application/json", errorJson(e.getMessage()));
+            }
+            throw new IOException("protocol error: " + e.getMessage());
+        } catch (IOException e) {
+            throw e; // the client went away; nothing to answer
+        } catch (Exception e) {
+            // The handler is expected to answer its own errors; reaching here is a bug.
+            log.error("{} {} failed", exchange.request().method(), exchange.request().path(), e);
+            if (!exchange.isCommitted()) {
+                exchange.send(500, "application/json", errorJson(String.valueOf(e.getMessage())));
+            } else {
+                throw new IOException("handler failed after committing the response", e);
+            }
+        }
+    }
+
+    private HttpExchange readRequest(HttpLineReader reader, Transport transport, OutputStream out) throws IOException {
+        String requestLine;
+        do {
+            requestLine = reader.readLine(MAX_HEAD_BYTES);
+            if (requestLine == null) return null;
+        } while (requestLine.isEmpty()); // tolerate stray CRLFs between requests
+        String[] parts = requestLine.split(" ");
+        if (parts.length != 3 || !parts[2].startsWith("HTTP/1.") || parts[0].isEmpty() || !parts[1].startsWith("/")) {
+            throw new HttpProtocolException(400, "malformed HTTP request line");
+        }
+        Map<String, String> headers = new TreeMap<>();
+        int headBytes = requestLine.length();
+        while (true) {
+            String line = reader.readLine(MAX_HEAD_BYTES - headBytes);
+            if (line == null) throw new IOException("connection closed inside the request head");
+            if (line.isEmpty()) break;
+            headBytes += line.length() + 2;
+            if (headBytes > MAX_HEAD_BYTES) throw new HttpProtocolException(431, "request header fields too large");
+            int colon = line.indexOf(':');
+            if (colon <= 0) throw new HttpProtocolException(400, "malformed header line");
+            String name = line.substring(0, colon).trim().toLowerCase(Locale.ROOT);
+            String value = line.substring(colon + 1).trim();
+            headers.merge(name, value, (a, b) -> a + ", " + b);
+        }
+        boolean http10 = parts[2].equals("HTTP/1.0");
+        String connection = headers.getOrDefault("connection", "").toLowerCase(Locale.ROOT);
+        boolean closeAfter = connection.contains("close") || (http10 && !connection.contains("keep-alive"));
+        InputStream body = bodyOf(headers, reader);
+        if ("100-continue".equalsIgnoreCase(headers.get("expect"))) {
+            out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+        }
+        HttpRequest request = new HttpRequest(parts[0], parts[1], headers, body);
+        return new HttpExchange(request, reader, transport, out, closeAfter);
+    }
+
+    private static InputStream bodyOf(Map<String, String> headers, HttpLineReader reader) {
+        String transferEncoding = headers.get("transfer-encoding");
+        if (transferEncoding != null) {
+            if (!transferEncoding.equalsIgnoreCase("chunked")) {
+                throw new HttpProtocolException(400, "unsupported Transfer-Encoding \"" + transferEncoding + "\"");
+            }
+            return new BodyStreams.ChunkedInput(reader);
+        }
+        String contentLength = headers.get("content-length");
+        if (contentLength == null) return BodyStreams.EMPTY;
+        long length;
+        try {
+            length = Long.parseLong(contentLength);
+        } catch (NumberFormatException e) {
+            throw new HttpProtocolException(400, "malformed Content-Length \"" + contentLength + "\"");
+        }
+        if (length < 0) throw new HttpProtocolException(400, "negative Content-Length");
+        return length == 0 ? BodyStreams.EMPTY : new BodyStreams.FixedLengthInput(reader.stream(), length);
+    }
+
+    private static void writeProtocolError(OutputStream out, HttpProtocolException e) {
+        byte[] body = errorJson(e.getMessage());
+        String head = "HTTP/1.1 " + e.status() + " " + HttpExchange.reason(e.status()) + "\r\n"
+                + "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\nConnection: close\r\n\r\n";
+        try {
+            out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+            out.write(body);
+            out.flush();
+        } catch (IOException ignored) {
+            // the client is gone already
+        }
+    }
+
+    /** Docker's error body, {"message": "..."}, escaped by hand to keep this layer free of JSON libraries. */
+    public static byte[] errorJson(String message) {
+        StringBuilder json = new StringBuilder("{\"message\":\"");
+        for (char c : message.toCharArray()) {
+            switch (c) {
+                case '"' -> json.append("\\\"");
+                case '\\' -> json.append("\\\\");
+                case '\n' -> json.append("\\n");
+                case '\r' -> json.append("\\r");
+                case '\t' -> json.append("\\t");
+                default -> {
+                    if (c < 0x20) json.append(String.format("\\u%04x", (int) c));
+                    else json.append(c);
+                }
+            }
+        }
+        return json.append("\"}\n").toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Stops accepting, then ends every open connection (streams and hijacked sessions too). */
+    @Override
+    public void close() {
+        closing = true;
+        for (Listener listener : listeners) closeQuietly(listener);
+        for (Transport transport : open) closeQuietly(transport);
+    }
+
+    private static void closeQuietly(Closeable c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // closing on shutdown; nothing left to tell
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package io.berth.daemon;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything berthd is told at start, from flags and daemon.json together. The names in
+ * daemon.json are dockerd's where dockerd has the option.
+ */
+public record DaemonConfig(
+        Path dataRoot,
+        Path execRoot,
+        List<String> hosts,
+        boolean tls,
+        boolean tlsVerify,
+        Path tlsCaCert,
+        Path tlsCert,
+        Path tlsKey,
+        String logLevel,
+        boolean debug,
+        String defaultRuntime,
+        Map<String, RuntimeEntry> runtimes,
+        List<String> insecureRegistries,
+        List<String> registryMirrors,
+        List<AddressPool> defaultAddressPools,
+        List<String> labels,
+        int maxConcurrentDownloads,
+        int maxConcurrentUploads,
+        Path configFile) {
+
+    public static final Path DEFAULT_DATA_ROOT = Path.of("/var/lib/berth");
+    public static final Path DEFAULT_EXEC_ROOT = Path.of("/run/berth");
+    public static final String DEFAULT_HOST = "unix:///run/berth/berth.sock";
+    public static final Path DEFAULT_CONFIG_FILE = Path.of("/etc/berth/daemon.json");
+
+    public DaemonConfig {
+        hosts = List.copyOf(hosts);
+        runtimes = Map.copyOf(runtimes);
+        insecureRegistries = List.copyOf(insecureRegistries);
+        registryMirrors = List.copyOf(registryMirrors);
+        defaultAddressPools = List.copyOf(defaultAddressPools);
+        labels = List.copyOf(labels);
+    }
+
+    /** An extra OCI runtime: `"runtimes": {"name": {"path": "...", "runtimeArgs": [...]}}`. */
+    public record RuntimeEntry(String path, List<String> runtimeArgs) {}
+
+    /** A pool that network subnets are carved from: `{"base": "10.89.0.0/16", "size": 24}`. */
+    public record AddressPool(String base, int size) {}
+
+    /** The socket path of the first unix host, for tools that need one. */
+    public String firstHost() {
+        return hosts.isEmpty() ? DEFAULT_HOST : hosts.getFirst();
+    }
+}

@@ -1,0 +1,55 @@
+package io.berth.daemon;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * One berthd a data root: an exclusive lock on {@code <data-root>/berthd.lock}, holding the
+ * owner's pid so a second daemon can say who is in the way. The kernel drops the lock when
+ * the process dies, however it dies.
+ */
+public final class DataRootLock implements AutoCloseable {
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private DataRootLock(FileChannel channel, FileLock lock) {
+        this.channel = channel;
+        this.lock = lock;
+    }
+
+    public static DataRootLock acquire(Path dataRoot) throws IOException {
+        Files.createDirectories(dataRoot);
+        Path file = dataRoot.resolve("berthd.lock");
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            String holder = new String(Files.readAllBytes(file), StandardCharsets.US_ASCII).trim();
+            channel.close();
+            throw new IOException("data root " + dataRoot + " is in use by another berthd"
+                    + (holder.isEmpty() ? "" : " (pid " + holder + ")")
+                    + ": stop it first, or give this one another --data-root");
+        }
+        channel.truncate(0);
+        channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
+        channel.force(true);
+        return new DataRootLock(channel, lock);
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (lock.isValid()) lock.release();
+        channel.close();
+    }
+}

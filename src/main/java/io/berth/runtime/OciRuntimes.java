@@ -1,0 +1,119 @@
+package io.berth.runtime;
+
+import io.berth.sys.Cgroups;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The OCI runtimes this daemon can use (crun, runc and any configured in daemon.json), and
+ * which one containers get when they name none.
+ *
+ * @param available name → absolute path of every runtime found
+ * @param defaultRuntime the runtime containers get by default
+ * @param defaultReason why that one, shown by `docker info`
+ */
+public record OciRuntimes(Map<String, Path> available, String defaultRuntime, String defaultReason) {
+    public OciRuntimes {
+        available = Map.copyOf(available);
+    }
+
+    /**
+     * Finds the runtimes and picks the default: the configured one if given, else crun
+     * where it works on this host, else runc.
+     */
+    public static OciRuntimes discover(Map<String, String> configured, String configuredDefault, Cgroups cgroups) {
+        Map<String, Path> found = new LinkedHashMap<>();
+        for (String name : new String[] {"crun", "runc"}) {
+            findExecutable(name).ifPresent(p -> found.put(name, p));
+        }
+        for (Map.Entry<String, String> e : configured.entrySet()) {
+            Path path = Path.of(e.getValue());
+            if (!path.isAbsolute()) path = findExecutable(e.getValue()).orElse(path);
+            found.put(e.getKey(), path);
+        }
+        if (configuredDefault != null && !configuredDefault.isEmpty()) {
+            if (!found.containsKey(configuredDefault)) {
+                throw new IllegalArgumentException("default-runtime \"" + configuredDefault + "\" is not a known runtime; known: " + found.keySet());
+            }
+            return new OciRuntimes(found, configuredDefault, "set by default-runtime");
+        }
+        if (found.containsKey("crun")) {
+            if (cgroups.hybridWithControllers() && crunRefusesHybrid(found.get("crun"))) {
+                if (found.containsKey("runc")) {
+                    return new OciRuntimes(found, "runc", "crun " + version(found.get("crun")).orElse("")
+                            + " refuses this host's cgroups (v1 with a cgroup2 mount that has controllers: \"hybrid mode not supported\"); using runc");
+                }
+                return new OciRuntimes(found, "crun", "crun may refuse this host's hybrid cgroups and runc is not installed");
+            }
+            return new OciRuntimes(found, "crun", "crun is the fastest runtime found");
+        }
+        if (found.containsKey("runc")) return new OciRuntimes(found, "runc", "crun is not installed");
+        return new OciRuntimes(found, "runc", "no OCI runtime found: install crun or runc");
+    }
+
+    /** crun before 1.9 refuses a v1 host with a populated cgroup2 mount beside it. */
+    static boolean crunRefusesHybrid(Path crun) {
+        Optional<String> v = version(crun);
+        if (v.isEmpty()) return true;
+        String[] parts = v.get().split("\\.");
+        try {
+            int major = Integer.parseInt(parts[0]);
+            int minor = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
+            return major < 1 || (major == 1 && minor < 9);
+        } catch (NumberFormatException e) {
+            return true;
+        }
+    }
+
+    /** The runtime's version number from its --version output, e.g. 1.8.1 or 1.1.5+ds1. */
+    public static Optional<String> version(Path runtime) {
+        return firstLine(runtime, "--version").map(line -> {
+            String[] words = line.split("\\s+");
+            return words.length >= 3 ? words[2] : line;
+        });
+    }
+
+    /** The commit the runtime reports (runc prints "commit: ..."), or empty. */
+    public static Optional<String> commit(Path runtime) {
+        try {
+            Process p = new ProcessBuilder(runtime.toString(), "--version").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor(5, TimeUnit.SECONDS);
+            for (String line : out.split("\n")) {
+                if (line.startsWith("commit:")) return Optional.of(line.substring(7).trim());
+            }
+        } catch (IOException | InterruptedException ignored) {
+            // unknown
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<String> firstLine(Path exe, String arg) {
+        try {
+            Process p = new ProcessBuilder(exe.toString(), arg).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(5, TimeUnit.SECONDS)) p.destroyForcibly();
+            String first = out.lines().findFirst().orElse("").trim();
+            return first.isEmpty() ? Optional.empty() : Optional.of(first);
+        } catch (IOException | InterruptedException e) {
+            return Optional.empty();
+        }
+    }
+
+    public static Optional<Path> findExecutable(String name) {
+        String path = System.getenv().getOrDefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        for (String dir : (path + ":/usr/local/sbin:/usr/sbin:/sbin").split(File.pathSeparator)) {
+            if (dir.isEmpty()) continue;
+            Path candidate = Path.of(dir, name);
+            if (Files.isExecutable(candidate) && !Files.isDirectory(candidate)) return Optional.of(candidate);
+        }
+        return Optional.empty();
+    }
+}
