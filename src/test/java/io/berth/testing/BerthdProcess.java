@@ -1,0 +1,182 @@
+package io.berth.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A real berthd in its own JVM, on a temp data root and a temp unix socket, started from the
+ * test class path. Closing it stops the daemon (SIGTERM, then SIGKILL) and deletes its files.
+ */
+public final class BerthdProcess implements AutoCloseable {
+    private final Path dir;
+    private final Path socket;
+    private final Path log;
+    private final Process process;
+
+    private BerthdProcess(Path dir, Path socket, Path log, Process process) {
+        this.dir = dir;
+        this.socket = socket;
+        this.log = log;
+        this.process = process;
+    }
+
+    /** Starts a daemon with default flags plus {@code extraArgs}, and waits for /_ping. */
+    public static BerthdProcess start(String... extraArgs) throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory("berthd-test");
+        return start(dir, extraArgs);
+    }
+
+    public static BerthdProcess start(Path dir, String... extraArgs) throws IOException, InterruptedException {
+        BerthdProcess p = launch(dir, extraArgs);
+        p.awaitPing(Duration.ofSeconds(20));
+        return p;
+    }
+
+    /** Starts the daemon without waiting: for tests of daemons that must refuse to start. */
+    public static BerthdProcess launch(Path dir, String... extraArgs) throws IOException {
+        Path socket = dir.resolve("berth.sock");
+        Path log = dir.resolve("berthd.log");
+        List<String> command = new ArrayList<>(javaCommand());
+        command.addAll(List.of("daemon",
+                "--data-root", dir.resolve("root").toString(),
+                "--exec-root", dir.resolve("run").toString(),
+                "--config-file", emptyConfig(dir).toString(),
+                "-H", "unix://" + socket));
+        command.addAll(List.of(extraArgs));
+        Process process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+        return new BerthdProcess(dir, socket, log, process);
+    }
+
+    /** The command that runs io.berth.Main from the class path these tests run on. */
+    public static List<String> javaCommand() {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        return List.of(java.toString(), "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "io.berth.Main");
+    }
+
+    private static Path emptyConfig(Path dir) throws IOException {
+        Path config = dir.resolve("daemon.json");
+        if (!Files.exists(config)) Files.writeString(config, "{}\n");
+        return config;
+    }
+
+    public void awaitPing(Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) throw new IOException("berthd exited with " + process.exitValue() + ":\n" + log());
+            if (Files.exists(socket)) {
+                try {
+                    if (httpGet("/_ping").startsWith("HTTP/1.1 200")) return;
+                } catch (IOException notYet) {
+                    // not listening yet
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new IOException("berthd did not answer /_ping in " + timeout + ":\n" + log());
+    }
+
+    /** A raw HTTP/1.0-style GET over the socket; returns the whole answer, head and body. */
+    public String httpGet(String path) throws IOException {
+        return raw("GET " + path + " HTTP/1.1\r\nHost: berth\r\nConnection: close\r\n\r\n");
+    }
+
+    /** Sends {@code request} as is and reads the answer until the daemon closes. */
+    public String raw(String request) throws IOException {
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            OutputStream out = Channels.newOutputStream(ch);
+            out.write(request.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            InputStream in = Channels.newInputStream(ch);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    public SocketChannel connect() throws IOException {
+        SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+        ch.connect(UnixDomainSocketAddress.of(socket));
+        return ch;
+    }
+
+    public String dockerHost() {
+        return "unix://" + socket;
+    }
+
+    public DockerCli docker() {
+        return new DockerCli(dockerHost(), dir.resolve("docker-config"));
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    public Path dataRoot() {
+        return dir.resolve("root");
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    public String log() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    public void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        kill.waitFor();
+    }
+
+    /** SIGTERM and wait; returns the exit code. */
+    public int stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(15, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(5, TimeUnit.SECONDS);
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (process.isAlive()) stop();
+        deleteTree(dir);
+    }
+
+    public static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) return;
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+}
