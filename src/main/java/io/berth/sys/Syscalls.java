@@ -72,6 +72,7 @@ public final class Syscalls {
     private static final MethodHandle LSETXATTR = errnoCall("lsetxattr", FunctionDescriptor.of(INT, PTR, PTR, PTR, LONG, INT));
     private static final MethodHandle LGETXATTR = errnoCall("lgetxattr", FunctionDescriptor.of(LONG, PTR, PTR, PTR, LONG));
     private static final MethodHandle LLISTXATTR = errnoCall("llistxattr", FunctionDescriptor.of(LONG, PTR, PTR, LONG));
+    private static final MethodHandle CHMOD = errnoCall("chmod", FunctionDescriptor.of(INT, PTR, INT));
     private static final MethodHandle LCHOWN = errnoCall("lchown", FunctionDescriptor.of(INT, PTR, INT, INT));
     private static final MethodHandle UTIMENSAT = errnoCall("utimensat", FunctionDescriptor.of(INT, INT, PTR, PTR, INT));
     private static final MethodHandle STRERROR = LINKER.downcallHandle(
@@ -247,6 +248,21 @@ public final class Syscalls {
                 return names;
             }
             throw new IOException("list xattrs of " + path + ": list keeps changing size");
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** chmod(2) with all 12 mode bits (setuid, setgid, sticky), which java.nio cannot set. Follows symlinks. */
+    public static void chmod(Path path, int mode) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE);
+            MemorySegment p = cstr(arena, path.toString());
+            int m = mode & 07777;
+            int rc = (int) CHMOD.invokeExact(state, p, m);
+            if (rc != 0) throw fail(state, "chmod " + path + " to 0" + Integer.toOctalString(m));
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
