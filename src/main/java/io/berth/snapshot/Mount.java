@@ -37,8 +37,12 @@ public record Mount(String type, String source, List<String> options) {
         }
         String joined = String.join(",", data);
         if (joined.length() > MAX_DATA) {
-            throw new IOException("cannot mount " + type + " on " + target + ": its options are " + joined.length()
-                    + " bytes, more than the kernel's " + MAX_DATA + " (too many layers for one overlay mount; flatten the image)");
+            if (!type.equals("overlay")) {
+                throw new IOException("cannot mount " + type + " on " + target + ": its options are " + joined.length()
+                        + " bytes, more than the kernel's " + MAX_DATA);
+            }
+            mountOverlayLong(target, data, (flags & Syscalls.MS_RDONLY) != 0);
+            return;
         }
         boolean bind = (flags & Syscalls.MS_BIND) != 0;
         Syscalls.mount(source, target.toString(), bind ? null : type, flags & ~(bind ? Syscalls.MS_RDONLY : 0), joined.isEmpty() ? null : joined);
@@ -49,6 +53,27 @@ public record Mount(String type, String source, List<String> options) {
                 Syscalls.umount2(target.toString(), Syscalls.MNT_DETACH);
                 throw e;
             }
+        }
+    }
+
+    /**
+     * An overlay whose options overflow a page: the new mount API takes one {@code lowerdir+}
+     * option per layer (Linux 6.8+).
+     */
+    private void mountOverlayLong(Path target, List<String> data, boolean readOnly) throws IOException {
+        List<String> opts = new ArrayList<>();
+        for (String o : data) {
+            if (o.startsWith("lowerdir=")) {
+                for (String l : o.substring("lowerdir=".length()).split(":")) opts.add("lowerdir+=" + l);
+            } else {
+                opts.add(o);
+            }
+        }
+        try {
+            Syscalls.fsmount("overlay", source, opts, target.toString(), readOnly);
+        } catch (IOException e) {
+            throw new IOException(e.getMessage() + " (the overlay options are longer than the kernel's " + MAX_DATA
+                    + " bytes for mount(2); the lowerdir+ fallback needs Linux 6.8 or later)", e);
         }
     }
 

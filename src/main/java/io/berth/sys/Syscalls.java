@@ -72,6 +72,11 @@ public final class Syscalls {
     private static final MethodHandle LSETXATTR = errnoCall("lsetxattr", FunctionDescriptor.of(INT, PTR, PTR, PTR, LONG, INT));
     private static final MethodHandle LGETXATTR = errnoCall("lgetxattr", FunctionDescriptor.of(LONG, PTR, PTR, PTR, LONG));
     private static final MethodHandle LLISTXATTR = errnoCall("llistxattr", FunctionDescriptor.of(LONG, PTR, PTR, LONG));
+    private static final MethodHandle FSOPEN = errnoCall("fsopen", FunctionDescriptor.of(INT, PTR, INT));
+    private static final MethodHandle FSCONFIG = errnoCall("fsconfig", FunctionDescriptor.of(INT, INT, INT, PTR, PTR, INT));
+    private static final MethodHandle FSMOUNT = errnoCall("fsmount", FunctionDescriptor.of(INT, INT, INT, INT));
+    private static final MethodHandle MOVE_MOUNT = errnoCall("move_mount", FunctionDescriptor.of(INT, INT, PTR, INT, PTR, INT));
+    private static final MethodHandle CLOSE = errnoCall("close", FunctionDescriptor.of(INT, INT));
     private static final MethodHandle CHMOD = errnoCall("chmod", FunctionDescriptor.of(INT, PTR, INT));
     private static final MethodHandle LCHOWN = errnoCall("lchown", FunctionDescriptor.of(INT, PTR, INT, INT));
     private static final MethodHandle UTIMENSAT = errnoCall("utimensat", FunctionDescriptor.of(INT, INT, PTR, PTR, INT));
@@ -147,6 +152,63 @@ public final class Syscalls {
             MemorySegment tgt = cstr(arena, target);
             int rc = (int) UMOUNT2.invokeExact(state, tgt, flags);
             if (rc != 0) throw fail(state, "umount " + target);
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * Mounts a filesystem through the new mount API (fsopen, fsconfig, fsmount, move_mount),
+     * which passes each option on its own and so has no 4096-byte limit on the option string:
+     * overlayfs takes any number of {@code lowerdir+} options (Linux 6.8+). An option
+     * {@code key=value} is set as a string, a bare {@code key} as a flag; values are not split
+     * on commas. {@code readOnly} makes the mount read-only.
+     */
+    public static void fsmount(String fstype, String source, List<String> options, String target, boolean readOnly) throws IOException {
+        final int setFlag = 0;
+        final int setString = 1;
+        final int cmdCreate = 6;
+        final int cloexec = 1;
+        final int mountAttrRdonly = 0x1;
+        final int moveMountFEmptyPath = 0x4;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE);
+            String doing = "mount " + fstype + " on " + target;
+            int fsfd = (int) FSOPEN.invokeExact(state, cstr(arena, fstype), cloexec);
+            if (fsfd < 0) throw fail(state, doing + ": fsopen");
+            int mfd = -1;
+            try {
+                List<String> all = new ArrayList<>();
+                if (source != null) all.add("source=" + source);
+                all.addAll(options);
+                for (String o : all) {
+                    int eq = o.indexOf('=');
+                    MemorySegment key = cstr(arena, eq < 0 ? o : o.substring(0, eq));
+                    MemorySegment value = eq < 0 ? MemorySegment.NULL : cstr(arena, o.substring(eq + 1));
+                    int cmd = eq < 0 ? setFlag : setString;
+                    int aux = 0;
+                    int rc = (int) FSCONFIG.invokeExact(state, fsfd, cmd, key, value, aux);
+                    if (rc != 0) throw fail(state, doing + ": option " + abbreviate(o));
+                }
+                MemorySegment none = MemorySegment.NULL;
+                int zero = 0;
+                int rc = (int) FSCONFIG.invokeExact(state, fsfd, cmdCreate, none, none, zero);
+                if (rc != 0) throw fail(state, doing + " with " + all.size() + " options");
+                int attrs = readOnly ? mountAttrRdonly : 0;
+                mfd = (int) FSMOUNT.invokeExact(state, fsfd, cloexec, attrs);
+                if (mfd < 0) throw fail(state, doing + ": fsmount");
+                int atCwd = AT_FDCWD;
+                int flags = moveMountFEmptyPath;
+                rc = (int) MOVE_MOUNT.invokeExact(state, mfd, cstr(arena, ""), atCwd, cstr(arena, target), flags);
+                if (rc != 0) throw fail(state, doing + ": move_mount");
+            } finally {
+                if (mfd >= 0) {
+                    int ignored = (int) CLOSE.invokeExact(state, mfd);
+                }
+                int ignored = (int) CLOSE.invokeExact(state, fsfd);
+            }
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

@@ -129,8 +129,33 @@ class SnapshotterTest {
     }
 
     @Test
-    void tooLongOverlayOptionsAreAClearError() {
-        Mount m = new Mount("overlay", "overlay", List.of("lowerdir=" + "/x".repeat(2100)));
+    void manyLayersOverflowingAPageStillMount() throws Exception {
+        Snapshotter s = new Snapshotter(dir.resolve("a-rather-long-data-root-name-to-fill-the-page-sooner"));
+        String parent = null;
+        int layers = 120;
+        for (int i = 0; i < layers; i++) {
+            byte[] tar = new Layers().file("f" + i, "layer " + i).file("top", "from " + i).tar();
+            s.applyLayer("l" + i, parent, new ByteArrayInputStream(tar));
+            parent = "l" + i;
+        }
+        List<Mount> mounts = s.prepare("ctr", parent);
+        assertThat(String.join(",", mounts.getFirst().options()).length()).isGreaterThan(Mount.MAX_DATA);
+        Path merged = Files.createDirectory(dir.resolve("merged"));
+        Mount.mountAll(mounts, merged);
+        try {
+            assertThat(Files.readString(merged.resolve("f0"))).isEqualTo("layer 0");
+            assertThat(Files.readString(merged.resolve("f" + (layers - 1)))).isEqualTo("layer " + (layers - 1));
+            assertThat(Files.readString(merged.resolve("top"))).isEqualTo("from " + (layers - 1));
+            Files.writeString(merged.resolve("w"), "w");
+        } finally {
+            Mount.unmount(merged);
+        }
+        assertThat(Files.readString(s.diffDir("ctr").resolve("w"))).isEqualTo("w");
+    }
+
+    @Test
+    void tooLongBindOptionsAreAClearError() {
+        Mount m = new Mount("tmpfs", "tmpfs", List.of("x=" + "/x".repeat(2100)));
         assertThatThrownBy(() -> m.mountAt(dir)).hasMessageContaining("more than the kernel's 4095");
     }
 }
