@@ -97,11 +97,25 @@ class LayerUnpackerTest {
     }
 
     @Test
-    void zstdAndCorruptInputAreClearErrorsAndLeaveNothing() throws Exception {
+    void zstdLayersUnpackThroughTheZstdCommand() throws Exception {
+        byte[] tar = new Layers().file("z/hello", "zstd!").tar();
+        Path plain = Files.write(dir.resolve("l.tar"), tar);
+        Process p = new ProcessBuilder("zstd", "-q", "-f", plain.toString(), "-o", dir.resolve("l.tar.zst").toString()).start();
+        assertThat(p.waitFor()).isZero();
+        Path dest = dir.resolve("diff");
+        try (var in = Files.newInputStream(dir.resolve("l.tar.zst"))) {
+            LayerUnpacker.Result r = LayerUnpacker.unpack(in, dest);
+            assertThat(r.diffId()).isEqualTo(Digest.sha256(tar));
+        }
+        assertThat(Files.readString(dest.resolve("z/hello"))).isEqualTo("zstd!");
+    }
+
+    @Test
+    void corruptInputIsAClearErrorAndLeavesNothing() throws Exception {
         Path dest = dir.resolve("diff");
         byte[] zstd = {0x28, (byte) 0xb5, 0x2f, (byte) 0xfd, 0, 0, 0, 0};
         assertThatThrownBy(() -> LayerUnpacker.unpack(new ByteArrayInputStream(zstd), dest))
-                .hasMessageContaining("zstd-compressed layers need");
+                .hasMessageContaining("zstd failed to decompress the layer");
         byte[] tar = new Layers().file("a", "x".repeat(2000)).tar();
         byte[] cut = java.util.Arrays.copyOf(tar, 1024);
         assertThatThrownBy(() -> LayerUnpacker.unpack(new ByteArrayInputStream(cut), dest))
