@@ -7,6 +7,7 @@ import io.berth.archive.TarEntry;
 import io.berth.content.Digest;
 import io.berth.sys.Syscalls;
 import java.io.ByteArrayInputStream;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -121,6 +122,74 @@ class LayerUnpackerTest {
         assertThatThrownBy(() -> LayerUnpacker.unpack(new ByteArrayInputStream(cut), dest))
                 .hasMessageContaining("truncated tar archive");
         assertThat(Files.list(dir)).isEmpty();
+    }
+
+    @Test
+    void streamsALargeFileWithoutHoldingIt() throws Exception {
+        long size = 128L << 20; // run once with -Dnative.access="--enable-native-access=ALL-UNNAMED -Xmx64m" to prove streaming
+        java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+        io.berth.archive.TarWriter w = new io.berth.archive.TarWriter(head);
+        w.putEntry(TarEntry.file("big", size));
+        byte[] trailer = new byte[1024];
+        InputStream body = new InputStream() {
+            long left = size;
+
+            @Override
+            public int read() {
+                return left-- > 0 ? 7 : -1;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (left <= 0) return -1;
+                int n = (int) Math.min(len, left);
+                java.util.Arrays.fill(b, off, off + n, (byte) 7);
+                left -= n;
+                return n;
+            }
+        };
+        InputStream tar = new java.io.SequenceInputStream(java.util.Collections.enumeration(java.util.List.of(
+                new ByteArrayInputStream(head.toByteArray()), body, new ByteArrayInputStream(trailer))));
+        Path dest = dir.resolve("diff");
+        long t0 = System.nanoTime();
+        LayerUnpacker.Result r = LayerUnpacker.unpack(tar, dest);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(r.bytesUnpacked()).isEqualTo(size);
+        assertThat(r.tarBytes()).isEqualTo(512 + size + 1024);
+        assertThat(Files.size(dest.resolve("big"))).isEqualTo(size);
+        System.out.printf("unpacked %d MiB in %d ms%n", size >> 20, ms);
+        Files.delete(dest.resolve("big"));
+    }
+
+    @Test
+    void unpacksWhatGnuTarPacksTheSameAsGnuTarWould() throws Exception {
+        Path src = Files.createDirectories(dir.resolve("src/usr/bin"));
+        Path ping = Files.writeString(src.resolve("ping"), "ping");
+        Syscalls.chmod(ping, 04755);
+        Syscalls.lsetxattr(ping, "security.capability", CAP);
+        Files.createLink(src.resolve("ping6"), ping);
+        Files.createSymbolicLink(src.resolve("p"), Path.of("ping"));
+        Syscalls.mknod(src.resolve("fifo"), Syscalls.S_IFIFO | 0600, 0);
+        Syscalls.lchown(ping, 123, 456);
+        Syscalls.chmod(ping, 04755);
+        Syscalls.lsetxattr(ping, "security.capability", CAP);
+        Path tar = dir.resolve("gnu.tar");
+        Process p = new ProcessBuilder("tar", "--xattrs", "--xattrs-include=*", "--format=pax", "--numeric-owner",
+                "-C", dir.resolve("src").toString(), "-czf", tar.toString(), ".").redirectErrorStream(true).start();
+        assertThat(p.waitFor()).as(new String(p.getInputStream().readAllBytes())).isZero();
+        Path dest = dir.resolve("diff");
+        try (var in = Files.newInputStream(tar)) {
+            LayerUnpacker.unpack(in, dest);
+        }
+        Path got = dest.resolve("usr/bin/ping");
+        assertThat(mode(got)).isEqualTo(04755);
+        assertThat(Files.getAttribute(got, "unix:uid")).isEqualTo(123);
+        assertThat(Files.getAttribute(got, "unix:gid")).isEqualTo(456);
+        assertThat(Syscalls.lgetxattr(got, "security.capability")).containsExactly(CAP);
+        assertThat(Files.isSameFile(got, dest.resolve("usr/bin/ping6"))).isTrue();
+        assertThat(Files.readSymbolicLink(dest.resolve("usr/bin/p"))).isEqualTo(Path.of("ping"));
+        assertThat(Files.getAttribute(dest.resolve("usr/bin/fifo"), "unix:mode")).isEqualTo(Syscalls.S_IFIFO | 0600);
+        assertThat(Files.getLastModifiedTime(got)).isEqualTo(Files.getLastModifiedTime(ping));
     }
 
     @Test
