@@ -87,6 +87,8 @@ public final class ContentStore {
     private final Path ingest;
     private final KeyedLocks locks = new KeyedLocks();
     private final Map<Digest, Integer> leased = new HashMap<>();
+    /** Ingest folders an open writer uses; cleanup never touches them, even without a readable ref file. */
+    private final Set<Path> activeIngests = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** A store under {@code dataRoot/content}; folders are made on first write. */
     public ContentStore(Path dataRoot) {
@@ -299,6 +301,7 @@ public final class ContentStore {
         }
         int removed = 0;
         for (Path dir : dirs) {
+            if (activeIngests.contains(dir)) continue;
             String ref = readRef(dir);
             KeyedLocks.Held held = null;
             try {
@@ -306,6 +309,7 @@ public final class ContentStore {
                     held = locks.tryAcquire(refKey(ref), 0);
                     if (held == null) continue;
                 }
+                if (activeIngests.contains(dir)) continue;
                 if (cutoff != null && lastTouched(dir).isAfter(cutoff)) continue;
                 deleteTree(dir);
                 removed++;
@@ -334,8 +338,9 @@ public final class ContentStore {
     }
 
     private Writer open(String ref, Digest expected, long expectedSize, KeyedLocks.Held digestLock, KeyedLocks.Held refLock) throws IOException {
+        Path dir = ingestDir(ref);
+        activeIngests.add(dir);
         try {
-            Path dir = ingestDir(ref);
             if (expected != null && exists(expected)) {
                 // Someone (maybe the writer we waited for) committed it: nothing left to do.
                 deleteTree(dir);
@@ -376,6 +381,7 @@ public final class ContentStore {
                 throw e;
             }
         } catch (IOException | RuntimeException e) {
+            activeIngests.remove(dir);
             refLock.close();
             if (digestLock != null) digestLock.close();
             throw e;
@@ -606,6 +612,7 @@ public final class ContentStore {
                     channel = null;
                 }
             }
+            store.activeIngests.remove(dir);
             refLock.close();
             if (digestLock != null) digestLock.close();
         }
