@@ -62,6 +62,7 @@ class ContentGcTest {
         try (var lease = store.lease(List.of(a.manifest(), leasedBlob));
              var writer = store.openWriter("w", a.index(), store.size(a.index()))) {
             assertThat(writer.alreadyExists()).isTrue();
+            assertThat(lease.digests()).hasSize(2);
             assertThat(gc.sweep(Set.of()).removed()).isEmpty();
         }
         // a generous grace period spares blobs committed just now
