@@ -1,5 +1,8 @@
 package io.berth.content;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -18,7 +21,8 @@ public record Digest(String algorithm, String hex) {
         }
     }
 
-    /** Parses {@code sha256:<hex>}; throws IllegalArgumentException naming the fault. */
+    /** Parses {@code sha256:<hex>}; throws IllegalArgumentException naming the fault. In JSON a digest is this string. */
+    @JsonCreator
     public static Digest parse(String text) {
         int colon = text.indexOf(':');
         if (colon <= 0) throw new IllegalArgumentException("invalid digest \"" + text + "\": want algorithm:hex");
@@ -46,6 +50,7 @@ public record Digest(String algorithm, String hex) {
         return hex.substring(0, 12);
     }
 
+    @JsonValue
     @Override
     public String toString() {
         return algorithm + ":" + hex;

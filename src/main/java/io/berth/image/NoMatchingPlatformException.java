@@ -1,0 +1,25 @@
+package io.berth.image;
+
+import java.util.List;
+
+/** An index offers no manifest this machine (or the asked-for platform) can run. */
+public final class NoMatchingPlatformException extends RuntimeException {
+    private final Platform wanted;
+    private final List<Platform> available;
+
+    public NoMatchingPlatformException(Platform wanted, List<Platform> available) {
+        super("no matching manifest for " + wanted + " in the manifest list entries; the image is available for: "
+                + (available.isEmpty() ? "(no platforms listed)" : String.join(", ", available.stream().map(Platform::describe).toList()))
+                + "; pass --platform to choose one");
+        this.wanted = wanted;
+        this.available = List.copyOf(available);
+    }
+
+    public Platform wanted() {
+        return wanted;
+    }
+
+    public List<Platform> available() {
+        return available;
+    }
+}
