@@ -174,6 +174,41 @@ public final class RegistryClient {
     }
 
     /**
+     * Asks for a manifest's digest, media type and size without its body ({@code HEAD}), e.g. to see
+     * whether a tag moved.
+     *
+     * @return empty when the registry holds no such manifest; also empty when it reports no digest
+     */
+    public Optional<ManifestInfo> headManifest(RepositoryRef repo, String reference) {
+        String named = repo + (isDigest(reference) ? "@" : ":") + reference;
+        return overPullEndpoints(repo, target -> {
+            String operation = "checking manifest " + named;
+            HttpRequest.Builder req = HttpRequest.newBuilder(v2(target, repo.repository() + "/manifests/" + reference))
+                    .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                    .header("Accept", ACCEPT_MANIFESTS)
+                    .timeout(SHORT_TIMEOUT);
+            HttpResponse<InputStream> r = exchange(operation, target, pullScope(repo), req, true);
+            if (r.statusCode() == 404) {
+                close(r);
+                return Optional.<ManifestInfo>empty();
+            }
+            expect(operation, r, 200);
+            close(r);
+            Optional<String> reported = r.headers().firstValue("Docker-Content-Digest").map(String::strip);
+            Digest digest;
+            if (reported.isPresent() && reported.get().startsWith("sha256:")) {
+                digest = Digest.parse(reported.get());
+            } else if (isDigest(reference)) {
+                digest = Digest.parse(reference);
+            } else {
+                return Optional.<ManifestInfo>empty();
+            }
+            String type = r.headers().firstValue("Content-Type").map(RegistryClient::stripParams).orElse("");
+            return Optional.of(new ManifestInfo(digest, type, r.headers().firstValueAsLong("Content-Length").orElse(-1)));
+        });
+    }
+
+    /**
      * Streams a blob into a sink, resuming at {@code offset} with a Range request when the sink already
      * holds that many bytes (the registry may ignore the range: then it starts over), following
      * redirects, and verifying size and digest over the whole content.
