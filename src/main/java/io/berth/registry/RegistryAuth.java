@@ -117,5 +117,4 @@ public record RegistryAuth(String username, String password, String serverAddres
                 + (identityToken.isEmpty() ? "" : ", identityToken=***")
                 + (registryToken.isEmpty() ? "" : ", registryToken=***") + "]";
     }
-
 }

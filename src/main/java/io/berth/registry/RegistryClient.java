@@ -413,7 +413,7 @@ public final class RegistryClient {
         AtomicReference<IOException> sourceFailure = new AtomicReference<>();
         Supplier<InputStream> opener = () -> {
             try {
-                return new CountingInputStream(source.open(), size, listener);
+                return new CountingInputStream(source.open(), size, listener, sourceFailure);
             } catch (IOException e) {
                 sourceFailure.set(e);
                 return InputStream.nullInputStream();
@@ -593,8 +593,14 @@ public final class RegistryClient {
     private static RegistryUnreachableException unreachable(String operation, URI uri, IOException e) {
         String where = uri.getScheme() + "://" + uri.getRawAuthority();
         String what;
-        if (e instanceof ConnectException || e instanceof HttpConnectTimeoutException) {
-            what = "cannot connect to the registry at " + where + ": " + (e instanceof HttpConnectTimeoutException ? "connection timed out" : "connection refused");
+        if (causedBy(e, java.nio.channels.UnresolvedAddressException.class) || causedBy(e, java.net.UnknownHostException.class)) {
+            what = "cannot resolve the registry host " + uri.getHost();
+        } else if (e instanceof HttpConnectTimeoutException) {
+            what = "cannot connect to the registry at " + where + ": connection timed out";
+        } else if (causedBy(e, java.net.NoRouteToHostException.class)) {
+            what = "cannot connect to the registry at " + where + ": no route to host";
+        } else if (e instanceof ConnectException) {
+            what = "cannot connect to the registry at " + where + ": connection refused";
         } else if (e instanceof HttpTimeoutException) {
             what = "the registry at " + where + " did not answer in time";
         } else if (e instanceof javax.net.ssl.SSLException) {
@@ -604,6 +610,11 @@ public final class RegistryClient {
             what = "talking to the registry at " + where + " failed: " + describe(e);
         }
         return new RegistryUnreachableException(operation, what, e);
+    }
+
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) if (type.isInstance(t)) return true;
+        return false;
     }
 
     private static String describe(Throwable e) {
@@ -693,23 +704,31 @@ public final class RegistryClient {
         private final ProgressListener progress;
         private long count;
 
-        CountingInputStream(InputStream in, long total, ProgressListener progress) {
+        private final AtomicReference<IOException> failure;
+
+        CountingInputStream(InputStream in, long total, ProgressListener progress, AtomicReference<IOException> failure) {
             super(in);
             this.total = total;
             this.progress = progress;
+            this.failure = failure;
             progress.progress(0, total);
         }
 
         @Override
         public int read() throws IOException {
-            int b = super.read();
-            if (b >= 0) progress.progress(++count, total);
-            return b;
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, len);
+            int n;
+            try {
+                n = super.read(b, off, len);
+            } catch (IOException e) {
+                failure.set(e);
+                throw e;
+            }
             if (n > 0) {
                 count += n;
                 progress.progress(count, total);
@@ -762,6 +781,7 @@ public final class RegistryClient {
                 if (now != null && now.fresh() && now != t) return now;
                 if (!renew && now != null && now.fresh()) return now;
                 Token fetched = fetch(operation, ch, wanted, creds);
+                if (tokens.size() > 1000) tokens.values().removeIf(x -> !x.fresh());
                 tokens.put(key, fetched);
                 return fetched;
             } finally {

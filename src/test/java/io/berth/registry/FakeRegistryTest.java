@@ -223,6 +223,16 @@ class FakeRegistryTest {
     }
 
     @Test
+    void aRevokedTokenIsReplaced() {
+        bearer = true;
+        RepositoryRef repo = new RepositoryRef(host, "app");
+        client.fetchManifest(repo, "latest");
+        granted.clear(); // the registry no longer takes the cached token
+        assertThat(client.fetchManifest(repo, "latest").bytes()).isEqualTo(MANIFEST);
+        assertThat(tokenQueries).hasSize(2);
+    }
+
+    @Test
     void crossRepositoryMountAsksForPullOnTheSource() {
         bearer = true;
         RepositoryRef repo = new RepositoryRef(host, "app");

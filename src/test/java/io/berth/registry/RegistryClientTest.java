@@ -208,6 +208,28 @@ class RegistryClientTest {
     }
 
     @Test
+    void aFailingSourceGivesItsOwnError() {
+        RepositoryRef repo = new RepositoryRef(registry.host(), "test/failing");
+        byte[] blob = random(300_000, 8);
+        BlobSource breaks = () -> new java.io.FilterInputStream(new java.io.ByteArrayInputStream(blob)) {
+            int read;
+
+            @Override
+            public int read(byte[] b, int off, int len) throws java.io.IOException {
+                if (read > 100_000) throw new java.io.IOException("disk on fire");
+                int n = super.read(b, off, len);
+                if (n > 0) read += n;
+                return n;
+            }
+        };
+        assertThatThrownBy(() -> client.uploadBlob(repo, Digest.sha256(blob), blob.length, breaks, null))
+                .isInstanceOf(java.io.IOException.class).hasMessage("disk on fire");
+        BlobSource missing = BlobSource.ofFile(tmp.resolve("missing"));
+        assertThatThrownBy(() -> client.uploadBlob(repo, Digest.sha256(blob), blob.length, missing, null))
+                .isInstanceOf(java.nio.file.NoSuchFileException.class);
+    }
+
+    @Test
     void connectionRefusedNamesTheHost() throws Exception {
         int port = LocalRegistry.freePort();
         RepositoryRef repo = new RepositoryRef("127.0.0.1:" + port, "x");
