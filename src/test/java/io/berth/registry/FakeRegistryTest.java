@@ -76,7 +76,9 @@ class FakeRegistryTest {
     }
 
     private void token(HttpExchange ex) throws IOException {
-        String q = String.valueOf(ex.getRequestURI().getRawQuery());
+        String q = ex.getRequestMethod().equals("POST")
+                ? "POST " + new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)
+                : String.valueOf(ex.getRequestURI().getRawQuery());
         tokenQueries.add(q);
         String authz = ex.getRequestHeaders().getFirst("Authorization");
         tokenAuthorizations.add(String.valueOf(authz));
@@ -220,6 +222,16 @@ class FakeRegistryTest {
         assertThat(tokenQueries).hasSize(2);
         assertThat(tokenQueries.get(1)).contains("account=alice");
         assertThat(tokenAuthorizations.get(1)).isEqualTo("Basic " + Base64.getEncoder().encodeToString("alice:s3cret".getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void anIdentityTokenIsExchangedThroughOAuth() {
+        bearer = true;
+        RegistryClient c = client.withAuth(RegistryAuth.decodeHeader(
+                new RegistryAuth("", "", host, "refresh-me", "").encodeHeader()));
+        assertThat(c.fetchManifest(new RepositoryRef(host, "app"), "latest").bytes()).isEqualTo(MANIFEST);
+        assertThat(tokenQueries).containsExactly(
+                "POST grant_type=refresh_token&refresh_token=refresh-me&service=fake&client_id=berth&scope=repository%3Aapp%3Apull");
     }
 
     @Test
