@@ -1,0 +1,10 @@
+package io.berth.registry;
+
+import java.util.List;
+
+/** The registry does not hold the manifest, blob or repository asked for (404). */
+public final class NotFoundException extends RegistryException {
+    public NotFoundException(String operation, List<RegistryError> errors) {
+        super(operation, 404, errors, errors.isEmpty() ? "not found" : null, null);
+    }
+}

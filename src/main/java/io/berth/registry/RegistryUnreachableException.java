@@ -1,0 +1,10 @@
+package io.berth.registry;
+
+import java.util.List;
+
+/** No HTTP answer: connection refused, DNS failure, TLS failure, connection cut. */
+public final class RegistryUnreachableException extends RegistryException {
+    public RegistryUnreachableException(String operation, String detail, Throwable cause) {
+        super(operation, 0, List.of(), detail, cause);
+    }
+}

@@ -1,0 +1,10 @@
+package io.berth.registry;
+
+import java.util.List;
+
+/** The registry or its token server refused the credentials (401) or the access (403). */
+public final class UnauthorizedException extends RegistryException {
+    public UnauthorizedException(String operation, int status, List<RegistryError> errors, String detail) {
+        super(operation, status, errors, detail, null);
+    }
+}
