@@ -140,6 +140,7 @@ public final class DaemonConfigLoader {
     private static JsonNode readFile(Path file, boolean mustExist) throws ConfigException {
         try {
             byte[] bytes = Files.readAllBytes(file);
+            if (new String(bytes, java.nio.charset.StandardCharsets.UTF_8).isBlank()) return null; // an empty file sets nothing
             return JSON.readTree(bytes);
         } catch (NoSuchFileException e) {
             if (mustExist) throw new ConfigException("unable to configure the daemon with file " + file + ": no such file");

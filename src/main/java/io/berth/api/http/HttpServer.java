@@ -88,6 +88,7 @@ public final class HttpServer implements Closeable {
                     exchange = readRequest(reader, transport, out);
                 } catch (HttpProtocolException e) {
                     writeProtocolError(out, e);
+                    lingeringClose(transport, reader);
                     return;
                 }
                 if (exchange == null) return; // the client closed between requests
@@ -182,6 +183,32 @@ public final class HttpServer implements Closeable {
         }
         if (length < 0) throw new HttpProtocolException(400, "negative Content-Length");
         return length == 0 ? BodyStreams.EMPTY : new BodyStreams.FixedLengthInput(reader.stream(), length);
+    }
+
+    /**
+     * After an early error answer the client may still be sending (a huge header): closing at
+     * once would reset the connection and lose our answer. Half-close, read what still comes
+     * for a moment, then close, as Go's net/http does.
+     */
+    private static void lingeringClose(Transport transport, HttpLineReader reader) {
+        try {
+            transport.shutdownOutput();
+            Thread closer = Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(2000);
+                    transport.close();
+                } catch (InterruptedException | IOException ignored) {
+                    // drained in time, or already closed
+                }
+            });
+            byte[] sink = new byte[64 * 1024];
+            long drained = 0;
+            int n;
+            while (drained < 64L * 1024 * 1024 && (n = reader.stream().read(sink)) >= 0) drained += n;
+            closer.interrupt();
+        } catch (IOException ignored) {
+            // the client is gone; nothing to wait for
+        }
     }
 
     private static void writeProtocolError(OutputStream out, HttpProtocolException e) {
