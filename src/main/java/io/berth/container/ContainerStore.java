@@ -1,0 +1,178 @@
+package io.berth.container;
+
+import io.berth.sys.AtomicFiles;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Every container's record under {@code DATA_ROOT/containers/<id>/config.json}, written
+ * atomically; the name index (unique names) and lookup by ID, unique ID prefix or name.
+ */
+public final class ContainerStore {
+    private static final Logger LOG = LoggerFactory.getLogger(ContainerStore.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+    static final JsonMapper JSON = JsonMapper.builder().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+
+    private final Path dir;
+    private final Map<String, Container> byId = new ConcurrentHashMap<>();
+    /** "/name" → id; guarded by {@code this}. */
+    private final Map<String, String> names = new HashMap<>();
+
+    public ContainerStore(Path dataRoot) throws IOException {
+        this.dir = dataRoot.resolve("containers");
+        Files.createDirectories(dir);
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                Path file = p.resolve("config.json");
+                if (!Files.isRegularFile(file)) continue;
+                try {
+                    ContainerRecord r = JSON.readValue(Files.readAllBytes(file), ContainerRecord.class);
+                    byId.put(r.id(), new Container(this, r));
+                    names.put(r.name(), r.id());
+                } catch (RuntimeException | IOException e) {
+                    LOG.error("cannot read container record {}: {}; leaving it aside", file, e.toString());
+                }
+            }
+        }
+    }
+
+    /** The folder of one container: its record, bundle, log and etc files. */
+    public Path directory(String id) {
+        return dir.resolve(id);
+    }
+
+    public Path root() {
+        return dir;
+    }
+
+    /** A new random ID, 64 hex digits, not all digits (Docker avoids those: they look like numbers). */
+    public String newId() {
+        while (true) {
+            byte[] b = new byte[32];
+            RANDOM.nextBytes(b);
+            String id = HexFormat.of().formatHex(b);
+            if (id.substring(0, 12).chars().allMatch(Character::isDigit)) continue;
+            if (byId.containsKey(id)) continue;
+            return id;
+        }
+    }
+
+    /**
+     * Adds a new container, reserving its name; a name in use is Docker's 409. A null name
+     * gets a generated one.
+     */
+    public Container add(ContainerRecord record) throws IOException {
+        ContainerRecord r = record;
+        synchronized (this) {
+            if (r.name() == null || r.name().isEmpty()) {
+                String n;
+                do n = "/" + Names.generate(); while (names.containsKey(n));
+                r = r.withName(n);
+            } else if (names.containsKey(r.name())) {
+                throw nameInUse(r.name(), names.get(r.name()));
+            }
+            names.put(r.name(), r.id());
+        }
+        try {
+            Files.createDirectories(directory(r.id()));
+            save(r);
+        } catch (IOException | RuntimeException e) {
+            synchronized (this) {
+                names.remove(r.name());
+            }
+            throw e;
+        }
+        Container c = new Container(this, r);
+        byId.put(r.id(), c);
+        return c;
+    }
+
+    static ContainerException nameInUse(String name, String id) {
+        return ContainerException.conflict("Conflict. The container name \"" + name + "\" is already in use by container \"" + id
+                + "\". You have to remove (or rename) that container to be able to reuse that name.");
+    }
+
+    /** Moves a container to a new name (checked free), atomically with the index. */
+    public synchronized void rename(Container c, String newName) throws IOException {
+        String old = c.record().name();
+        if (old.equals(newName)) throw ContainerException.invalid("Renaming a container with the same name as its current name");
+        String holder = names.get(newName);
+        if (holder != null) throw nameInUse(newName, holder);
+        names.put(newName, c.id());
+        try {
+            c.update(r -> r.withName(newName));
+        } catch (IOException | RuntimeException e) {
+            names.remove(newName);
+            throw e;
+        }
+        names.remove(old);
+    }
+
+    void save(ContainerRecord r) throws IOException {
+        AtomicFiles.write(directory(r.id()).resolve("config.json"), JSON.writeValueAsBytes(r));
+    }
+
+    /** Forgets a container and deletes its folder. */
+    public void remove(Container c) throws IOException {
+        synchronized (this) {
+            names.remove(c.record().name(), c.id());
+        }
+        byId.remove(c.id());
+        deleteTree(directory(c.id()));
+        c.markRemoved();
+    }
+
+    /** Looks up by full ID, exact name (with or without slash), or unique ID prefix; Docker's 404 otherwise. */
+    public Container get(String ref) {
+        return find(ref).orElseThrow(() -> ContainerException.noSuchContainer(ref));
+    }
+
+    public Optional<Container> find(String ref) {
+        if (ref == null || ref.isEmpty()) return Optional.empty();
+        Container c = byId.get(ref);
+        if (c != null) return Optional.of(c);
+        synchronized (this) {
+            String id = names.get(ref.startsWith("/") ? ref : "/" + ref);
+            if (id != null && byId.containsKey(id)) return Optional.of(byId.get(id));
+        }
+        if (!ref.matches("[0-9a-f]+")) return Optional.empty();
+        List<Container> hits = byId.values().stream().filter(x -> x.id().startsWith(ref)).toList();
+        if (hits.size() > 1) {
+            throw ContainerException.invalid("Multiple IDs found with provided prefix: " + ref);
+        }
+        return hits.stream().findFirst();
+    }
+
+    /** Every container, newest first. */
+    public List<Container> list() {
+        List<Container> all = new ArrayList<>(byId.values());
+        all.sort(Comparator.comparing((Container c) -> c.record().created()).reversed().thenComparing(Container::id));
+        return all;
+    }
+
+    public int count() {
+        return byId.size();
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+        try (var walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+}
