@@ -20,9 +20,16 @@ public final class Engine {
     private final Cgroups cgroups;
     private volatile EngineSettings settings;
 
-    public Engine(EngineSettings settings, Cgroups cgroups) {
+    private final ContainerService containers;
+
+    public Engine(EngineSettings settings, Cgroups cgroups) throws java.io.IOException {
         this.settings = settings;
         this.cgroups = cgroups;
+        this.containers = Containers.open(settings.dataRoot(), this::settings, events, Containers.noImages(settings.dataRoot()));
+    }
+
+    public ContainerService containers() {
+        return containers;
     }
 
     public EventBus events() {
@@ -84,7 +91,7 @@ public final class Engine {
         return new SystemFacts(
                 s.daemonId(),
                 HostInfo.hostname(),
-                0, 0, 0, 0, // containers arrive with the container box
+                containers.counts()[0], containers.counts()[1], containers.counts()[2], containers.counts()[3],
                 0, // images arrive with the image box
                 s.dataRoot(),
                 backingFilesystem(s.dataRoot()),

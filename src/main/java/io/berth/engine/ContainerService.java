@@ -1,0 +1,422 @@
+package io.berth.engine;
+
+import io.berth.container.Commands;
+import io.berth.container.Container;
+import io.berth.container.ContainerException;
+import io.berth.container.ContainerRecord;
+import io.berth.container.ContainerState;
+import io.berth.container.ContainerStatus;
+import io.berth.container.ContainerStore;
+import io.berth.container.HostConfig;
+import io.berth.container.Names;
+import io.berth.container.Operation;
+import io.berth.container.RestartPolicies;
+import io.berth.image.ImageConfig;
+import io.berth.snapshot.Mount;
+import io.berth.sys.MountTable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The container use cases: create, start, stop, kill, restart, pause, rename, wait,
+ * remove, prune, list, inspect; each publishes Docker's container events.
+ */
+public final class ContainerService {
+    private static final Logger LOG = LoggerFactory.getLogger(ContainerService.class);
+
+    private final Supplier<EngineSettings> settings;
+    private final EventBus events;
+    private final ContainerStore store;
+    private final ImageSource images;
+
+    public ContainerService(Supplier<EngineSettings> settings, EventBus events, ContainerStore store, ImageSource images) {
+        this.settings = settings;
+        this.events = events;
+        this.store = store;
+        this.images = images;
+    }
+
+    public ContainerStore store() {
+        return store;
+    }
+
+    /** What a create asks: the name (or null), Docker's Config and HostConfig as sent. */
+    public record CreateRequest(String name, ImageConfig.ContainerConfig config, HostConfig hostConfig, String platform) {}
+
+    public record Created(String id, List<String> warnings) {}
+
+    // ================================================================ create
+
+    public Created create(CreateRequest req) throws IOException {
+        ImageConfig.ContainerConfig asked = req.config() == null ? ImageConfig.ContainerConfig.empty() : req.config();
+        HostConfig host = req.hostConfig() == null ? HostConfig.empty() : req.hostConfig();
+        String name = req.name() == null || req.name().isEmpty() ? null : Names.normalize(req.name());
+        if (asked.image() == null || asked.image().isEmpty()) throw ContainerException.invalid("Config.Image must be set: no image given");
+        RestartPolicies.validate(host.restartPolicy(), host.isAutoRemove());
+        EngineSettings s = settings.get();
+        String runtime = host.runtime() == null || host.runtime().isEmpty() ? s.runtimes().defaultRuntime() : host.runtime();
+        if (!s.runtimes().available().containsKey(runtime)) throw ContainerException.invalid("Unknown runtime specified " + runtime);
+        checkNetworkMode(host.network());
+        checkResources(host);
+        List<String> warnings = new ArrayList<>();
+
+        ImageSource.Resolved image = images.resolve(asked.image());
+        ImageConfig.ContainerConfig ic = image.config();
+        Commands.Resolved cmd = Commands.resolve(ic.entrypoint(), ic.cmd(), asked.entrypoint(), asked.cmd());
+        String id = store.newId();
+        Map<String, String> labels = new LinkedHashMap<>();
+        if (ic.labels() != null) labels.putAll(ic.labels());
+        if (asked.labels() != null) labels.putAll(asked.labels());
+        Map<String, Map<String, Object>> exposed = new LinkedHashMap<>();
+        if (ic.exposedPorts() != null) exposed.putAll(ic.exposedPorts());
+        if (asked.exposedPorts() != null) exposed.putAll(asked.exposedPorts());
+        Map<String, Map<String, Object>> volumes = new LinkedHashMap<>();
+        if (ic.volumes() != null) volumes.putAll(ic.volumes());
+        if (asked.volumes() != null) volumes.putAll(asked.volumes());
+        String hostname = asked.hostname() == null || asked.hostname().isEmpty() ? id.substring(0, 12) : asked.hostname();
+        if (host.network().equals("host") && (asked.hostname() == null || asked.hostname().isEmpty())) {
+            hostname = io.berth.sys.HostInfo.hostname();
+        }
+        ImageConfig.ContainerConfig config = new ImageConfig.ContainerConfig(
+                hostname,
+                nz(asked.domainname()),
+                asked.user() != null && !asked.user().isEmpty() ? asked.user() : nz(ic.user()),
+                bool(asked.attachStdin()), bool(asked.attachStdout()), bool(asked.attachStderr()),
+                exposed.isEmpty() ? null : exposed,
+                bool(asked.tty()), bool(asked.openStdin()), bool(asked.stdinOnce()),
+                Commands.mergeEnv(ic.env(), asked.env()),
+                cmd.cmd(),
+                asked.healthcheck() != null ? asked.healthcheck() : ic.healthcheck(),
+                null,
+                asked.image(),
+                volumes.isEmpty() ? null : volumes,
+                asked.workingDir() != null && !asked.workingDir().isEmpty() ? asked.workingDir() : nz(ic.workingDir()),
+                cmd.entrypoint().isEmpty() ? null : cmd.entrypoint(),
+                ic.onBuild(),
+                labels,
+                asked.stopSignal() != null && !asked.stopSignal().isEmpty() ? asked.stopSignal() : ic.stopSignal(),
+                asked.stopTimeout(),
+                asked.shell());
+        if (!config.workingDir().isEmpty() && !config.workingDir().startsWith("/")) {
+            throw ContainerException.invalid("the working directory '" + config.workingDir() + "' is invalid, it needs to be an absolute path");
+        }
+        if (config.stopSignal() != null) io.berth.container.StopSignals.parse(config.stopSignal());
+        HostConfig hc = host.withRuntime(runtime).withDefaults(runtime);
+
+        String snapshotKey = "container-" + id;
+        images.snapshots().prepare(snapshotKey, image.topSnapshotKey());
+        Container c;
+        try {
+            ContainerRecord record = new ContainerRecord(id, name, Instant.now(), cmd.path(), cmd.args(), config, hc, image.id(),
+                    asked.image(), snapshotKey, ContainerState.created(), 0, false, image.platform());
+            c = store.add(record);
+        } catch (IOException | RuntimeException e) {
+            removeSnapshotQuietly(snapshotKey);
+            throw e;
+        }
+        publish(c.record(), "create", Map.of());
+        return new Created(id, warnings);
+    }
+
+    private static void checkNetworkMode(String mode) {
+        switch (mode) {
+            case "none", "host", "bridge" -> { }
+            default -> {
+                if (!mode.startsWith("container:")) throw ContainerException.notFound("network " + mode + " not found");
+            }
+        }
+    }
+
+    private static void checkResources(HostConfig h) {
+        if (h.memory() != null && h.memory() > 0 && h.memory() < 6L * 1024 * 1024) {
+            throw ContainerException.invalid("Minimum memory limit allowed is 6MB");
+        }
+        if (h.memory() != null && h.memory() > 0 && h.memorySwap() != null && h.memorySwap() > 0 && h.memorySwap() < h.memory()) {
+            throw ContainerException.invalid("Minimum memoryswap limit should be larger than memory limit, see usage");
+        }
+        if ((h.memory() == null || h.memory() == 0) && h.memorySwap() != null && h.memorySwap() > 0) {
+            throw ContainerException.invalid("You should always set the Memory limit when using Memoryswap limit, see usage");
+        }
+        if (h.nanoCpus() != null && h.nanoCpus() > 0 && ((h.cpuQuota() != null && h.cpuQuota() > 0) || (h.cpuPeriod() != null && h.cpuPeriod() > 0))) {
+            throw ContainerException.invalid("Conflicting options: Nano CPUs and CPU Period cannot both be set");
+        }
+        if (h.nanoCpus() != null && h.nanoCpus() > (long) Runtime.getRuntime().availableProcessors() * 1_000_000_000L) {
+            throw ContainerException.invalid("Range of CPUs is from 0.01 to " + Runtime.getRuntime().availableProcessors() + ".00, as there are only "
+                    + Runtime.getRuntime().availableProcessors() + " CPUs available");
+        }
+        if (h.cpuShares() != null && h.cpuShares() < 0) throw ContainerException.invalid("invalid CPU shares: must not be negative");
+        if (h.blkioWeight() != null && h.blkioWeight() != 0 && (h.blkioWeight() < 10 || h.blkioWeight() > 1000)) {
+            throw ContainerException.invalid("Range of blkio weight is from 10 to 1000");
+        }
+    }
+
+    // ================================================================ rename, wait, remove
+
+    public void rename(String ref, String newName) throws IOException {
+        Container c = store.get(ref);
+        c.check(Operation.RENAME);
+        if (newName == null || newName.isEmpty()) throw ContainerException.invalid("Neither old nor new names may be empty");
+        String n = Names.normalize(newName);
+        String old = c.record().name();
+        store.rename(c, n);
+        Map<String, String> extra = new LinkedHashMap<>();
+        extra.put("oldName", old);
+        publish(c.record(), "rename", extra);
+    }
+
+    public enum WaitCondition { NOT_RUNNING, NEXT_EXIT, REMOVED }
+
+    /** What wait gets: the container now (for the 404 before the answer begins) and a blocking waiter. */
+    public record Waiter(Container container, WaitCondition condition, long exitsBefore) {}
+
+    public Waiter prepareWait(String ref, WaitCondition condition) {
+        Container c = store.get(ref);
+        return new Waiter(c, condition, c.exitCount());
+    }
+
+    /** Blocks until the condition holds; returns the exit code (and an error text, or null). */
+    public WaitResult await(Waiter w) throws InterruptedException {
+        Container c = w.container();
+        Duration forever = Duration.ofDays(3650);
+        switch (w.condition()) {
+            case NOT_RUNNING -> c.await(x -> x.isRemoved() || !isActive(x.record().state().status()), forever);
+            case NEXT_EXIT -> c.awaitExitAfter(w.exitsBefore(), forever);
+            case REMOVED -> c.await(Container::isRemoved, forever);
+        }
+        ContainerState st = c.record().state();
+        return new WaitResult(st.exitCode(), st.error().isEmpty() ? null : st.error());
+    }
+
+    public record WaitResult(int statusCode, String error) {}
+
+    private static boolean isActive(ContainerStatus s) {
+        return s == ContainerStatus.RUNNING || s == ContainerStatus.PAUSED || s == ContainerStatus.RESTARTING;
+    }
+
+    /** docker rm [-f] [-v]. */
+    public void remove(String ref, boolean force, boolean volumes) throws IOException, InterruptedException {
+        Container c = store.get(ref);
+        c.begin(force ? Operation.FORCE_REMOVE : Operation.REMOVE, Duration.ofSeconds(30));
+        try {
+            c.cancelPendingRestart();
+            if (force && (c.record().state().status().hasProcess() || c.record().state().status() == ContainerStatus.RESTARTING)) {
+                lifecycle.killForRemoval(c);
+            }
+            c.update(r -> r.withState(r.state().withStatus(ContainerStatus.REMOVING)));
+        } finally {
+            c.end(force ? Operation.FORCE_REMOVE : Operation.REMOVE);
+        }
+        destroy(c);
+    }
+
+    /** Unmounts and deletes the writable layer and the record, then tells: destroy. */
+    void destroy(Container c) throws IOException {
+        ContainerRecord r = c.record();
+        lifecycle.releaseResources(c);
+        Path rootfs = rootfsDir(r.id());
+        if (MountTable.mountsUnder(rootfs).contains(rootfs.toString())) Mount.unmount(rootfs);
+        removeSnapshotQuietly(r.snapshotKey());
+        store.remove(c);
+        publish(r, "destroy", Map.of());
+    }
+
+    /** docker container prune: removes every stopped container the filter keeps; returns their IDs and bytes. */
+    public record Pruned(List<String> ids, long reclaimed) {}
+
+    public Pruned prune(Map<String, Set<String>> filters) throws IOException {
+        List<String> ids = new ArrayList<>();
+        long bytes = 0;
+        for (Container c : store.list()) {
+            ContainerRecord r = c.record();
+            ContainerStatus st = r.state().status();
+            if (st != ContainerStatus.EXITED && st != ContainerStatus.CREATED && st != ContainerStatus.DEAD) continue;
+            if (!ContainerFilters.matchesLabels(r, filters) || !ContainerFilters.matchesUntil(r, filters)) continue;
+            try {
+                long size = sizeRw(r);
+                c.begin(Operation.REMOVE, Duration.ofSeconds(5));
+                try {
+                    c.update(x -> x.withState(x.state().withStatus(ContainerStatus.REMOVING)));
+                } finally {
+                    c.end(Operation.REMOVE);
+                }
+                destroy(c);
+                ids.add(r.id());
+                bytes += size;
+            } catch (ContainerException e) {
+                LOG.debug("prune skips {}: {}", r.id(), e.getMessage());
+            }
+        }
+        events.publish("container", "prune", "", Map.of("reclaimed", Long.toString(bytes)));
+        return new Pruned(ids, bytes);
+    }
+
+    // ================================================================ list, inspect
+
+    public List<ContainerRecord> list(boolean all, int limit, Map<String, Set<String>> filters) {
+        List<ContainerRecord> out = new ArrayList<>();
+        List<ContainerRecord> records = store.list().stream().map(Container::record).toList();
+        ContainerFilters f = new ContainerFilters(filters, this::findRecord, records);
+        for (ContainerRecord r : records) {
+            boolean show = all || limit > 0 || isActive(r.state().status()) || filters.containsKey("status") || filters.containsKey("exited");
+            if (!show) continue;
+            if (!f.matches(r, image -> imageIdOf(image))) continue;
+            out.add(r);
+            if (limit > 0 && out.size() >= limit) break;
+        }
+        return out;
+    }
+
+    private ContainerRecord findRecord(String ref) {
+        return store.find(ref).map(Container::record).orElse(null);
+    }
+
+    private String imageIdOf(String name) {
+        try {
+            return images.resolve(name).id();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    public Container get(String ref) {
+        return store.get(ref);
+    }
+
+    /** Bytes written to the writable layer (SizeRw). */
+    public long sizeRw(ContainerRecord r) {
+        try {
+            return du(images.snapshots().diffDir(r.snapshotKey()));
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** Bytes of the image's layers plus the writable layer (SizeRootFs), approximated by walking the rootfs' layers. */
+    public long sizeRootFs(ContainerRecord r) {
+        long total = sizeRw(r);
+        try {
+            var info = images.snapshots().stat(r.snapshotKey());
+            for (String k = info.parent(); k != null; ) {
+                total += du(images.snapshots().diffDir(k));
+                k = images.snapshots().stat(k).parent();
+            }
+        } catch (IOException ignored) {
+            // a missing layer counts nothing
+        }
+        return total;
+    }
+
+    static long du(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) return 0;
+        long[] sum = {0};
+        Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+            @Override
+            public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
+                if (attrs.isRegularFile()) sum[0] += attrs.size();
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException exc) {
+                return java.nio.file.FileVisitResult.CONTINUE;
+            }
+        });
+        return sum[0];
+    }
+
+    public int[] counts() {
+        int running = 0;
+        int paused = 0;
+        int stopped = 0;
+        for (Container c : store.list()) {
+            switch (c.record().state().status()) {
+                case RUNNING, RESTARTING -> running++;
+                case PAUSED -> paused++;
+                default -> stopped++;
+            }
+        }
+        return new int[] {running + paused + stopped, running, paused, stopped};
+    }
+
+    // ================================================================ paths and events
+
+    /** Where the container's root filesystem is mounted while it runs. */
+    public Path rootfsDir(String id) {
+        return store.directory(id).resolve("rootfs");
+    }
+
+    public Path logPath(String id) {
+        return store.directory(id).resolve("container.log");
+    }
+
+    public Path hostnamePath(String id) {
+        return store.directory(id).resolve("hostname");
+    }
+
+    public Path hostsPath(String id) {
+        return store.directory(id).resolve("hosts");
+    }
+
+    public Path resolvConfPath(String id) {
+        return store.directory(id).resolve("resolv.conf");
+    }
+
+    void publish(ContainerRecord r, String action, Map<String, String> extra) {
+        Map<String, String> attrs = new LinkedHashMap<>();
+        if (r.config().labels() != null) attrs.putAll(r.config().labels());
+        attrs.put("image", r.imageName());
+        attrs.put("name", r.plainName());
+        attrs.putAll(extra);
+        events.publish("container", action, r.id(), attrs);
+    }
+
+    private void removeSnapshotQuietly(String key) {
+        try {
+            images.snapshots().remove(key);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot remove the writable layer {}: {}", key, e.toString());
+        }
+    }
+
+    private static String nz(String s) {
+        return s == null ? "" : s;
+    }
+
+    private static Boolean bool(Boolean b) {
+        return Boolean.TRUE.equals(b);
+    }
+
+    // The running side (start, stop, kill, attach, exec) lives in ContainerLifecycle.
+    private ContainerLifecycle lifecycle;
+
+    void setLifecycle(ContainerLifecycle l) {
+        this.lifecycle = l;
+    }
+
+    public ContainerLifecycle lifecycle() {
+        return lifecycle;
+    }
+
+    public EventBus events() {
+        return events;
+    }
+
+    public ImageSource images() {
+        return images;
+    }
+
+    public Supplier<EngineSettings> settings() {
+        return settings;
+    }
+}
