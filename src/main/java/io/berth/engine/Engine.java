@@ -19,10 +19,16 @@ public final class Engine {
     private final EventBus events = new EventBus();
     private final Cgroups cgroups;
     private volatile EngineSettings settings;
+    private final ImageService images;
 
-    public Engine(EngineSettings settings, Cgroups cgroups) {
+    public Engine(EngineSettings settings, Cgroups cgroups) throws java.io.IOException {
         this.settings = settings;
         this.cgroups = cgroups;
+        this.images = ImageService.open(settings.dataRoot(), this::settings, events);
+    }
+
+    public ImageService images() {
+        return images;
     }
 
     public EventBus events() {
@@ -85,7 +91,7 @@ public final class Engine {
                 s.daemonId(),
                 HostInfo.hostname(),
                 0, 0, 0, 0, // containers arrive with the container box
-                0, // images arrive with the image box
+                images.store().count(),
                 s.dataRoot(),
                 backingFilesystem(s.dataRoot()),
                 cgroups,
