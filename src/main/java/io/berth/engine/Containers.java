@@ -2,6 +2,11 @@ package io.berth.engine;
 
 import io.berth.container.ContainerException;
 import io.berth.container.ContainerStore;
+import io.berth.image.ImageConfig;
+import io.berth.image.ImageNotFoundException;
+import io.berth.image.ImageStore;
+import io.berth.image.ImageUsage;
+import io.berth.image.InvalidReferenceException;
 import io.berth.snapshot.Snapshotter;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -14,22 +19,40 @@ final class Containers {
     static ContainerService open(Path dataRoot, Supplier<EngineSettings> settings, EventBus events, ImageSource images) throws IOException {
         ContainerService s = new ContainerService(settings, events, new ContainerStore(dataRoot), images);
         new ContainerLifecycle(s);
+        if (images instanceof StoreSource src) {
+            src.store.setUsage(id -> s.store().list().stream()
+                    .filter(c -> c.record().image().equals(id.toString()))
+                    .map(c -> new ImageUsage.User(c.id(), c.record().state().running()))
+                    .toList());
+        }
         return s;
     }
 
-    /** Until the image store is wired in: no image is found. */
-    static ImageSource noImages(Path dataRoot) throws IOException {
-        Snapshotter snapshots = new Snapshotter(dataRoot);
-        return new ImageSource() {
-            @Override
-            public Resolved resolve(String name) {
-                throw ContainerException.notFound("No such image: " + name);
-            }
+    static ImageSource imageSource(ImageStore store) {
+        return new StoreSource(store);
+    }
 
-            @Override
-            public Snapshotter snapshots() {
-                return snapshots;
+    private record StoreSource(ImageStore store) implements ImageSource {
+        @Override
+        public Resolved resolve(String name) {
+            ImageStore.Image image;
+            try {
+                image = store.resolve(name);
+            } catch (ImageNotFoundException e) {
+                throw ContainerException.notFound(e.getMessage());
+            } catch (InvalidReferenceException e) {
+                throw ContainerException.invalid(e.getMessage());
             }
-        };
+            ImageConfig.ContainerConfig config = image.config().config();
+            if (config == null) config = ImageConfig.ContainerConfig.empty();
+            var top = image.record().topChainId();
+            return new Resolved(image.id().toString(), config, top == null ? null : ImageStore.snapshotKey(top),
+                    image.config().platform().toString());
+        }
+
+        @Override
+        public Snapshotter snapshots() {
+            return store.snapshots();
+        }
     }
 }

@@ -19,17 +19,23 @@ public final class Engine {
     private final EventBus events = new EventBus();
     private final Cgroups cgroups;
     private volatile EngineSettings settings;
+    private final ImageService images;
 
     private final ContainerService containers;
 
     public Engine(EngineSettings settings, Cgroups cgroups) throws java.io.IOException {
         this.settings = settings;
         this.cgroups = cgroups;
-        this.containers = Containers.open(settings.dataRoot(), this::settings, events, Containers.noImages(settings.dataRoot()));
+        this.images = ImageService.open(settings.dataRoot(), this::settings, events);
+        this.containers = Containers.open(settings.dataRoot(), this::settings, events, Containers.imageSource(images.store()));
     }
 
     public ContainerService containers() {
         return containers;
+    }
+
+    public ImageService images() {
+        return images;
     }
 
     public EventBus events() {
@@ -92,7 +98,7 @@ public final class Engine {
                 s.daemonId(),
                 HostInfo.hostname(),
                 containers.counts()[0], containers.counts()[1], containers.counts()[2], containers.counts()[3],
-                0, // images arrive with the image box
+                images.store().count(),
                 s.dataRoot(),
                 backingFilesystem(s.dataRoot()),
                 cgroups,
