@@ -137,6 +137,18 @@ class ContainerLifecycleTest {
     }
 
     @Test
+    void deleteOfARunningContainerLeavesNothing() throws Exception {
+        String id = RuntimeFixture.newId();
+        ContainerHandle h = rt.run(id, rt.spec("sleep", "1000").build());
+        rt.conmon.delete(id);
+        assertThat(rt.conmon.state(id)).isEmpty();
+        assertThat(ProcessHandle.of(h.conmonPid()).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        Thread.sleep(300);
+        assertThat(rt.conmon.exitOf(id)).isEmpty();
+        assertThat(new ContainerCgroup("/berth/" + id).existing()).isEmpty();
+    }
+
+    @Test
     void pauseAndResume() throws Exception {
         String id = RuntimeFixture.newId();
         rt.run(id, rt.spec("sleep", "1000").build());
