@@ -3,7 +3,6 @@ package io.berth.runtime;
 import io.berth.sys.UnixSeqpacket;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -15,8 +14,8 @@ import java.util.Objects;
 
 /**
  * A client of conmon's attach socket ({@code BUNDLE/attach}, SOCK_SEQPACKET): the container's
- * output arrives as packets whose first byte names the stream (1 stdout, 2 stderr; with a
- * tty everything is stdout), and each packet sent is written to the container's stdin
+ * output arrives as packets whose first byte names the stream (conmon's numbers: 2 stdout,
+ * 3 stderr; with a tty everything is stdout), and each packet sent is written to the container's stdin
  * (only when conmon was started with stdin open).
  *
  * <p>{@link #closeStdin()} half-closes the socket: conmon then closes the container's stdin
@@ -28,8 +27,10 @@ public final class AttachSession implements Closeable {
     /** conmon reads at most 32 KiB of stdin a packet; larger packets would be cut. */
     static final int MAX_STDIN_PACKET = 16 * 1024;
     private static final int MAX_OUTPUT_PACKET = 64 * 1024;
+    /** conmon's stdpipe_t: NO_PIPE 0, STDIN_PIPE 1, STDOUT_PIPE 2, STDERR_PIPE 3. */
+    private static final int CONMON_STDERR = 3;
 
-    /** The container's standard streams, numbered as conmon and Docker's multiplexed stream number them. */
+    /** The container's standard streams; {@link #number()} is Docker's multiplexed-stream number. */
     public enum StdStream {
         STDIN, STDOUT, STDERR;
 
@@ -78,7 +79,7 @@ public final class AttachSession implements Closeable {
             int n = socket.receive(buf);
             if (n < 0) return null;
             if (n < 2) continue;
-            StdStream stream = buf[0] == 2 ? StdStream.STDERR : StdStream.STDOUT;
+            StdStream stream = buf[0] == CONMON_STDERR ? StdStream.STDERR : StdStream.STDOUT;
             return new Frame(stream, Arrays.copyOfRange(buf, 1, n));
         }
     }
@@ -193,10 +194,5 @@ public final class AttachSession implements Closeable {
             }
             return f;
         }
-    }
-
-    static InterruptedIOException interrupted(String doing) {
-        Thread.currentThread().interrupt();
-        return new InterruptedIOException(doing + " was interrupted");
     }
 }

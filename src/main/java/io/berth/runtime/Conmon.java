@@ -179,7 +179,30 @@ public final class Conmon {
      * its exit and ends) and forgets its exit file.
      */
     public void delete(String id) throws IOException {
+        Optional<RuntimeState> state = runtime.state(id);
+        long conmonPid = -1;
+        if (state.isPresent() && state.get().bundle() != null) {
+            try {
+                conmonPid = readPid(Path.of(state.get().bundle()).resolve("conmon.pid"));
+            } catch (IOException ignored) {
+                // no conmon to wait for
+            }
+        }
         runtime.delete(id, true);
+        // conmon writes the exit file once it sees the container die: wait for it, or the
+        // file would outlive the container.
+        if (conmonPid > 0 && isConmon(conmonPid)) {
+            Optional<ProcessHandle> h = ProcessHandle.of(conmonPid);
+            if (h.isPresent()) {
+                try {
+                    h.get().onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                    LOG.warn("conmon {} of container {} did not end after delete", conmonPid, id);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
         Files.deleteIfExists(exitDir.resolve(id));
     }
 

@@ -86,6 +86,12 @@ final class RuntimeFixture implements AutoCloseable {
         return conmon.create(id, bundle(id), spec, logPath(id));
     }
 
+    /** Creates a container in a bundle of the caller's choosing. */
+    ContainerHandle create(String id, ContainerSpec spec, Path bundle) throws IOException {
+        created.add(new Created(id, bundle, OciSpec.cgroupsPath(spec.cgroupParent(), id)));
+        return conmon.create(id, bundle, spec, bundle.resolve("ctr.log"));
+    }
+
     ContainerHandle run(String id, ContainerSpec spec) throws IOException {
         ContainerHandle h = create(id, spec);
         conmon.start(id);
