@@ -4,6 +4,8 @@ import io.berth.container.Container;
 import io.berth.container.ContainerException;
 import io.berth.container.ContainerRecord;
 import io.berth.container.HostConfig;
+import io.berth.container.LogFile;
+import io.berth.engine.ContainerLifecycle;
 import io.berth.engine.ContainerService;
 import io.berth.engine.Engine;
 import io.berth.image.ImageConfig;
@@ -40,6 +42,15 @@ final class ContainerRoutes {
         router.add("DELETE", "/containers/{id}", guard(this::remove));
         router.add("POST", "/containers/{id}/rename", guard(this::rename));
         router.add("POST", "/containers/{id}/wait", guard(this::await));
+        router.add("POST", "/containers/{id}/start", guard(this::start));
+        router.add("POST", "/containers/{id}/stop", guard(this::stop));
+        router.add("POST", "/containers/{id}/kill", guard(this::kill));
+        router.add("POST", "/containers/{id}/restart", guard(this::restart));
+        router.add("POST", "/containers/{id}/pause", guard(this::pause));
+        router.add("POST", "/containers/{id}/unpause", guard(this::unpause));
+        router.add("POST", "/containers/{id}/attach", guard(this::attach));
+        router.add("POST", "/containers/{id}/resize", guard(this::resize));
+        router.add("GET", "/containers/{id}/logs", guard(this::logs));
     }
 
     /** Turns the container box's refusals into Docker's status codes. */
@@ -153,6 +164,133 @@ final class ContainerRoutes {
         out.write(Json.bytes(answer));
         out.write("\n".getBytes(StandardCharsets.US_ASCII));
         out.flush();
+    }
+
+    private ContainerLifecycle lifecycle() {
+        return engine.containers().lifecycle();
+    }
+
+    private void start(ApiCall call) throws Exception {
+        lifecycle().start(call.path("id"));
+        call.exchange().sendEmpty(204);
+    }
+
+    private static Integer timeout(ApiCall call) {
+        String t = call.query("t");
+        if (t == null || t.isEmpty()) t = call.query("timeout");
+        return t == null || t.isEmpty() ? null : parseInt(t, 10);
+    }
+
+    private void stop(ApiCall call) throws Exception {
+        lifecycle().stop(call.path("id"), timeout(call), call.query("signal"));
+        call.exchange().sendEmpty(204);
+    }
+
+    private void kill(ApiCall call) throws Exception {
+        lifecycle().kill(call.path("id"), call.query("signal"));
+        call.exchange().sendEmpty(204);
+    }
+
+    private void restart(ApiCall call) throws Exception {
+        lifecycle().restart(call.path("id"), timeout(call), call.query("signal"));
+        call.exchange().sendEmpty(204);
+    }
+
+    private void pause(ApiCall call) throws Exception {
+        lifecycle().pause(call.path("id"));
+        call.exchange().sendEmpty(204);
+    }
+
+    private void unpause(ApiCall call) throws Exception {
+        lifecycle().unpause(call.path("id"));
+        call.exchange().sendEmpty(204);
+    }
+
+    private void resize(ApiCall call) throws Exception {
+        lifecycle().resize(call.path("id"), parseInt(call.query("h"), 0), parseInt(call.query("w"), 0));
+        call.json(200, Map.of());
+    }
+
+    static final String RAW = "application/vnd.docker.raw-stream";
+    static final String MULTIPLEXED = "application/vnd.docker.multiplexed-stream";
+
+    /** Docker's stream framing: with a tty the bytes as they are, else an 8-byte header (stream, 0, 0, 0, length) a frame. */
+    static void writeFrame(OutputStream out, boolean tty, int stream, byte[] data) throws IOException {
+        if (!tty) {
+            int n = data.length;
+            out.write(new byte[] {(byte) stream, 0, 0, 0, (byte) (n >>> 24), (byte) (n >>> 16), (byte) (n >>> 8), (byte) n});
+        }
+        out.write(data);
+        out.flush();
+    }
+
+    private void attach(ApiCall call) throws Exception {
+        Container c = containers().get(call.path("id"));
+        boolean tty = c.record().tty();
+        var options = new ContainerLifecycle.AttachOptions(call.queryBool("stream", false), call.queryBool("logs", false),
+                call.queryBool("stdin", false), call.queryBool("stdout", false), call.queryBool("stderr", false),
+                ContainerLifecycle.parseDetachKeys(call.query("detachKeys")));
+        var hijacked = call.exchange().hijack(tty ? RAW : MULTIPLEXED);
+        OutputStream out = hijacked.output();
+        Object lock = new Object();
+        try {
+            lifecycle().attach(c.id(), options, hijacked.input(), (stream, data) -> {
+                synchronized (lock) {
+                    writeFrame(out, tty, stream, data);
+                }
+            });
+        } catch (ContainerException e) {
+            synchronized (lock) {
+                writeFrame(out, tty, 2, (e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+        } catch (InterruptedException e) {
+            return;
+        }
+        try {
+            hijacked.closeOutput();
+        } catch (IOException ignored) {
+            // the client left first
+        }
+    }
+
+    private void logs(ApiCall call) throws Exception {
+        Container c = containers().get(call.path("id"));
+        boolean stdout = call.queryBool("stdout", false);
+        boolean stderr = call.queryBool("stderr", false);
+        if (!stdout && !stderr) throw ApiException.badRequest("Bad parameters: you must choose at least one stream");
+        String tailText = call.query("tail");
+        int tail = tailText == null || tailText.isEmpty() || tailText.equals("all") ? -1 : parseInt(tailText, -1);
+        Long since = Timestamps.parseNanos("since", call.query("since"));
+        if (since != null && since == 0) since = null;
+        Long until = Timestamps.parseNanos("until", call.query("until"));
+        if (until != null && until == 0) until = null;
+        boolean timestamps = call.queryBool("timestamps", false);
+        boolean follow = call.queryBool("follow", false);
+        boolean tty = c.record().tty();
+        var options = new LogFile.Options(stdout, stderr, since, until, tail, follow);
+        OutputStream out = call.exchange().startStream(200, tty ? RAW : MULTIPLEXED);
+        Thread caller = Thread.currentThread();
+        if (follow) call.exchange().onClientGone(caller::interrupt);
+        try {
+            lifecycle().logs(c.id(), options, e -> {
+                byte[] data = e.text();
+                if (timestamps) {
+                    byte[] stamp = (rfc3339Nano(e.time()) + " ").getBytes(StandardCharsets.US_ASCII);
+                    byte[] joined = new byte[stamp.length + data.length];
+                    System.arraycopy(stamp, 0, joined, 0, stamp.length);
+                    System.arraycopy(data, 0, joined, stamp.length, data.length);
+                    data = joined;
+                }
+                writeFrame(out, tty, tty ? 1 : e.stream(), data);
+            });
+        } catch (InterruptedException e) {
+            // the client left
+        }
+    }
+
+    static String rfc3339Nano(java.time.Instant t) {
+        return java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.nnnnnnnnn'Z'")
+                .withZone(java.time.ZoneOffset.UTC).format(t);
     }
 
     static int parseInt(String s, int fallback) {

@@ -188,6 +188,19 @@ public final class Container {
         return update(r -> r.withState(r.state().exited(code, oom, at, restart ? ContainerStatus.RESTARTING : ContainerStatus.EXITED)));
     }
 
+    /** A start that failed: counts as an exit for next-exit waiters, with the error shown in State.Error. */
+    public ContainerRecord startFailed(String message, int code) throws IOException {
+        lock.lock();
+        try {
+            ContainerRecord next = update(r -> r.withState(r.state().failed(message, code, ContainerStatus.EXITED)));
+            exits++;
+            changed.signalAll();
+            return next;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     void markRemoved() {
         lock.lock();
         try {

@@ -1,27 +1,849 @@
 package io.berth.engine;
 
+import io.berth.container.Commands;
 import io.berth.container.Container;
+import io.berth.container.ContainerException;
+import io.berth.container.ContainerRecord;
+import io.berth.container.ContainerStatus;
+import io.berth.container.HostConfig;
+import io.berth.container.LogFile;
+import io.berth.container.Operation;
+import io.berth.container.RestartPolicies;
+import io.berth.container.StopSignals;
+import io.berth.container.Users;
+import io.berth.runtime.AttachSession;
+import io.berth.runtime.Conmon;
+import io.berth.runtime.ContainerExit;
+import io.berth.runtime.ContainerHandle;
+import io.berth.runtime.ContainerSpec;
+import io.berth.runtime.ExitWatcher;
+import io.berth.runtime.HostFacts;
+import io.berth.runtime.OciRuntime;
+import io.berth.runtime.OciSpec;
+import io.berth.runtime.SeccompProfile;
+import io.berth.snapshot.Mount;
+import io.berth.sys.HostInfo;
+import io.berth.sys.MountTable;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The running side of containers: start, stop, kill, restart, pause, attach, logs, exec,
- * and the exit watcher with its restart policies. Stands on the runtime box.
+ * The running side of containers: start, stop, kill, restart, pause, attach, logs, and the
+ * exit watcher with its restart policies; reconciles with what conmon kept alive when the
+ * daemon starts. Stands on the runtime box (conmon + runc/crun).
  */
 public final class ContainerLifecycle {
-    private final ContainerService service;
+    private static final Logger LOG = LoggerFactory.getLogger(ContainerLifecycle.class);
 
-    ContainerLifecycle(ContainerService service) {
+    private final ContainerService service;
+    private final Path runtimeDir;
+    private final HostFacts host = HostFacts.detect();
+    private final Map<String, Conmon> conmons = new ConcurrentHashMap<>();
+    private final Map<String, ContainerHandle> handles = new ConcurrentHashMap<>();
+    /** Attach requests waiting for a created container to start: run after the runtime's create, before its start. */
+    private final Map<String, List<CompletableFuture<ContainerHandle>>> attachOnStart = new ConcurrentHashMap<>();
+    private final Map<String, Duration> backoff = new ConcurrentHashMap<>();
+    private final ExitWatcher exits;
+
+    ContainerLifecycle(ContainerService service) throws IOException {
         this.service = service;
         service.setLifecycle(this);
+        this.runtimeDir = service.settings().get().dataRoot().resolve("runtime");
+        this.exits = new ExitWatcher(runtimeDir.resolve("exits"), null);
+        exits.start();
+        reconcile();
+    }
+
+    private Conmon conmon(String runtimeName) {
+        return conmons.computeIfAbsent(runtimeName, n -> {
+            Path binary = service.settings().get().runtimes().available().get(n);
+            if (binary == null) throw ContainerException.invalid("Unknown runtime specified " + n);
+            Path conmon = Conmon.findConmon().orElseThrow(() -> new IllegalStateException("conmon is not installed: install Debian's conmon"));
+            return new Conmon(conmon, new OciRuntime(n, binary, runtimeDir.resolve(n)), runtimeDir.resolve("exits"), host);
+        });
+    }
+
+    private Conmon conmon(ContainerRecord r) {
+        return conmon(r.hostConfig().runtime());
+    }
+
+    Path bundle(String id) {
+        return service.store().directory(id).resolve("bundle");
+    }
+
+    private String cgroupsPath(ContainerRecord r) {
+        String parent = r.hostConfig().cgroupParent();
+        return OciSpec.cgroupsPath(parent == null || parent.isEmpty() ? "/berth" : parent, r.id());
+    }
+
+    // ================================================================ start
+
+    public void start(String ref) throws IOException {
+        Container c = service.get(ref);
+        c.begin(Operation.START, Duration.ofSeconds(60));
+        try {
+            c.cancelPendingRestart();
+            c.update(r -> r.withManuallyStopped(false).withRestartCount(0));
+            backoff.remove(c.id());
+            startProcess(c);
+        } finally {
+            c.end(Operation.START);
+        }
+    }
+
+    /** Mounts the rootfs, writes the bundle, has conmon create and start the container, and watches its exit. */
+    private void startProcess(Container c) throws IOException {
+        ContainerRecord r = c.record();
+        String id = r.id();
+        Path rootfs = service.rootfsDir(id);
+        try {
+            Files.createDirectories(rootfs);
+            if (!MountTable.mountsUnder(rootfs).contains(rootfs.toString())) {
+                Mount.mountAll(service.images().snapshots().mounts(r.snapshotKey()), rootfs);
+            }
+            writeEtcFiles(r);
+            ContainerSpec spec = spec(r, rootfs);
+            Conmon conmon = conmon(r);
+            exits.forget(id);
+            Path bundle = bundle(id);
+            Files.createDirectories(bundle);
+            try {
+                conmon.delete(id); // a leftover of an earlier run
+            } catch (IOException ignored) {
+                // nothing to delete
+            }
+            ContainerHandle h = conmon.create(id, bundle, spec, service.logPath(id));
+            handles.put(id, h);
+            if (!r.hostConfig().network().equals("host") && !r.hostConfig().network().startsWith("container:")) loopbackUp(h.pid());
+            List<CompletableFuture<ContainerHandle>> waiting = attachOnStart.remove(id);
+            if (waiting != null) waiting.forEach(f -> f.complete(h));
+            c.update(x -> x.withState(x.state().started(h.pid(), Instant.now(), x.config().healthcheck() != null
+                    && x.config().healthcheck().test() != null && !x.config().healthcheck().test().isEmpty()
+                    && !x.config().healthcheck().test().getFirst().equals("NONE"))));
+            exits.await(id).thenAccept(e -> Thread.ofVirtual().name("exit " + id).start(() -> handleExit(c, e)));
+            try {
+                conmon.start(id);
+            } catch (IOException e) {
+                // the exit file tells the rest; make sure it comes
+                try {
+                    conmon.kill(id, "KILL");
+                } catch (IOException ignored) {
+                    // already gone
+                }
+                throw e;
+            }
+            service.publish(c.record(), "start", Map.of());
+        } catch (IOException | RuntimeException e) {
+            String message = e.getMessage() == null ? e.toString() : e.getMessage();
+            LOG.warn("container {} failed to start: {}", id, message);
+            if (!c.record().state().status().hasProcess()) {
+                unmountQuietly(rootfs);
+                int code = message.contains("executable file not found") || message.contains("no such file or directory") ? 127
+                        : message.contains("permission denied") ? 126 : 128;
+                c.startFailed(message, code);
+                service.publish(c.record(), "die", Map.of("exitCode", Integer.toString(code)));
+                attachOnStart.getOrDefault(id, List.of()).forEach(f -> f.completeExceptionally(e));
+                attachOnStart.remove(id);
+            }
+            if (e instanceof ContainerException ce) throw ce;
+            if (message.contains("executable file not found") || message.contains("no such file or directory")
+                    || message.contains("permission denied")) {
+                throw ContainerException.invalid("failed to create task for container: " + message + ": unknown");
+            }
+            throw new IOException("failed to start container " + id + ": " + message, e);
+        }
+    }
+
+    private static void loopbackUp(long pid) {
+        try {
+            Process p = new ProcessBuilder("nsenter", "-t", Long.toString(pid), "-n", "ip", "link", "set", "lo", "up")
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) LOG.warn("cannot bring up lo in container pid {}: {}", pid, out);
+        } catch (IOException | InterruptedException e) {
+            LOG.warn("cannot bring up lo in container pid {}: {}", pid, e.toString());
+        }
+    }
+
+    private void writeEtcFiles(ContainerRecord r) throws IOException {
+        String hostname = r.config().hostname();
+        String domain = r.config().domainname();
+        Files.writeString(service.hostnamePath(r.id()), hostname + "\n");
+        boolean hostNet = r.hostConfig().network().equals("host");
+        StringBuilder hosts = new StringBuilder();
+        if (hostNet && Files.isReadable(Path.of("/etc/hosts"))) {
+            hosts.append(Files.readString(Path.of("/etc/hosts")));
+        } else {
+            hosts.append("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+            hosts.append("fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n");
+        }
+        if (r.hostConfig().extraHosts() != null) {
+            for (String e : r.hostConfig().extraHosts()) {
+                int colon = e.indexOf(':');
+                if (colon > 0) hosts.append(e.substring(colon + 1)).append('\t').append(e, 0, colon).append('\n');
+            }
+        }
+        Files.writeString(service.hostsPath(r.id()), hosts.toString());
+        StringBuilder resolv = new StringBuilder();
+        List<String> dns = r.hostConfig().dns();
+        Path hostResolv = Path.of("/etc/resolv.conf");
+        String hostText = Files.isReadable(hostResolv) ? Files.readString(hostResolv) : "";
+        if (hostText.contains("127.0.0.53") && Files.isReadable(Path.of("/run/systemd/resolve/resolv.conf"))) {
+            hostText = Files.readString(Path.of("/run/systemd/resolve/resolv.conf"));
+        }
+        if (dns != null && !dns.isEmpty()) {
+            for (String d : dns) resolv.append("nameserver ").append(d).append('\n');
+        } else {
+            for (String line : hostText.split("\n")) {
+                if (line.startsWith("nameserver") && !hostNet && (line.contains(" 127.") || line.contains(" ::1"))) continue;
+                if (line.startsWith("nameserver")) resolv.append(line).append('\n');
+            }
+        }
+        if (r.hostConfig().dnsSearch() != null && !r.hostConfig().dnsSearch().isEmpty()) {
+            resolv.append("search ").append(String.join(" ", r.hostConfig().dnsSearch())).append('\n');
+        } else {
+            for (String line : hostText.split("\n")) if (line.startsWith("search")) resolv.append(line).append('\n');
+        }
+        if (r.hostConfig().dnsOptions() != null && !r.hostConfig().dnsOptions().isEmpty()) {
+            resolv.append("options ").append(String.join(" ", r.hostConfig().dnsOptions())).append('\n');
+        }
+        Files.writeString(service.resolvConfPath(r.id()), resolv.toString());
+        if (domain != null && !domain.isEmpty()) LOG.debug("container {} domain {}", r.id(), domain);
+    }
+
+    /** The runtime's view of the container: Docker's Config and HostConfig turned into a ContainerSpec. */
+    private ContainerSpec spec(ContainerRecord r, Path rootfs) throws IOException {
+        HostConfig h = r.hostConfig();
+        List<String> argv = new ArrayList<>();
+        argv.add(r.path());
+        argv.addAll(r.args());
+        boolean init = Boolean.TRUE.equals(h.init());
+        Path initBinary = null;
+        if (init) {
+            initBinary = io.berth.runtime.OciRuntimes.findExecutable("catatonit")
+                    .or(() -> io.berth.runtime.OciRuntimes.findExecutable("tini"))
+                    .orElseThrow(() -> ContainerException.invalid("--init needs catatonit or tini on the host"));
+            argv.addAll(0, List.of("/sbin/docker-init", "--"));
+        }
+        Users.Resolved user = Users.resolve(rootfs, r.config().user(), h.groupAdd());
+        String cwd = r.config().workingDir() == null || r.config().workingDir().isEmpty() ? "/" : r.config().workingDir();
+        Path cwdInRoot = rootfs.resolve(cwd.substring(1));
+        if (!Files.exists(cwdInRoot, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !cwd.equals("/")) {
+            try {
+                Files.createDirectories(cwdInRoot);
+            } catch (IOException e) {
+                LOG.debug("cannot make the working directory {}: {}", cwd, e.toString());
+            }
+        }
+        List<String> env = new ArrayList<>(Commands.processEnv(r.config().env() == null ? List.of() : r.config().env(),
+                r.config().hostname(), r.tty()));
+        if (env.stream().noneMatch(e -> e.startsWith("HOME="))) env.add("HOME=" + user.home());
+        ContainerSpec.Builder b = ContainerSpec.builder(rootfs, argv)
+                .env(env)
+                .cwd(cwd)
+                .user(user.uid(), user.gid())
+                .additionalGids(user.additionalGids())
+                .hostname(r.config().hostname())
+                .domainname(r.config().domainname())
+                .tty(r.tty())
+                .openStdin(Boolean.TRUE.equals(r.config().openStdin()))
+                .stdinOnce(Boolean.TRUE.equals(r.config().stdinOnce()))
+                .readonlyRootfs(Boolean.TRUE.equals(h.readonlyRootfs()))
+                .privileged(h.isPrivileged())
+                .capAdd(h.capAdd() == null ? List.of() : h.capAdd())
+                .capDrop(h.capDrop() == null ? List.of() : h.capDrop())
+                .sysctls(h.sysctls() == null ? Map.of() : h.sysctls())
+                .oomScoreAdj(h.oomScoreAdj() == null || h.oomScoreAdj() == 0 ? null : h.oomScoreAdj())
+                .shmSize(h.shmSize() == null ? 0 : h.shmSize())
+                .deviceCgroupRules(h.deviceCgroupRules() == null ? List.of() : h.deviceCgroupRules());
+        if (h.consoleSize() != null && h.consoleSize().size() == 2 && h.consoleSize().get(0) > 0) {
+            b.consoleSize(h.consoleSize().get(0), h.consoleSize().get(1));
+        }
+        if (h.cgroupParent() != null && !h.cgroupParent().isEmpty()) b.cgroupParent(h.cgroupParent());
+        if (h.maskedPaths() != null) b.maskedPaths(h.maskedPaths());
+        if (h.readonlyPaths() != null) b.readonlyPaths(h.readonlyPaths());
+
+        // namespaces
+        String net = h.network();
+        if (net.equals("host")) b.namespace(ContainerSpec.Namespace.NETWORK, ContainerSpec.NamespaceMode.HOST);
+        else if (net.startsWith("container:")) b.namespace(ContainerSpec.Namespace.NETWORK, joinOf(net.substring(10), ContainerSpec.Namespace.NETWORK));
+        if ("host".equals(h.pidMode())) b.namespace(ContainerSpec.Namespace.PID, ContainerSpec.NamespaceMode.HOST);
+        else if (h.pidMode() != null && h.pidMode().startsWith("container:")) {
+            b.namespace(ContainerSpec.Namespace.PID, joinOf(h.pidMode().substring(10), ContainerSpec.Namespace.PID));
+        }
+        if ("host".equals(h.ipcMode())) b.namespace(ContainerSpec.Namespace.IPC, ContainerSpec.NamespaceMode.HOST);
+        if ("host".equals(h.utsMode())) b.namespace(ContainerSpec.Namespace.UTS, ContainerSpec.NamespaceMode.HOST);
+
+        // mounts: etc files, binds, tmpfs
+        List<ContainerSpec.Mount> mounts = new ArrayList<>();
+        mounts.add(ContainerSpec.Mount.bind(service.resolvConfPath(r.id()), "/etc/resolv.conf", false));
+        mounts.add(ContainerSpec.Mount.bind(service.hostnamePath(r.id()), "/etc/hostname", false));
+        mounts.add(ContainerSpec.Mount.bind(service.hostsPath(r.id()), "/etc/hosts", false));
+        if (initBinary != null) mounts.add(ContainerSpec.Mount.bind(initBinary, "/sbin/docker-init", true));
+        if (h.binds() != null) {
+            for (String bind : h.binds()) mounts.add(bindMount(bind));
+        }
+        if (h.tmpfs() != null) {
+            h.tmpfs().forEach((dest, opts) -> {
+                List<String> o = new ArrayList<>(List.of("nosuid", "nodev", "noexec"));
+                if (opts != null && !opts.isEmpty()) o = new ArrayList<>(List.of(opts.split(",")));
+                mounts.add(ContainerSpec.Mount.tmpfs(dest, o));
+            });
+        }
+        if (h.mounts() != null) {
+            for (HostConfig.MountSpec m : h.mounts()) {
+                switch (m.type() == null ? "bind" : m.type()) {
+                    case "bind" -> mounts.add(ContainerSpec.Mount.bind(Path.of(m.source()), m.target(), Boolean.TRUE.equals(m.readOnly())));
+                    case "tmpfs" -> {
+                        List<String> o = new ArrayList<>(List.of("nosuid", "nodev"));
+                        if (m.tmpfsOptions() != null && m.tmpfsOptions().sizeBytes() != null) o.add("size=" + m.tmpfsOptions().sizeBytes());
+                        mounts.add(ContainerSpec.Mount.tmpfs(m.target(), o));
+                    }
+                    default -> throw ContainerException.invalid("mount type " + m.type() + " is not supported yet");
+                }
+            }
+        }
+        b.mounts(mounts);
+
+        // devices
+        List<ContainerSpec.Device> devices = new ArrayList<>();
+        if (h.devices() != null) {
+            for (HostConfig.DeviceMapping d : h.devices()) {
+                String inCtr = d.pathInContainer() == null || d.pathInContainer().isEmpty() ? d.pathOnHost() : d.pathInContainer();
+                devices.add(OciSpec.hostDevice(Path.of(d.pathOnHost()), inCtr, d.cgroupPermissions()));
+            }
+        }
+        b.devices(devices);
+
+        // rlimits
+        List<ContainerSpec.Rlimit> rlimits = new ArrayList<>();
+        if (h.ulimits() != null) {
+            for (HostConfig.Ulimit u : h.ulimits()) rlimits.add(new ContainerSpec.Rlimit(u.name(), u.soft(), u.hard()));
+        }
+        b.rlimits(rlimits);
+
+        // security options
+        Map<String, Object> seccomp = null;
+        boolean seccompSet = false;
+        boolean nnp = false;
+        if (h.securityOpt() != null) {
+            for (String opt : h.securityOpt()) {
+                String o = opt.replaceFirst("^([a-z-]+):", "$1=");
+                if (o.equals("no-new-privileges") || o.equals("no-new-privileges=true")) nnp = true;
+                else if (o.equals("no-new-privileges=false")) nnp = false;
+                else if (o.startsWith("seccomp=")) {
+                    seccomp = SeccompProfile.fromSecurityOpt(o.substring(8), effectiveCaps(h), SeccompProfile.hostGoArch());
+                    seccompSet = true;
+                } else if (o.startsWith("label=") || o.startsWith("apparmor=")) {
+                    // no SELinux or AppArmor here: accepted and ignored, as dockerd does without them
+                } else {
+                    throw ContainerException.invalid("Invalid --security-opt: \"" + opt + "\"");
+                }
+            }
+        }
+        if (!seccompSet && !h.isPrivileged()) seccomp = SeccompProfile.dockerDefault(effectiveCaps(h), SeccompProfile.hostGoArch());
+        b.seccomp(seccomp).noNewPrivileges(nnp);
+
+        b.resources(resources(h));
+        return b.build();
+    }
+
+    private java.util.Set<String> effectiveCaps(HostConfig h) {
+        return new java.util.LinkedHashSet<>(io.berth.runtime.Capabilities.resolve(h.capAdd() == null ? List.of() : h.capAdd(),
+                h.capDrop() == null ? List.of() : h.capDrop(), h.isPrivileged(), host.capabilities()));
+    }
+
+    private ContainerSpec.NamespaceMode joinOf(String ref, ContainerSpec.Namespace ns) {
+        ContainerRecord other = service.get(ref).record();
+        if (!other.state().status().hasProcess()) {
+            throw ContainerException.conflict("cannot join the namespaces of container " + other.id() + ": Container " + other.id() + " is not running");
+        }
+        return ContainerSpec.NamespaceMode.ofProcess(other.state().pid(), ns);
+    }
+
+    private static ContainerSpec.Mount bindMount(String bind) {
+        String[] p = bind.split(":");
+        if (p.length < 2) throw ContainerException.invalid("invalid volume specification: '" + bind + "'");
+        if (!p[0].startsWith("/")) throw ContainerException.invalid("named volumes are not supported yet: '" + bind + "'");
+        if (!p[1].startsWith("/")) throw ContainerException.invalid("invalid volume specification: '" + bind + "': the destination must be absolute");
+        Path source = Path.of(p[0]);
+        if (!Files.exists(source)) {
+            try {
+                Files.createDirectories(source); // as dockerd does for -v with a missing host path
+            } catch (IOException e) {
+                throw ContainerException.invalid("invalid mount config: bind source path does not exist: " + p[0]);
+            }
+        }
+        boolean ro = p.length > 2 && List.of(p[2].split(",")).contains("ro");
+        return ContainerSpec.Mount.bind(source, p[1], ro);
+    }
+
+    static ContainerSpec.Resources resources(HostConfig h) {
+        Long quota = pos(h.cpuQuota());
+        Long period = pos(h.cpuPeriod());
+        if (h.nanoCpus() != null && h.nanoCpus() > 0) {
+            period = 100_000L;
+            quota = h.nanoCpus() * period / 1_000_000_000L;
+        }
+        return new ContainerSpec.Resources(pos(h.cpuShares()), quota, period, blank(h.cpusetCpus()), blank(h.cpusetMems()),
+                pos(h.memory()), pos(h.memoryReservation()), h.memorySwap() == null || h.memorySwap() == 0 ? null : h.memorySwap(),
+                h.memorySwappiness() == null || h.memorySwappiness() < 0 ? null : h.memorySwappiness(),
+                Boolean.TRUE.equals(h.oomKillDisable()) ? Boolean.TRUE : null,
+                h.pidsLimit() == null || h.pidsLimit() == 0 ? null : h.pidsLimit(),
+                h.blkioWeight() == null || h.blkioWeight() == 0 ? null : h.blkioWeight());
+    }
+
+    private static Long pos(Long v) {
+        return v == null || v <= 0 ? null : v;
+    }
+
+    private static String blank(String s) {
+        return s == null || s.isEmpty() ? null : s;
+    }
+
+    // ================================================================ exit and restart
+
+    private void handleExit(Container c, ContainerExit exit) {
+        try {
+            ContainerRecord r = c.record();
+            if (!r.state().status().hasProcess() || c.isRemoved()) return;
+            String id = r.id();
+            ContainerHandle h = handles.remove(id);
+            Conmon conmon = conmon(r);
+            boolean oom = h != null && conmon.oomKilled(h, cgroupsPath(r));
+            int code = exit.exitCode() < 0 ? 255 : exit.exitCode();
+            try {
+                conmon.delete(id);
+            } catch (IOException e) {
+                LOG.debug("runtime delete of {}: {}", id, e.toString());
+            }
+            exits.forget(id);
+            unmountQuietly(service.rootfsDir(id));
+            boolean restart = !r.hostConfig().isAutoRemove()
+                    && RestartPolicies.shouldRestart(r.hostConfig().restart(), code, r.restartCount(), r.manuallyStopped());
+            Instant started = r.state().startedAt();
+            c.exited(code, oom, Instant.now(), restart);
+            if (oom) service.publish(c.record(), "oom", Map.of());
+            Map<String, String> attrs = new LinkedHashMap<>();
+            attrs.put("exitCode", Integer.toString(code));
+            if (started != null) attrs.put("execDuration", Long.toString(Duration.between(started, Instant.now()).toSeconds()));
+            service.publish(c.record(), "die", attrs);
+            if (restart) {
+                Duration ran = started == null ? Duration.ZERO : Duration.between(started, Instant.now());
+                Duration delay = RestartPolicies.nextDelay(backoff.get(id), ran);
+                backoff.put(id, delay);
+                scheduleRestart(c, delay);
+            } else if (r.hostConfig().isAutoRemove()) {
+                autoRemove(c);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.error("handling the exit of container {} failed", c.id(), e);
+        }
+    }
+
+    private void scheduleRestart(Container c, Duration delay) {
+        Thread t = Thread.ofVirtual().name("restart " + c.id()).unstarted(() -> {
+            try {
+                Thread.sleep(delay.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+            try {
+                c.begin(Operation.START, Duration.ofSeconds(60));
+            } catch (ContainerException e) {
+                return;
+            }
+            try {
+                if (c.record().state().status() != ContainerStatus.RESTARTING || c.isRemoved()) return;
+                c.setCancelRestart(null);
+                c.update(r -> r.withRestartCount(r.restartCount() + 1));
+                startProcess(c);
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("restart of {} failed: {}", c.id(), e.getMessage());
+            } finally {
+                c.end(Operation.START);
+            }
+        });
+        c.setCancelRestart(t::interrupt);
+        t.start();
+    }
+
+    private void autoRemove(Container c) {
+        try {
+            c.begin(Operation.REMOVE, Duration.ofSeconds(30));
+            try {
+                c.update(r -> r.withState(r.state().withStatus(ContainerStatus.REMOVING)));
+            } finally {
+                c.end(Operation.REMOVE);
+            }
+            service.destroy(c);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("auto-remove of {} failed: {}", c.id(), e.toString());
+        }
+    }
+
+    private static void unmountQuietly(Path rootfs) {
+        try {
+            if (MountTable.mountsUnder(rootfs).contains(rootfs.toString())) Mount.unmount(rootfs);
+        } catch (IOException e) {
+            LOG.warn("cannot unmount {}: {}", rootfs, e.toString());
+        }
+    }
+
+    // ================================================================ stop, kill, restart, pause
+
+    public void stop(String ref, Integer timeoutSeconds, String signal) throws IOException, InterruptedException {
+        Container c = service.get(ref);
+        ContainerRecord r = c.begin(Operation.STOP, Duration.ofSeconds(60));
+        try {
+            c.cancelPendingRestart();
+            c.update(x -> x.withManuallyStopped(true));
+            if (r.state().status() == ContainerStatus.RESTARTING) {
+                c.update(x -> x.withState(x.state().withStatus(ContainerStatus.EXITED)));
+            } else {
+                int sig = StopSignals.parse(signal != null && !signal.isEmpty() ? signal
+                        : r.config().stopSignal() != null ? r.config().stopSignal() : "SIGTERM");
+                int timeout = timeoutSeconds != null ? timeoutSeconds : r.config().stopTimeout() != null ? r.config().stopTimeout() : 10;
+                signalAndWait(c, sig, timeout);
+            }
+            service.publish(c.record(), "stop", Map.of());
+        } finally {
+            c.end(Operation.STOP);
+        }
+    }
+
+    /** Sends {@code sig}; if the container is still up after {@code timeout} seconds (negative: forever), SIGKILL. */
+    private void signalAndWait(Container c, int sig, int timeout) throws IOException, InterruptedException {
+        long before = c.exitCount();
+        ContainerRecord r = c.record();
+        if (!r.state().status().hasProcess()) return;
+        sendSignal(c, sig);
+        if (r.state().status() == ContainerStatus.PAUSED) {
+            try {
+                conmon(r).resume(r.id());
+            } catch (IOException ignored) {
+                // it may be gone already
+            }
+        }
+        Duration wait = timeout < 0 ? Duration.ofDays(3650) : Duration.ofSeconds(timeout);
+        if (c.awaitExitAfter(before, wait)) return;
+        sendSignal(c, 9);
+        if (!c.awaitExitAfter(before, Duration.ofSeconds(30))) {
+            throw new IOException("container " + c.id() + " did not exit within 30 s of SIGKILL");
+        }
+    }
+
+    private void sendSignal(Container c, int sig) throws IOException {
+        ContainerRecord r = c.record();
+        try {
+            conmon(r).kill(r.id(), Integer.toString(sig));
+        } catch (IOException e) {
+            if (!c.record().state().status().hasProcess()) return; // it ended meanwhile
+            throw e;
+        }
+        service.publish(r, "kill", Map.of("signal", Integer.toString(sig)));
+    }
+
+    public void kill(String ref, String signal) throws IOException, InterruptedException {
+        Container c = service.get(ref);
+        ContainerRecord r = c.check(Operation.KILL);
+        int sig = StopSignals.parse(signal == null || signal.isEmpty() ? "KILL" : signal);
+        if (r.state().status() == ContainerStatus.RESTARTING) {
+            c.cancelPendingRestart();
+            c.update(x -> x.withState(x.state().withStatus(ContainerStatus.EXITED)));
+            return;
+        }
+        long before = c.exitCount();
+        sendSignal(c, sig);
+        if (sig == 9) c.awaitExitAfter(before, Duration.ofSeconds(10));
     }
 
     /** docker rm -f of a running container: SIGKILL and wait for the exit. */
     void killForRemoval(Container c) throws IOException, InterruptedException {
-        throw new IOException("cannot kill container " + c.id() + ": the runtime is not wired in yet");
+        c.update(x -> x.withManuallyStopped(true));
+        if (c.record().state().status() == ContainerStatus.RESTARTING) {
+            c.update(x -> x.withState(x.state().withStatus(ContainerStatus.EXITED)));
+            return;
+        }
+        signalAndWait(c, 9, 10);
     }
 
-    /** Frees what a container holds besides its record and layer (runtime state, exec sessions). */
+    public void restart(String ref, Integer timeoutSeconds, String signal) throws IOException, InterruptedException {
+        Container c = service.get(ref);
+        c.check(Operation.RESTART);
+        try {
+            stop(ref, timeoutSeconds, signal);
+        } catch (ContainerException e) {
+            if (e.kind() != ContainerException.Kind.NOT_MODIFIED) throw e;
+        }
+        start(ref);
+        service.publish(c.record(), "restart", Map.of());
+    }
+
+    public void pause(String ref) throws IOException {
+        Container c = service.get(ref);
+        ContainerRecord r = c.begin(Operation.PAUSE, Duration.ofSeconds(30));
+        try {
+            conmon(r).pause(r.id());
+            c.update(x -> x.withState(x.state().withStatus(ContainerStatus.PAUSED)));
+            service.publish(c.record(), "pause", Map.of());
+        } finally {
+            c.end(Operation.PAUSE);
+        }
+    }
+
+    public void unpause(String ref) throws IOException {
+        Container c = service.get(ref);
+        ContainerRecord r = c.begin(Operation.UNPAUSE, Duration.ofSeconds(30));
+        try {
+            conmon(r).resume(r.id());
+            c.update(x -> x.withState(x.state().withStatus(ContainerStatus.RUNNING)));
+            service.publish(c.record(), "unpause", Map.of());
+        } finally {
+            c.end(Operation.UNPAUSE);
+        }
+    }
+
+    /** Frees what a container holds besides its record and layer. */
     void releaseResources(Container c) {
-        // nothing yet
+        handles.remove(c.id());
+        backoff.remove(c.id());
+        exits.forget(c.id());
+        List<CompletableFuture<ContainerHandle>> waiting = attachOnStart.remove(c.id());
+        if (waiting != null) waiting.forEach(f -> f.cancel(false));
+        try {
+            conmon(c.record()).delete(c.id());
+        } catch (IOException | RuntimeException ignored) {
+            // not known to the runtime
+        }
+    }
+
+    // ================================================================ attach, resize, logs
+
+    /** Where attached output goes: stream 1 stdout, 2 stderr (everything is 1 with a tty). */
+    public interface Output {
+        void write(int stream, byte[] data) throws IOException;
+    }
+
+    public record AttachOptions(boolean stream, boolean logs, boolean stdin, boolean stdout, boolean stderr, byte[] detachKeys) {}
+
+    /** Docker's --detach-keys: "ctrl-p,ctrl-q" and the like. */
+    public static byte[] parseDetachKeys(String keys) {
+        if (keys == null || keys.isEmpty()) return new byte[] {16, 17};
+        String[] parts = keys.split(",");
+        byte[] out = new byte[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            String k = parts[i].trim().toLowerCase(java.util.Locale.ROOT);
+            if (k.startsWith("ctrl-") && k.length() == 6) {
+                char ch = k.charAt(5);
+                if (ch >= 'a' && ch <= 'z') out[i] = (byte) (ch - 'a' + 1);
+                else if (ch == '@') out[i] = 0;
+                else if (ch == '[') out[i] = 27;
+                else if (ch == '\\') out[i] = 28;
+                else if (ch == ']') out[i] = 29;
+                else if (ch == '^') out[i] = 30;
+                else if (ch == '_') out[i] = 31;
+                else throw ContainerException.invalid("Invalid detach keys (" + keys + ") provided");
+            } else if (k.length() == 1) {
+                out[i] = (byte) k.charAt(0);
+            } else {
+                throw ContainerException.invalid("Invalid detach keys (" + keys + ") provided");
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Attaches to a container's stdio: replays the log first with {@code logs}, then (with
+     * {@code stream}) relays output until the container's streams end, the client detaches
+     * with the detach keys, or it goes away. A created container is attached when it starts.
+     */
+    public void attach(String ref, AttachOptions o, InputStream stdin, Output out) throws IOException, InterruptedException {
+        Container c = service.get(ref);
+        ContainerRecord r = c.check(Operation.ATTACH);
+        if (o.logs()) {
+            LogFile.read(service.logPath(r.id()), new LogFile.Options(o.stdout(), o.stderr(), null, null, -1, false),
+                    e -> out.write(r.tty() ? 1 : e.stream(), e.text()), () -> false);
+        }
+        if (!o.stream()) return;
+        AttachSession session = openSession(c);
+        if (session == null) return;
+        service.publish(c.record(), "attach", Map.of());
+        CountDownLatch done = new CountDownLatch(1);
+        session.pump(new AttachSession.Sink() {
+            @Override
+            public void write(AttachSession.StdStream stream, byte[] data) throws IOException {
+                int n = stream == AttachSession.StdStream.STDERR ? 2 : 1;
+                if ((n == 1 && o.stdout()) || (n == 2 && o.stderr())) out.write(n, data);
+            }
+
+            @Override
+            public void end() {
+                done.countDown();
+            }
+        }, 4 << 20);
+        Thread in = null;
+        if (o.stdin() && stdin != null && Boolean.TRUE.equals(r.config().openStdin())) {
+            in = Thread.ofVirtual().name("attach-stdin " + r.shortId()).start(() -> copyStdin(stdin, session, o.detachKeys(), done));
+        }
+        try {
+            done.await();
+        } finally {
+            session.close();
+            if (in != null) in.interrupt();
+        }
+    }
+
+    private static void copyStdin(InputStream stdin, AttachSession session, byte[] keys, CountDownLatch done) {
+        byte[] buf = new byte[16 * 1024];
+        int matched = 0;
+        try {
+            int n;
+            while ((n = stdin.read(buf)) >= 0) {
+                // detach keys: held back while they match, dropped when the whole sequence came
+                java.io.ByteArrayOutputStream send = new java.io.ByteArrayOutputStream(n);
+                for (int i = 0; i < n; i++) {
+                    byte b = buf[i];
+                    if (keys.length > 0 && b == keys[matched]) {
+                        matched++;
+                        if (matched == keys.length) {
+                            if (send.size() > 0) session.writeStdin(send.toByteArray());
+                            done.countDown();
+                            return;
+                        }
+                        continue;
+                    }
+                    if (matched > 0) {
+                        send.write(keys, 0, matched);
+                        matched = 0;
+                    }
+                    send.write(b);
+                }
+                if (send.size() > 0) session.writeStdin(send.toByteArray());
+            }
+            session.closeStdin();
+        } catch (IOException e) {
+            LOG.debug("attach stdin ended: {}", e.toString());
+        }
+    }
+
+    /** An attach session on the running container, or on the next start of a created one; null when it is not running. */
+    private AttachSession openSession(Container c) throws IOException, InterruptedException {
+        CompletableFuture<ContainerHandle> f;
+        synchronized (this) {
+            ContainerStatus s = c.record().state().status();
+            ContainerHandle h = handles.get(c.id());
+            if (s.hasProcess() && h != null) return AttachSession.open(h.bundle());
+            if (s != ContainerStatus.CREATED && s != ContainerStatus.RESTARTING && s != ContainerStatus.EXITED) return null;
+            f = new CompletableFuture<>();
+            attachOnStart.computeIfAbsent(c.id(), k -> new CopyOnWriteArrayList<>()).add(f);
+        }
+        try {
+            ContainerHandle h = f.get();
+            return AttachSession.open(h.bundle());
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+            return null;
+        } catch (InterruptedException e) {
+            List<CompletableFuture<ContainerHandle>> l = attachOnStart.get(c.id());
+            if (l != null) l.remove(f);
+            throw e;
+        }
+    }
+
+    public void resize(String ref, int rows, int cols) throws IOException {
+        Container c = service.get(ref);
+        ContainerRecord r = c.record();
+        ContainerHandle h = handles.get(r.id());
+        if (!r.state().status().hasProcess() || h == null) {
+            throw ContainerException.conflict("Container " + r.id() + " is not running");
+        }
+        if (!r.tty()) return;
+        conmon(r).resize(h, rows, cols);
+    }
+
+    public void logs(String ref, LogFile.Options o, LogFile.Sink sink) throws IOException, InterruptedException {
+        Container c = service.get(ref);
+        String id = c.id();
+        LogFile.read(service.logPath(id), o, sink, () -> {
+            ContainerStatus s = c.record().state().status();
+            return !c.isRemoved() && (s.hasProcess() || s == ContainerStatus.RESTARTING);
+        });
+    }
+
+    public ContainerHandle handle(String id) {
+        return handles.get(id);
+    }
+
+    public Conmon conmonFor(ContainerRecord r) {
+        return conmon(r);
+    }
+
+    public String cgroupsPathOf(ContainerRecord r) {
+        return cgroupsPath(r);
+    }
+
+    // ================================================================ reconcile
+
+    /** On daemon start: adopt what conmon kept running, record the true exit of what ended, start what should run. */
+    private void reconcile() {
+        for (Container c : service.store().list()) {
+            ContainerRecord r = c.record();
+            try {
+                switch (r.state().status()) {
+                    case RUNNING, PAUSED -> {
+                        Conmon.Recovered rec = conmon(r).recover(r.id(), bundle(r.id()));
+                        switch (rec) {
+                            case Conmon.Recovered.Live live -> {
+                                handles.put(r.id(), live.handle());
+                                ContainerStatus now = live.state().isPaused() ? ContainerStatus.PAUSED : ContainerStatus.RUNNING;
+                                if (now != r.state().status()) c.update(x -> x.withState(x.state().withStatus(now)));
+                                exits.await(r.id()).thenAccept(e -> Thread.ofVirtual().start(() -> handleExit(c, e)));
+                                LOG.info("container {} still runs (pid {}): adopted", r.shortId(), live.handle().pid());
+                            }
+                            case Conmon.Recovered.Exited ex -> {
+                                LOG.info("container {} exited with {} while the daemon was away", r.shortId(), ex.exit().exitCode());
+                                handleExit(c, ex.exit());
+                            }
+                            case Conmon.Recovered.Gone g -> {
+                                LOG.warn("container {} vanished while the daemon was away", r.shortId());
+                                handleExit(c, new ContainerExit(r.id(), 255, Instant.now()));
+                            }
+                        }
+                    }
+                    case RESTARTING -> scheduleRestart(c, Duration.ZERO);
+                    case REMOVING -> service.destroy(c);
+                    case EXITED -> {
+                        if (r.state().startedAt() != null && RestartPolicies.startOnDaemonStart(r.hostConfig().restart(), r.manuallyStopped())) {
+                            Thread.ofVirtual().start(() -> {
+                                try {
+                                    start(r.id());
+                                } catch (IOException | RuntimeException e) {
+                                    LOG.warn("cannot start {} on daemon start: {}", r.shortId(), e.getMessage());
+                                }
+                            });
+                        }
+                    }
+                    default -> { }
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.error("cannot reconcile container {}: {}", r.shortId(), e.toString());
+            }
+        }
     }
 }

@@ -1,0 +1,128 @@
+package io.berth.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.berth.testing.BerthdProcess;
+import io.berth.testing.DockerCli;
+import io.berth.testing.TestImages;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** docker run and friends against a real berthd: real containers through conmon and runc. */
+class ContainerRunCliTest {
+    static final JsonMapper JSON = JsonMapper.builder().build();
+    static BerthdProcess daemon;
+    static DockerCli docker;
+
+    @BeforeAll
+    static void start(@TempDir Path tmp) throws Exception {
+        daemon = BerthdProcess.start();
+        docker = daemon.docker();
+        TestImages.Built b = TestImages.busybox().tag("bb:run").writeTo(tmp.resolve("bb.tar"));
+        ok("load", "-i", b.archive().toString());
+    }
+
+    @AfterEach
+    void removeAll() throws Exception {
+        String ids = docker.run("ps", "-aq").stdout().trim();
+        if (!ids.isEmpty()) {
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("rm", "-f"));
+            args.addAll(java.util.List.of(ids.split("\\s+")));
+            docker.run(args.toArray(String[]::new));
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (daemon != null) daemon.close();
+    }
+
+    static DockerCli.Result ok(String... args) throws Exception {
+        DockerCli.Result r = docker.run(Duration.ofSeconds(60), args);
+        assertThat(r.exitCode()).as("docker %s\n%s\n--- daemon log\n%s", String.join(" ", args), r, daemon.log()).isZero();
+        return r;
+    }
+
+    static JsonNode inspect(String name) throws Exception {
+        return JSON.readTree(ok("inspect", name).stdout()).get(0);
+    }
+
+    @Test
+    void runRmPrintsAndPropagatesExitCode() throws Exception {
+        DockerCli.Result r = ok("run", "--rm", "bb:run", "echo", "hi");
+        assertThat(r.stdout()).isEqualTo("hi\n");
+        DockerCli.Result three = docker.run("run", "--rm", "bb:run", "sh", "-c", "echo out; echo err >&2; exit 3");
+        assertThat(three.exitCode()).as(three + daemon.log()).isEqualTo(3);
+        assertThat(three.stdout()).isEqualTo("out\n");
+        assertThat(three.stderr()).contains("err\n");
+        assertThat(ok("ps", "-aq").stdout()).isBlank();
+    }
+
+    @Test
+    void envWorkdirUserHostnameName() throws Exception {
+        DockerCli.Result r = ok("run", "--name", "named", "-e", "FOO=bar", "-w", "/tmp/work", "-u", "app", "--hostname", "boxy", "bb:run",
+                "sh", "-c", "echo $FOO; pwd; id -u; id -g; hostname; cat /etc/hostname");
+        assertThat(r.stdout()).isEqualTo("bar\n/tmp/work\n1000\n1000\nboxy\nboxy\n");
+        JsonNode i = inspect("named");
+        assertThat(i.get("State").get("Status").asString()).isEqualTo("exited");
+        assertThat(i.get("State").get("ExitCode").asInt()).isZero();
+        assertThat(i.get("State").get("FinishedAt").asString()).doesNotStartWith("0001");
+        assertThat(ok("run", "--rm", "-u", "65534:0", "bb:run", "id").stdout()).contains("uid=65534").contains("gid=0");
+    }
+
+    @Test
+    void stdinIsPassedWithI() throws Exception {
+        Process p = docker.start("run", "--rm", "-i", "bb:run", "cat");
+        p.getOutputStream().write("data\nmore\n".getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("data\nmore\n");
+        assertThat(p.exitValue()).isZero();
+    }
+
+    @Test
+    void ttyUnderARealPty() throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("script", "-qec", "docker run --rm -t bb:run busybox tty", "/dev/null");
+        pb.environment().put("DOCKER_HOST", daemon.dockerHost());
+        pb.environment().put("DOCKER_CONFIG", daemon.dir().resolve("docker-config").toString());
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(out).as(out + daemon.log()).contains("/dev/pts/");
+        assertThat(p.exitValue()).isZero();
+    }
+
+    @Test
+    void detachedLogsAttachStopWait() throws Exception {
+        String id = ok("run", "-d", "--name", "det", "bb:run", "sh", "-c",
+                "echo first; echo e1 >&2; trap 'echo got-term; exit 7' TERM; while true; do sleep 0.2; done").stdout().trim();
+        assertThat(id).matches("[0-9a-f]{64}");
+        JsonNode i = inspect("det");
+        assertThat(i.get("State").get("Running").asBoolean()).isTrue();
+        assertThat(i.get("State").get("Pid").asLong()).isPositive();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> docker.run("logs", "det").stdout().contains("first"));
+        DockerCli.Result logs = ok("logs", "det");
+        assertThat(logs.stdout()).isEqualTo("first\n");
+        assertThat(logs.stderr()).isEqualTo("e1\n");
+        assertThat(ok("logs", "-t", "det").stdout()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{9}Z first\n");
+        assertThat(ok("ps", "--format", "{{.Names}} {{.Status}}").stdout()).startsWith("det Up");
+        ok("stop", "det");
+        JsonNode after = inspect("det");
+        assertThat(after.get("State").get("Status").asString()).isEqualTo("exited");
+        assertThat(after.get("State").get("ExitCode").asInt()).isEqualTo(7);
+        assertThat(ok("logs", "det").stdout()).isEqualTo("first\ngot-term\n");
+        assertThat(ok("wait", "det").stdout().trim()).isEqualTo("7");
+        assertThat(ok("ps", "-a", "--filter", "exited=7", "--format", "{{.Names}}").stdout().trim()).isEqualTo("det");
+    }
+}
