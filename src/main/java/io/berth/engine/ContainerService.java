@@ -224,6 +224,7 @@ public final class ContainerService {
     void destroy(Container c) throws IOException {
         ContainerRecord r = c.record();
         lifecycle.releaseResources(c);
+        execs.forgetContainer(r.id());
         Path rootfs = rootfsDir(r.id());
         if (MountTable.mountsUnder(rootfs).contains(rootfs.toString())) Mount.unmount(rootfs);
         removeSnapshotQuietly(r.snapshotKey());
@@ -406,6 +407,12 @@ public final class ContainerService {
 
     public ContainerLifecycle lifecycle() {
         return lifecycle;
+    }
+
+    private final ExecService execs = new ExecService(this);
+
+    public ExecService execs() {
+        return execs;
     }
 
     public EventBus events() {

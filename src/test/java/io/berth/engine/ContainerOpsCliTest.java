@@ -1,0 +1,182 @@
+package io.berth.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.berth.testing.BerthdProcess;
+import io.berth.testing.DockerCli;
+import io.berth.testing.TestImages;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** exec, stop, kill, restart, restart policies and attach against a real berthd. */
+class ContainerOpsCliTest {
+    static final JsonMapper JSON = JsonMapper.builder().build();
+    static BerthdProcess daemon;
+    static DockerCli docker;
+
+    @BeforeAll
+    static void start(@TempDir Path tmp) throws Exception {
+        daemon = BerthdProcess.start();
+        docker = daemon.docker();
+        ok("load", "-i", TestImages.busybox().tag("bb:ops").writeTo(tmp.resolve("bb.tar")).archive().toString());
+    }
+
+    @AfterEach
+    void removeAll() throws Exception {
+        removeAll(docker);
+    }
+
+    static void removeAll(DockerCli d) throws Exception {
+        String ids = d.run("ps", "-aq").stdout().trim();
+        if (ids.isEmpty()) return;
+        List<String> args = new ArrayList<>(List.of("rm", "-f"));
+        args.addAll(List.of(ids.split("\\s+")));
+        d.run(args.toArray(String[]::new));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (daemon != null) daemon.close();
+    }
+
+    static DockerCli.Result ok(String... args) throws Exception {
+        DockerCli.Result r = docker.run(Duration.ofSeconds(60), args);
+        assertThat(r.exitCode()).as("docker %s\n%s\n--- daemon log\n%s", String.join(" ", args), r, daemon.log()).isZero();
+        return r;
+    }
+
+    static JsonNode inspect(String name) throws Exception {
+        return JSON.readTree(ok("inspect", name).stdout()).get(0);
+    }
+
+    @Test
+    void execWithOptions() throws Exception {
+        ok("run", "-d", "--name", "ex", "-e", "BASE=1", "bb:ops", "sleep", "1000");
+        assertThat(ok("exec", "ex", "echo", "hello").stdout()).isEqualTo("hello\n");
+        assertThat(ok("exec", "-e", "X=y", "-w", "/tmp", "-u", "app", "ex", "sh", "-c", "echo $X $BASE; pwd; id -u").stdout())
+                .isEqualTo("y 1\n/tmp\n1000\n");
+        DockerCli.Result fail = docker.run("exec", "ex", "sh", "-c", "echo oops >&2; exit 4");
+        assertThat(fail.exitCode()).isEqualTo(4);
+        assertThat(fail.stderr()).contains("oops");
+        Process p = docker.start("exec", "-i", "ex", "cat");
+        p.getOutputStream().write("through stdin\n".getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("through stdin\n");
+        ok("exec", "-d", "ex", "sh", "-c", "echo detached > /tmp/d");
+        await().atMost(Duration.ofSeconds(10)).until(() -> docker.run("exec", "ex", "cat", "/tmp/d").stdout().equals("detached\n"));
+        assertThat(ok("exec", "--privileged", "ex", "sh", "-c", "grep CapEff /proc/self/status").stdout()).contains("000001ff");
+        assertThat(inspect("ex").get("ExecIDs").size()).isGreaterThanOrEqualTo(5);
+
+        ok("stop", "-t", "0", "ex");
+        DockerCli.Result stopped = docker.run("exec", "ex", "true");
+        assertThat(stopped.exitCode()).isNotZero();
+        assertThat(stopped.stderr()).contains("is not running");
+    }
+
+    @Test
+    void stopWaitsTheTimeoutThenKills() throws Exception {
+        ok("run", "-d", "--name", "stubborn", "bb:ops", "sh", "-c", "trap '' TERM; while true; do sleep 0.1; done");
+        long t0 = System.nanoTime();
+        ok("stop", "-t", "2", "stubborn");
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertThat(ms).isBetween(1900L, 15000L);
+        JsonNode s = inspect("stubborn").get("State");
+        assertThat(s.get("ExitCode").asInt()).isEqualTo(137);
+        assertThat(s.get("Running").asBoolean()).isFalse();
+        // stop of a stopped container is a no-op (304), the CLI says nothing wrong
+        ok("stop", "stubborn");
+    }
+
+    @Test
+    void killWithSignalAndRestart() throws Exception {
+        ok("run", "-d", "--name", "sig", "bb:ops", "sh", "-c", "trap 'echo got-usr1' USR1; while true; do sleep 0.1; done");
+        ok("kill", "-s", "USR1", "sig");
+        await().atMost(Duration.ofSeconds(10)).until(() -> docker.run("logs", "sig").stdout().contains("got-usr1"));
+        assertThat(inspect("sig").get("State").get("Running").asBoolean()).isTrue();
+        String startedBefore = inspect("sig").get("State").get("StartedAt").asString();
+        long pidBefore = inspect("sig").get("State").get("Pid").asLong();
+        ok("restart", "-t", "1", "sig");
+        JsonNode s = inspect("sig").get("State");
+        assertThat(s.get("Running").asBoolean()).isTrue();
+        assertThat(s.get("StartedAt").asString()).isNotEqualTo(startedBefore);
+        assertThat(s.get("Pid").asLong()).isNotEqualTo(pidBefore);
+        ok("kill", "sig");
+        assertThat(inspect("sig").get("State").get("ExitCode").asInt()).isEqualTo(137);
+        DockerCli.Result again = docker.run("kill", "sig");
+        assertThat(again.exitCode()).isNotZero();
+        assertThat(again.stderr()).contains("is not running");
+        DockerCli.Result rm = docker.run("rm", "sig");
+        assertThat(rm.exitCode()).isZero();
+    }
+
+    @Test
+    void removeRunningNeedsForce() throws Exception {
+        String id = ok("run", "-d", "--name", "busy", "bb:ops", "sleep", "1000").stdout().trim();
+        DockerCli.Result rm = docker.run("rm", "busy");
+        assertThat(rm.exitCode()).isNotZero();
+        assertThat(rm.stderr()).contains("You cannot remove a running container " + id
+                + ". Stop the container before attempting removal or force remove");
+        ok("pause", "busy");
+        assertThat(inspect("busy").get("State").get("Status").asString()).isEqualTo("paused");
+        assertThat(ok("ps", "--format", "{{.Status}}").stdout()).contains("(Paused)");
+        ok("unpause", "busy");
+        assertThat(inspect("busy").get("State").get("Status").asString()).isEqualTo("running");
+        ok("rm", "-f", "busy");
+        assertThat(ok("ps", "-aq").stdout()).isBlank();
+    }
+
+    @Test
+    void onFailureRestartsTwice() throws Exception {
+        ok("run", "-d", "--name", "flaky", "--restart", "on-failure:2", "bb:ops", "sh", "-c", "echo run; exit 1");
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            JsonNode i = inspect("flaky");
+            return i.get("State").get("Status").asString().equals("exited") && i.get("RestartCount").asInt() == 2;
+        });
+        Thread.sleep(1500); // no third try comes
+        JsonNode i = inspect("flaky");
+        assertThat(i.get("RestartCount").asInt()).isEqualTo(2);
+        assertThat(i.get("State").get("ExitCode").asInt()).isEqualTo(1);
+        assertThat(ok("logs", "flaky").stdout()).isEqualTo("run\nrun\nrun\n");
+    }
+
+    @Test
+    void attachToADetachedContainerSeesNewOutput() throws Exception {
+        ok("run", "-d", "--name", "talker", "bb:ops", "sh", "-c",
+                "echo old; while [ ! -f /tmp/go ]; do sleep 0.1; done; echo new-output; sleep 0.5; exit 9");
+        await().atMost(Duration.ofSeconds(10)).until(() -> docker.run("logs", "talker").stdout().contains("old"));
+        Process p = docker.start("attach", "--no-stdin", "talker");
+        Thread.sleep(1000);
+        ok("exec", "talker", "touch", "/tmp/go");
+        assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(out).isEqualTo("new-output\n");
+        assertThat(p.exitValue()).isEqualTo(9);
+    }
+
+    @Test
+    void waitAndLogOptions() throws Exception {
+        ok("run", "-d", "--name", "lines", "bb:ops", "sh", "-c", "for i in 1 2 3 4 5; do echo line$i; done; echo bad >&2; sleep 1; exit 2");
+        assertThat(ok("wait", "lines").stdout().trim()).isEqualTo("2");
+        assertThat(ok("logs", "--tail", "2", "lines").stdout()).isEqualTo("line5\n");
+        assertThat(ok("logs", "--tail", "3", "lines").stdout()).isEqualTo("line4\nline5\n");
+        DockerCli.Result both = ok("logs", "lines");
+        assertThat(both.stdout()).isEqualTo("line1\nline2\nline3\nline4\nline5\n");
+        assertThat(both.stderr()).isEqualTo("bad\n");
+        assertThat(ok("logs", "--since", "2000-01-01T00:00:00Z", "--until", "2001-01-01T00:00:00Z", "lines").stdout()).isEmpty();
+        Process follow = docker.start("logs", "-f", "lines");
+        assertThat(follow.waitFor(10, TimeUnit.SECONDS)).isTrue(); // it ended: follow stops at the exit
+    }
+}
