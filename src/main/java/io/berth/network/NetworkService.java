@@ -658,8 +658,9 @@ public final class NetworkService implements AutoCloseable {
             DnsServer s = dnsServers.get(e.networkId());
             if (s != null) s.unregister(dnsKey(r.containerId(), e.ifName()));
         }
-        String netns = r.netns() != null && NetNamespaces.isPinned(Path.of(r.netns())) ? r.netns() : "";
-        cni.del(e.confList(), r.containerId(), netns, e.ifName(), e.runtimeConfig(), e.result());
+        boolean pinned = r.netns() != null && NetNamespaces.isPinned(Path.of(r.netns()));
+        cni.del(e.confList(), r.containerId(), pinned ? r.netns() : "", e.ifName(), e.runtimeConfig(), e.result());
+        if (!pinned) IptablesSweep.removeTagged(e.confList().get("name").asString(), r.containerId());
     }
 
     private void teardown(String cid) {

@@ -347,4 +347,87 @@ class ContainerNetworkingTest {
         service.remove("two", id -> false);
         assertHostClean(one, two);
     }
+
+    @Test
+    void parallelAttachesGetDistinctAddresses() throws Exception {
+        Network net = service.create(NetworkSpec.named("busy"));
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 4; i++) ids.add(newContainerId());
+        List<java.util.concurrent.Future<AttachResult>> futures = new ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < ids.size(); i++) {
+                String id = ids.get(i);
+                String name = "p" + i;
+                futures.add(pool.submit(() -> service.attach(AttachRequest.of(id, name, Attachment.to("busy")))));
+            }
+        }
+        Set<String> ips = new java.util.HashSet<>();
+        for (var f : futures) ips.add(f.get().endpoint("busy").ipAddress());
+        assertThat(ips).hasSize(4);
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (String id : ids) pool.submit(() -> service.detach(id));
+        }
+        service.remove("busy", id -> false);
+        assertHostClean(net);
+    }
+
+    @Test
+    void aVanishedNamespaceStillReleasesItsLeaseAndRules() throws Exception {
+        Network net = service.create(NetworkSpec.named("vanish"));
+        String a = newContainerId();
+        AttachResult r = service.attach(new AttachRequest(a, "v", List.of(Attachment.to("vanish")),
+                List.of(PortBinding.of("127.0.0.1", 0, 80, "tcp")), List.of()));
+        // the namespace disappears behind our back (a reboot, a manual umount)
+        NetNamespaces.remove(Path.of(r.netnsPath()));
+        service.detach(a);
+        service.remove("vanish", id -> false);
+        assertHostClean(net);
+    }
+
+    @Test
+    void unknownNamesAreForwardedToTheUpstreamResolvers() throws Exception {
+        // a fake upstream resolver on 127.0.0.1 that knows one name
+        java.net.DatagramSocket upstream = new java.net.DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        Thread fake = Thread.startVirtualThread(() -> {
+            byte[] buf = new byte[4096];
+            while (!upstream.isClosed()) {
+                try {
+                    java.net.DatagramPacket p = new java.net.DatagramPacket(buf, buf.length);
+                    upstream.receive(p);
+                    Message q = new Message(java.util.Arrays.copyOf(p.getData(), p.getLength()));
+                    Message ans = new Message(q.getHeader().getID());
+                    ans.getHeader().setFlag(org.xbill.DNS.Flags.QR);
+                    ans.addRecord(q.getQuestion(), Section.QUESTION);
+                    if (q.getQuestion().getName().toString().equals("ext.example.")) {
+                        ans.addRecord(new org.xbill.DNS.ARecord(q.getQuestion().getName(), 1, 60, InetAddress.getByName("192.0.2.10")), Section.ANSWER);
+                    } else {
+                        ans.getHeader().setRcode(Rcode.NXDOMAIN);
+                    }
+                    byte[] out = ans.toWire();
+                    upstream.send(new java.net.DatagramPacket(out, out.length, p.getSocketAddress()));
+                } catch (java.io.IOException e) {
+                    return;
+                }
+            }
+        });
+        service.close();
+        service = new NetworkService(NetworkService.Options.defaults(root.resolve("data"), root.resolve("run"))
+                .withAddressPools(List.of(new NetworkService.AddressPool("10.198.0.0/16", 24)))
+                .withDefaultBridge(defaultBridge, "10.197.0.0/24")
+                .withDnsUpstream(() -> List.of((InetSocketAddress) upstream.getLocalSocketAddress())));
+        try {
+            Network net = service.create(NetworkSpec.named("fwd"));
+            String a = newContainerId();
+            AttachResult r = service.attach(AttachRequest.of(a, "asker", Attachment.to("fwd")));
+            assertThat(HostNet.inNs(r.netnsPath(), "busybox", "nslookup", "ext.example", net.gateway()).out()).contains("192.0.2.10");
+            assertThat(HostNet.inNs(r.netnsPath(), "busybox", "nslookup", "other.example", net.gateway()).out()).contains("NXDOMAIN");
+            assertThat(HostNet.inNs(r.netnsPath(), "busybox", "nslookup", "asker", net.gateway()).out()).contains(r.endpoint("fwd").ipAddress());
+            service.detach(a);
+            service.remove("fwd", id -> false);
+            assertHostClean(net);
+        } finally {
+            upstream.close();
+            fake.join();
+        }
+    }
 }
