@@ -17,9 +17,10 @@ import java.util.concurrent.TimeUnit;
 final class IptablesSweep {
     private IptablesSweep() {}
 
+    /** {@code cniName} null: the container's rules of every network. */
     static void removeTagged(String cniName, String containerId) throws IOException {
         String tag = "id: \\\"" + containerId + "\\\"";
-        String nameTag = "name: \\\"" + cniName + "\\\"";
+        String nameTag = cniName == null ? "" : "name: \\\"" + cniName + "\\\"";
         for (String table : List.of("nat", "filter")) {
             String dump = run(List.of("iptables-save", "-t", table));
             Set<String> chains = new LinkedHashSet<>();
