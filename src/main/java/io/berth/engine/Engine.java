@@ -18,11 +18,17 @@ import java.util.Optional;
 public final class Engine {
     private final EventBus events = new EventBus();
     private final Cgroups cgroups;
+    private final VolumeService volumes;
     private volatile EngineSettings settings;
 
-    public Engine(EngineSettings settings, Cgroups cgroups) {
+    public Engine(EngineSettings settings, Cgroups cgroups) throws java.io.IOException {
         this.settings = settings;
         this.cgroups = cgroups;
+        this.volumes = new VolumeService(new io.berth.volume.VolumeStore(settings.dataRoot()), events);
+    }
+
+    public VolumeService volumes() {
+        return volumes;
     }
 
     public EventBus events() {
