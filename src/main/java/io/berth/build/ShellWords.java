@@ -145,7 +145,8 @@ public final class ShellWords {
             if (first == '{' || first == '}' || first == ':') throw new ExpansionException("syntax error: bad substitution");
             String name = processName();
             int ch = next();
-            String chs = ch == EOF ? "" : String.valueOf((char) ch);
+            if (ch == EOF) throw new ExpansionException("syntax error: missing '}'");
+            String chs = String.valueOf((char) ch);
             boolean nullIsUnset = false;
             switch (ch) {
                 case '}' -> {
