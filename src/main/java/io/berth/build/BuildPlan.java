@@ -36,7 +36,7 @@ public record BuildPlan(List<PlannedStage> stages, PlannedStage target) {
     public record PlannedStage(Stage stage, Instruction.From from, Integer baseStage, Set<Integer> dependsOn,
                                List<String> copyImages) {
         public PlannedStage {
-            dependsOn = Set.copyOf(dependsOn);
+            dependsOn = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(dependsOn));
             copyImages = List.copyOf(copyImages);
         }
 

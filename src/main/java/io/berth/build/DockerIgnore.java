@@ -205,6 +205,7 @@ public final class DockerIgnore {
                 } else if (".+()|{}$".indexOf(ch) >= 0) {
                     re.append('\\').append(ch);
                 } else if (ch == '\\') {
+                    type = MatchType.REGEX; // (Docker compares such patterns literally and never matches)
                     if (i + 1 < n) {
                         re.append('\\').append(pattern.charAt(++i));
                     } else {
