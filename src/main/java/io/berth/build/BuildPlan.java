@@ -147,6 +147,16 @@ public record BuildPlan(List<PlannedStage> stages, PlannedStage target) {
         return new CopyFrom(null, value);
     }
 
+    /**
+     * The M of {@code Step N/M : ...}: the meta ARGs, then for each needed stage its FROM and
+     * its instructions (the classic builder numbers steps this way).
+     */
+    public int stepCount(Dockerfile dockerfile) {
+        int n = dockerfile.metaArgs().size();
+        for (PlannedStage p : stages) n += 1 + p.stage().instructions().size();
+        return n;
+    }
+
     /** The planned stage with this index, if the build needs it. */
     public PlannedStage stage(int index) {
         for (PlannedStage p : stages) {

@@ -312,11 +312,11 @@ public final class DockerfileParser {
             case "run" -> run(src, args, flags);
             case "cmd" -> {
                 flags.parse();
-                yield new Instruction.Cmd(src, commandLine(src, args, false));
+                yield new Instruction.Cmd(src, commandLine(src, args));
             }
             case "entrypoint" -> {
                 flags.parse();
-                yield new Instruction.Entrypoint(src, commandLine(src, args, false));
+                yield new Instruction.Entrypoint(src, commandLine(src, args));
             }
             case "shell" -> shell(src, args, flags);
             case "env" -> {
@@ -379,7 +379,7 @@ public final class DockerfileParser {
         if (network != null && !network.equals("default") && !network.equals("none") && !network.equals("host")) {
             throw err(src, "unsupported network mode \"" + network + "\" (use default, none or host)");
         }
-        CommandLine cmd = commandLine(src, args, false);
+        CommandLine cmd = commandLine(src, args);
         if (cmd.args().isEmpty()) throw err(src, "RUN requires at least one argument");
         return new Instruction.Run(src, cmd, network);
     }
@@ -487,7 +487,7 @@ public final class DockerfileParser {
         while (next < args.length() && isGoSpace(args.charAt(next))) next++;
         String type = args.substring(0, sep).toUpperCase(Locale.ROOT);
         String rest = args.substring(next);
-        CommandLine cmd = commandLine(src, rest, false);
+        CommandLine cmd = commandLine(src, rest);
         if (type.equals("NONE")) {
             if (!rest.isEmpty()) throw err(src, "HEALTHCHECK NONE takes no arguments");
             return new Instruction.Healthcheck(src, new Instruction.HealthConfig(List.of("NONE"), Duration.ZERO,
@@ -548,7 +548,7 @@ public final class DockerfileParser {
 
     // ---- argument forms ----------------------------------------------------------------
 
-    private CommandLine commandLine(Source src, String args, boolean unused) throws DockerfileParseException {
+    private CommandLine commandLine(Source src, String args) throws DockerfileParseException {
         if (args.isEmpty()) return new CommandLine(List.of(), false);
         List<String> json = json(src, args);
         if (json != null) return new CommandLine(json, false);

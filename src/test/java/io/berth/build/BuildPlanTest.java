@@ -41,6 +41,7 @@ class BuildPlanTest {
         assertThat(p.stage(0).from().image()).isEqualTo("golang:1.22");
         assertThat(p.stage(0).baseStage()).isNull();
         assertThat(p.stage(2)).isNull();
+        assertThat(p.stepCount(DockerfileParser.parse(MULTI))).isEqualTo(1 + 2 + 2 + 4);
     }
 
     @Test
