@@ -232,7 +232,11 @@ public final class DockerfileParser {
     // ---- heredocs --------------------------------------------------------------------
 
     private void refuseHeredoc(Instruction in, String line, Source src) throws DockerfileParseException {
-        Instruction target = in instanceof Instruction.OnBuild ob ? ob.trigger() : in;
+        Instruction target = in;
+        if (in instanceof Instruction.OnBuild ob) {
+            target = ob.trigger();
+            line = ob.expression();
+        }
         boolean mayHold = switch (target) {
             case Instruction.Run r -> r.command().shellForm();
             case Instruction.Copy c -> !jsonForm(line);

@@ -337,6 +337,7 @@ class DockerfileParserTest {
             assertThat(c.chown()).isEqualTo("1");
             assertThat(c.line()).isEqualTo(2);
         });
+        assertThat(((Instruction.OnBuild) only("ONBUILD COPY [\"<<a\", \"b\"]")).trigger()).isInstanceOf(Instruction.Copy.class);
         // a trigger from a base image's config, parsed when the child build runs it
         Instruction t = DockerfileParser.parseInstruction("RUN [\"make\"]", 1, '\\');
         assertThat(t).isInstanceOf(Instruction.Run.class);
