@@ -150,4 +150,29 @@ class ImageStoreTest {
         assertThat(store.hasLayer(wrong)).isFalse();
         assertThat(store.snapshots().list()).isEmpty();
     }
+
+    @Test
+    void saveThenLoadAnOciLayoutWithoutManifestJson() throws Exception {
+        ImageStore store = open();
+        ImageStore.Image img = add(store, TestImages.busybox().files(Map.of("f", "1")), "oci:1");
+        java.io.ByteArrayOutputStream saved = new java.io.ByteArrayOutputStream();
+        ImageArchive.save(store, List.of(new ImageArchive.Saved(img, List.of(ImageReference.parse("oci:1").withDefaultTag()))), saved);
+        // keep only the OCI layout: drop manifest.json and repositories
+        java.io.ByteArrayOutputStream oci = new java.io.ByteArrayOutputStream();
+        try (var r = new io.berth.archive.TarReader(new ByteArrayInputStream(saved.toByteArray()));
+             var w = new io.berth.archive.TarWriter(oci)) {
+            for (io.berth.archive.TarEntry e; (e = r.next()) != null; ) {
+                if (e.name().equals("manifest.json") || e.name().equals("repositories")) continue;
+                w.writeEntry(e, r.content());
+            }
+            w.finish();
+        }
+        store.delete("oci:1", false);
+        assertThat(store.count()).isZero();
+        List<ImageArchive.Loaded> loaded = ImageArchive.load(store, new ByteArrayInputStream(oci.toByteArray()), null);
+        assertThat(loaded).hasSize(1);
+        assertThat(loaded.getFirst().id()).isEqualTo(img.id());
+        assertThat(loaded.getFirst().tags()).containsExactly(ImageReference.parse("oci:1"));
+        assertThat(store.resolve("oci:1").record().layers()).hasSize(2);
+    }
 }
