@@ -27,6 +27,7 @@ public final class ApiHandler implements HttpServer.Handler {
     public ApiHandler(Engine engine) {
         new SystemRoutes(engine).register(router);
         new EventRoutes(engine, shutdown).register(router);
+        new VolumeRoutes(engine).register(router);
         new ImageRoutes(engine).register(router);
     }
 

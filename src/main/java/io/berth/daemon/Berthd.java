@@ -66,6 +66,9 @@ public final class Berthd implements AutoCloseable {
                 throw e;
             }
             for (Listener l : daemon.server.listeners()) log.info("API listen on {}", l.address());
+            // Warm the JSON mapper off the critical path so the first /info or /version is quick.
+            engine.settings().runtimes().prefetchVersions();
+            Thread.ofVirtual().name("warm-json").start(() -> io.berth.api.Json.bytes(java.util.Map.of("warm", true)));
             log.info("berthd started in {} ms: data root {}, default runtime {} ({})",
                     (System.nanoTime() - t0) / 1_000_000, config.dataRoot(),
                     engine.settings().runtimes().defaultRuntime(), engine.settings().runtimes().defaultReason());

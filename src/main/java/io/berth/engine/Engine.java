@@ -18,13 +18,19 @@ import java.util.Optional;
 public final class Engine {
     private final EventBus events = new EventBus();
     private final Cgroups cgroups;
+    private final VolumeService volumes;
     private volatile EngineSettings settings;
     private final ImageService images;
 
     public Engine(EngineSettings settings, Cgroups cgroups) throws java.io.IOException {
         this.settings = settings;
         this.cgroups = cgroups;
+        this.volumes = new VolumeService(new io.berth.volume.VolumeStore(settings.dataRoot()), events);
         this.images = ImageService.open(settings.dataRoot(), this::settings, events);
+    }
+
+    public VolumeService volumes() {
+        return volumes;
     }
 
     public ImageService images() {
