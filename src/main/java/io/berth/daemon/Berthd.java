@@ -59,8 +59,9 @@ public final class Berthd implements AutoCloseable {
             Engine engine = new Engine(engineSettings(config), Cgroups.detect());
             Berthd daemon = new Berthd(config, flags, lock, engine);
             try {
-                for (HostAddress host : hosts) daemon.server.serve(listen(host, tls, config.tlsVerify()));
+                // The pid file is there before the first answer: whoever pings us can read it.
                 AtomicFiles.write(daemon.pidFile, (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII));
+                for (HostAddress host : hosts) daemon.server.serve(listen(host, tls, config.tlsVerify()));
             } catch (IOException | RuntimeException e) {
                 daemon.server.close();
                 throw e;
