@@ -19,12 +19,18 @@ public final class Engine {
     private final EventBus events = new EventBus();
     private final Cgroups cgroups;
     private final VolumeService volumes;
+    private final NetworkUseCases networks;
     private volatile EngineSettings settings;
 
     public Engine(EngineSettings settings, Cgroups cgroups) throws java.io.IOException {
         this.settings = settings;
         this.cgroups = cgroups;
         this.volumes = new VolumeService(new io.berth.volume.VolumeStore(settings.dataRoot()), events);
+        this.networks = NetworkUseCases.open(settings, events);
+    }
+
+    public NetworkUseCases networks() {
+        return networks;
     }
 
     public VolumeService volumes() {
