@@ -2,6 +2,9 @@ package io.berth.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.berth.network.Endpoint;
+import io.berth.network.Network;
+import io.berth.network.NetworkService;
 import io.berth.testing.BerthdProcess;
 import io.berth.testing.DockerCli;
 import java.io.IOException;
@@ -11,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -355,6 +359,35 @@ class NetworkApiTest {
         } finally {
             d.close();
         }
+    }
+
+    @Test
+    void badAddressPoolsStopTheDaemonFromStarting() throws Exception {
+        Path dir = Files.createTempDirectory("berthd-net-bad");
+        Files.writeString(dir.resolve("daemon.json"), "{\"default-address-pools\": [{\"base\": \"10.128.0.0/16\", \"size\": 8}]}\n");
+        try (BerthdProcess d = BerthdProcess.launch(dir)) {
+            assertThat(d.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(d.process().exitValue()).isNotZero();
+            assertThat(d.log()).contains("invalid default-address-pools size 8 for base 10.128.0.0/16");
+        }
+    }
+
+    @Test
+    void inspectShowsTheContainersOfANetwork() throws Exception {
+        Network n = new Network("app", "f".repeat(64), "2025-01-01T00:00:00Z", "local", "bridge", false,
+                new Network.Ipam("default", Map.of(), List.of(new Network.IpamConfig("10.123.8.0/24", null, "10.123.8.1"))),
+                false, false, Map.of("b", "2", "a", "1"), Map.of());
+        String cid = "c".repeat(64);
+        Endpoint ep = new Endpoint(n.id(), "app", "e".repeat(64), "eth0", "10.123.8.2", 24, "10.123.8.1", "02:42:0a:7b:08:02", List.of(), List.of());
+        JsonNode shaped = Json.MAPPER.readTree(Json.bytes(NetworkRoutes.shape(n, List.of(new NetworkService.Member(cid, "web", ep)))));
+        JsonNode c = shaped.get("Containers").get(cid);
+        assertThat(c.get("Name").asString()).isEqualTo("web");
+        assertThat(c.get("EndpointID").asString()).isEqualTo("e".repeat(64));
+        assertThat(c.get("MacAddress").asString()).isEqualTo("02:42:0a:7b:08:02");
+        assertThat(c.get("IPv4Address").asString()).isEqualTo("10.123.8.2/24");
+        assertThat(c.get("IPv6Address").asString()).isEmpty();
+        assertThat(shaped.get("IPAM").get("Config").get(0).has("IPRange")).isFalse();
+        assertThat(shaped.get("Options").propertyNames()).containsExactly("a", "b");
     }
 
     // ---------------------------------------------------------------- helpers
