@@ -28,6 +28,7 @@ public final class ApiHandler implements HttpServer.Handler {
         new SystemRoutes(engine).register(router);
         new EventRoutes(engine, shutdown).register(router);
         new VolumeRoutes(engine).register(router);
+        new ImageRoutes(engine).register(router);
         new NetworkRoutes(engine).register(router);
     }
 
