@@ -29,6 +29,7 @@ public final class ApiHandler implements HttpServer.Handler {
         new EventRoutes(engine, shutdown).register(router);
         new VolumeRoutes(engine).register(router);
         new ImageRoutes(engine).register(router);
+        new NetworkRoutes(engine).register(router);
     }
 
     /** Ends long-lived streams (events) so the daemon can stop. */

@@ -19,6 +19,7 @@ public final class Engine {
     private final EventBus events = new EventBus();
     private final Cgroups cgroups;
     private final VolumeService volumes;
+    private final NetworkUseCases networks;
     private volatile EngineSettings settings;
     private final ImageService images;
 
@@ -27,6 +28,11 @@ public final class Engine {
         this.cgroups = cgroups;
         this.volumes = new VolumeService(new io.berth.volume.VolumeStore(settings.dataRoot()), events);
         this.images = ImageService.open(settings.dataRoot(), this::settings, events);
+        this.networks = NetworkUseCases.open(settings, events);
+    }
+
+    public NetworkUseCases networks() {
+        return networks;
     }
 
     public VolumeService volumes() {

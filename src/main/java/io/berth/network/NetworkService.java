@@ -282,7 +282,7 @@ public final class NetworkService implements AutoCloseable {
             for (Network x : networks.values()) {
                 if (x.id().startsWith(nameOrId.toLowerCase(Locale.ROOT))) {
                     if (match != null) {
-                        throw new NetworkException(NetworkException.Kind.CONFLICT, "network " + nameOrId + " is ambiguous (2 matches found based on ID prefix)");
+                        throw new NetworkException(NetworkException.Kind.INVALID, "network " + nameOrId + " is ambiguous (2 matches found based on ID prefix)");
                     }
                     match = x;
                 }
@@ -304,6 +304,37 @@ public final class NetworkService implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** A container on a network: its ID and name, and its endpoint there. */
+    public record Member(String containerId, String containerName, Endpoint endpoint) {}
+
+    /** The containers on a network with their names, in the order their records are found. */
+    public List<Member> members(String networkId) {
+        List<Member> out = new ArrayList<>();
+        for (AttachmentRecord r : loadRecords()) {
+            for (AttachmentRecord.EndpointState e : r.endpoints()) {
+                if (e.networkId().equals(networkId) && e.endpoint() != null) out.add(new Member(r.containerId(), r.containerName(), e.endpoint()));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Brings the host side of a user bridge network up before any container joins: the bridge
+     * device with the gateway address, and the embedded DNS listening there, as dockerd makes
+     * the bridge at create. The daemon calls it after create and for every user network at
+     * start; other networks (the default bridge, host, none) are left alone. Idempotent.
+     */
+    public void activate(String nameOrId) {
+        Network n = inspect(nameOrId);
+        if (!usesEmbeddedDns(n) || n.subnet() == null) return;
+        try {
+            HostLinks.ensureBridge(n.bridgeName(), n.gateway(), n.subnet().prefix());
+            ensureDns(n);
+        } catch (IOException e) {
+            throw new NetworkException(NetworkException.Kind.FAILED, "cannot bring up bridge " + n.bridgeName() + " of network " + n.name() + ": " + e.getMessage(), e);
+        }
     }
 
     /**
