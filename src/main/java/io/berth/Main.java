@@ -3,105 +3,89 @@ package io.berth;
 import io.berth.daemon.Berthd;
 import io.berth.daemon.DaemonConfig;
 import io.berth.daemon.DaemonConfigLoader;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import io.berth.daemon.DaemonFlags;
+import java.io.PrintStream;
 
-/** The berth command: `berth daemon ...` runs berthd; the launcher script handles the rest. */
-@Command(name = "berth", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        subcommands = {Main.DaemonCommand.class},
-        description = "A container engine that serves the Docker Engine API.")
-public final class Main implements Callable<Integer> {
+/**
+ * The berth command: {@code berth daemon ...} runs berthd; the launcher script handles the
+ * rest. Flags are parsed by hand (see {@link DaemonFlags}): picocli's reflection cost half a
+ * second of every daemon start.
+ */
+public final class Main {
+    private Main() {}
+
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(run(args));
     }
 
-    @Override
-    public Integer call() {
-        new CommandLine(this).usage(System.out);
+    static int run(String[] args) {
+        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+            usage(System.out);
+            return 0;
+        }
+        if (args[0].equals("--version") || args[0].equals("version")) {
+            System.out.println("berth " + BuildInfo.VERSION);
+            return 0;
+        }
+        if (!args[0].equals("daemon")) {
+            System.err.println("berth: unknown command \"" + args[0] + "\"");
+            usage(System.err);
+            return 2;
+        }
+        String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+        DaemonConfigLoader.Flags flags;
+        try {
+            if (java.util.List.of(rest).contains("--help") || java.util.List.of(rest).contains("-h")) {
+                System.out.print(DaemonFlags.USAGE);
+                return 0;
+            }
+            flags = DaemonFlags.parse(rest);
+        } catch (IllegalArgumentException e) {
+            System.err.println("berthd: " + e.getMessage());
+            System.err.print(DaemonFlags.USAGE);
+            return 2;
+        }
+        return runDaemon(flags);
+    }
+
+    private static int runDaemon(DaemonConfigLoader.Flags flags) {
+        DaemonConfig config;
+        try {
+            config = DaemonConfigLoader.load(flags);
+        } catch (DaemonConfigLoader.ConfigException e) {
+            System.err.println("berthd: " + e.getMessage());
+            return 1;
+        }
+        configureLogging(config.logLevel());
+        Berthd daemon;
+        try {
+            daemon = Berthd.start(config, flags);
+        } catch (Exception e) {
+            System.err.println("berthd: " + e.getMessage());
+            return 1;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "berthd-shutdown"));
+        Signals.onHangup(daemon::reload);
+        try {
+            daemon.awaitStop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         return 0;
     }
 
-    static final class Version implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return new String[] {"berth " + BuildInfo.VERSION};
-        }
+    /** slf4j-simple reads its settings once, when the first logger is made: set them before. */
+    private static void configureLogging(String level) {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level.equals("fatal") ? "error" : level);
+        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+        System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
+        System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
+        System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
     }
 
-    @Command(name = "daemon", mixinStandardHelpOptions = true, description = "Run berthd in the foreground.")
-    static final class DaemonCommand implements Callable<Integer> {
-        @Option(names = "--data-root", description = "Where images, containers and volumes live (default /var/lib/berth).")
-        Path dataRoot;
-
-        @Option(names = "--exec-root", description = "Where runtime state lives (default /run/berth).")
-        Path execRoot;
-
-        @Option(names = {"-H", "--host"}, description = "unix:///path.sock or tcp://addr:port; repeatable (default unix:///run/berth/berth.sock).")
-        List<String> hosts;
-
-        @Option(names = "--tls", arity = "0..1", fallbackValue = "true", description = "Serve TCP with TLS.")
-        Boolean tls;
-
-        @Option(names = "--tlsverify", arity = "0..1", fallbackValue = "true", description = "Serve TCP with TLS and require client certificates signed by --tlscacert.")
-        Boolean tlsVerify;
-
-        @Option(names = "--tlscacert", description = "CA certificate (PEM) that signs client certificates.")
-        Path tlsCaCert;
-
-        @Option(names = "--tlscert", description = "Server certificate (PEM).")
-        Path tlsCert;
-
-        @Option(names = "--tlskey", description = "Server private key (PEM).")
-        Path tlsKey;
-
-        @Option(names = "--config-file", description = "daemon.json (default /etc/berth/daemon.json).")
-        Path configFile;
-
-        @Option(names = {"-l", "--log-level"}, description = "debug, info, warn, error or fatal.")
-        String logLevel;
-
-        @Option(names = {"-D", "--debug"}, arity = "0..1", fallbackValue = "true", description = "Debug logging.")
-        Boolean debug;
-
-        @Option(names = "--default-runtime", description = "The OCI runtime containers get when they name none.")
-        String defaultRuntime;
-
-        @Override
-        public Integer call() throws Exception {
-            var flags = new DaemonConfigLoader.Flags(dataRoot, execRoot, hosts, tls, tlsVerify, tlsCaCert, tlsCert, tlsKey,
-                    logLevel, debug, defaultRuntime, configFile);
-            DaemonConfig config;
-            try {
-                config = DaemonConfigLoader.load(flags);
-            } catch (DaemonConfigLoader.ConfigException e) {
-                System.err.println("berthd: " + e.getMessage());
-                return 1;
-            }
-            configureLogging(config.logLevel());
-            Berthd daemon;
-            try {
-                daemon = Berthd.start(config, flags);
-            } catch (Exception e) {
-                System.err.println("berthd: " + e.getMessage());
-                return 1;
-            }
-            Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "berthd-shutdown"));
-            Signals.onHangup(daemon::reload);
-            daemon.awaitStop();
-            return 0;
-        }
-
-        /** slf4j-simple reads its settings once, when the first logger is made: set them before. */
-        private static void configureLogging(String level) {
-            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level.equals("fatal") ? "error" : level);
-            System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
-            System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSXXX");
-            System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
-            System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
-        }
+    private static void usage(PrintStream out) {
+        out.println("usage: berth daemon [flags]     run berthd in the foreground (berth daemon --help)");
+        out.println("       berth --version");
+        out.println("The ./berth launcher also offers: up, down, test, bench, and any docker CLI command.");
     }
 }

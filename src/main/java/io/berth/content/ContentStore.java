@@ -512,6 +512,34 @@ public final class ContentStore {
             offset = 0;
         }
 
+        /**
+         * The first {@code length} bytes written so far (buffered bytes are flushed first): what a
+         * resumed download hashes again before it appends.
+         */
+        public InputStream readWritten(long length) throws IOException {
+            checkWritable();
+            drain();
+            if (length > offset) throw new IOException(describe() + " holds " + offset + " bytes, not " + length);
+            InputStream in = Files.newInputStream(dir.resolve("data"));
+            return new java.io.FilterInputStream(in) {
+                long left = length;
+
+                @Override
+                public int read() throws IOException {
+                    byte[] one = new byte[1];
+                    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    if (left <= 0) return -1;
+                    int n = super.read(b, off, (int) Math.min(len, left));
+                    if (n > 0) left -= n;
+                    return n;
+                }
+            };
+        }
+
         @Override
         public void write(int b) throws IOException {
             write(new byte[] {(byte) b}, 0, 1);

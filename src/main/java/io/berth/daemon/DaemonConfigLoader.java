@@ -25,7 +25,10 @@ public final class DaemonConfigLoader {
             "default-address-pools", "labels", "max-concurrent-downloads", "max-concurrent-uploads",
             "live-restore", "storage-driver", "log-driver", "log-opts");
 
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** Jackson costs a few hundred milliseconds to start: only a daemon.json with content pays it. */
+    private static final class Holder {
+        static final JsonMapper JSON = JsonMapper.builder().build();
+    }
 
     private DaemonConfigLoader() {}
 
@@ -141,7 +144,7 @@ public final class DaemonConfigLoader {
         try {
             byte[] bytes = Files.readAllBytes(file);
             if (new String(bytes, java.nio.charset.StandardCharsets.UTF_8).isBlank()) return null; // an empty file sets nothing
-            return JSON.readTree(bytes);
+            return Holder.JSON.readTree(bytes);
         } catch (NoSuchFileException e) {
             if (mustExist) throw new ConfigException("unable to configure the daemon with file " + file + ": no such file");
             return null;

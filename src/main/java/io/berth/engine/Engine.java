@@ -18,11 +18,29 @@ import java.util.Optional;
 public final class Engine {
     private final EventBus events = new EventBus();
     private final Cgroups cgroups;
+    private final VolumeService volumes;
+    private final NetworkUseCases networks;
     private volatile EngineSettings settings;
+    private final ImageService images;
 
-    public Engine(EngineSettings settings, Cgroups cgroups) {
+    public Engine(EngineSettings settings, Cgroups cgroups) throws java.io.IOException {
         this.settings = settings;
         this.cgroups = cgroups;
+        this.volumes = new VolumeService(new io.berth.volume.VolumeStore(settings.dataRoot()), events);
+        this.images = ImageService.open(settings.dataRoot(), this::settings, events);
+        this.networks = NetworkUseCases.open(settings, events);
+    }
+
+    public NetworkUseCases networks() {
+        return networks;
+    }
+
+    public VolumeService volumes() {
+        return volumes;
+    }
+
+    public ImageService images() {
+        return images;
     }
 
     public EventBus events() {
@@ -85,7 +103,7 @@ public final class Engine {
                 s.daemonId(),
                 HostInfo.hostname(),
                 0, 0, 0, 0, // containers arrive with the container box
-                0, // images arrive with the image box
+                images.store().count(),
                 s.dataRoot(),
                 backingFilesystem(s.dataRoot()),
                 cgroups,

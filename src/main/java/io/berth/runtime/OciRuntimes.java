@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -72,39 +73,41 @@ public record OciRuntimes(Map<String, Path> available, String defaultRuntime, St
         }
     }
 
+    /** `RUNTIME --version` output, asked once per binary: /version and /info show it on every call. */
+    private static final Map<Path, String> VERSION_OUTPUT = new ConcurrentHashMap<>();
+
+    /** Asks every runtime for its version in the background, so the first /version does not wait. */
+    public void prefetchVersions() {
+        for (Path p : available.values()) Thread.ofVirtual().start(() -> versionOutput(p));
+    }
+
     /** The runtime's version number from its --version output, e.g. 1.8.1 or 1.1.5+ds1. */
     public static Optional<String> version(Path runtime) {
-        return firstLine(runtime, "--version").map(line -> {
-            String[] words = line.split("\\s+");
-            return words.length >= 3 ? words[2] : line;
+        return versionOutput(runtime).lines().findFirst().filter(l -> !l.isBlank()).map(line -> {
+            String[] words = line.trim().split("\\s+");
+            return words.length >= 3 ? words[2] : line.trim();
         });
     }
 
-    /** The commit the runtime reports (runc prints "commit: ..."), or empty. */
+    /** The commit the runtime reports (runc and crun print "commit: ..."), or empty. */
     public static Optional<String> commit(Path runtime) {
-        try {
-            Process p = new ProcessBuilder(runtime.toString(), "--version").redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            p.waitFor(5, TimeUnit.SECONDS);
-            for (String line : out.split("\n")) {
-                if (line.startsWith("commit:")) return Optional.of(line.substring(7).trim());
-            }
-        } catch (IOException | InterruptedException ignored) {
-            // unknown
-        }
-        return Optional.empty();
+        return versionOutput(runtime).lines().filter(l -> l.startsWith("commit:")).findFirst().map(l -> l.substring(7).trim());
     }
 
-    private static Optional<String> firstLine(Path exe, String arg) {
-        try {
-            Process p = new ProcessBuilder(exe.toString(), arg).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(5, TimeUnit.SECONDS)) p.destroyForcibly();
-            String first = out.lines().findFirst().orElse("").trim();
-            return first.isEmpty() ? Optional.empty() : Optional.of(first);
-        } catch (IOException | InterruptedException e) {
-            return Optional.empty();
-        }
+    private static String versionOutput(Path exe) {
+        return VERSION_OUTPUT.computeIfAbsent(exe, p -> {
+            try {
+                Process proc = new ProcessBuilder(p.toString(), "--version").redirectErrorStream(true).start();
+                String out = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                if (!proc.waitFor(5, TimeUnit.SECONDS)) proc.destroyForcibly();
+                return out;
+            } catch (IOException e) {
+                return "";
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "";
+            }
+        });
     }
 
     public static Optional<Path> findExecutable(String name) {

@@ -1,0 +1,505 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of berthd against dockerd and Podman.
+
+Every engine runs on its own socket and data root; the same docker-CLI workload runs against
+each, alternating engine by engine (A B C A B C ...) so that the machine's drift hits all alike.
+Results: a table per workload on the terminal and in bench/results/<date>-<host>.md, plus an
+SVG chart of berthd's ratios. Run it through `./berth bench [--quick] [--only NAME...]`.
+"""
+import argparse
+import datetime
+import gzip
+import hashlib
+import io
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "bench", "results")
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def ping(sock, timeout=1.0):
+    """GET /_ping over a unix socket; True when it answers 200."""
+    try:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        s.connect(sock)
+        s.sendall(b"GET /_ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = s.recv(64)
+        s.close()
+        return data.startswith(b"HTTP/1.1 200") or data.startswith(b"HTTP/1.0 200")
+    except OSError:
+        return False
+
+
+def rss_kib(pids):
+    """Sum of VmRSS of the given pids and all their descendants."""
+    seen, todo, total = set(), list(pids), 0
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return total
+
+
+def run_text(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
+    except OSError:
+        return ""
+
+
+def link_names():
+    return [line.split()[0].split("@")[0] for line in run_text(["ip", "-br", "link"]).splitlines() if line.strip()]
+
+
+def pids_of(command_substring):
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            if command_substring in cmd:
+                out.append(int(d))
+        except OSError:
+            pass
+    return out
+
+
+class Engine:
+    """One daemon under test: how to start it, stop it, and point the docker CLI at it."""
+
+    def __init__(self, name, workdir):
+        self.name = name
+        self.dir = os.path.join(workdir, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.sock = os.path.join(self.dir, "engine.sock")
+        self.proc = None
+        self.start_seconds = None
+
+    def env(self):
+        e = dict(os.environ)
+        e["DOCKER_HOST"] = "unix://" + self.sock
+        e["DOCKER_CONFIG"] = os.path.join(self.dir, "cli")
+        e.pop("DOCKER_CONTEXT", None)
+        e["DOCKER_BUILDKIT"] = "0"
+        return e
+
+    def docker(self, *args, check=True, stdin=None, timeout=600):
+        r = subprocess.run(["docker", *args], env=self.env(), capture_output=True, text=True,
+                           input=stdin, timeout=timeout)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"{self.name}: docker {' '.join(args)} failed: {r.stderr.strip()}")
+        return r
+
+    def command(self):
+        raise NotImplementedError
+
+    def start(self):
+        logf = open(os.path.join(self.dir, "daemon.log"), "ab")
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen(self.command(), stdout=logf, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = t0 + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited at start; see {self.dir}/daemon.log")
+            if ping(self.sock, 0.2):
+                self.start_seconds = time.monotonic() - t0
+                return
+            time.sleep(0.005)
+        raise RuntimeError(f"{self.name} did not answer /_ping in 60 s")
+
+    def daemon_pids(self):
+        return [self.proc.pid] if self.proc else []
+
+    def stop(self):
+        if not self.proc or self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(30)
+        except (subprocess.TimeoutExpired, ProcessLookupError):
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc = None
+
+
+class Berthd(Engine):
+    def command(self):
+        java = os.path.join(os.environ.get("JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64"), "bin", "java")
+        opts = ["-XX:+UseSerialGC", "-Xms8m", "-Xss512k", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30",
+                "--enable-native-access=ALL-UNNAMED"]
+        aot = os.path.join(ROOT, "target", "berth.aot")
+        jar = os.path.join(ROOT, "target", "berth.jar")
+        if os.path.exists(aot) and os.path.getmtime(aot) >= os.path.getmtime(jar):
+            opts.append("-XX:AOTCache=" + aot)
+        return [java, *opts, "-jar", jar, "daemon", "--data-root", os.path.join(self.dir, "root"),
+                "--exec-root", os.path.join(self.dir, "run"), "-H", "unix://" + self.sock,
+                "--config-file", "/dev/null"]
+
+
+class Dockerd(Engine):
+    def command(self):
+        return ["dockerd", "--data-root", os.path.join(self.dir, "root"),
+                "--exec-root", os.path.join(self.dir, "run"), "--pidfile", os.path.join(self.dir, "docker.pid"),
+                "-H", "unix://" + self.sock, "--config-file", os.path.join(self.dir, "daemon.json")]
+
+    def start(self):
+        with open(os.path.join(self.dir, "daemon.json"), "w") as f:
+            json.dump({"insecure-registries": ["127.0.0.0/8"]}, f)
+        super().start()
+
+
+class Podman(Engine):
+    def command(self):
+        return ["podman", "--root", os.path.join(self.dir, "root"), "--runroot", os.path.join(self.dir, "run"),
+                "system", "service", "--time=0", "unix://" + self.sock]
+
+
+# ---------------------------------------------------------------------------------------------
+# Test images, made without the internet: busybox-static as a root filesystem.
+
+def tar_add_bytes(tar, name, data, mode=0o644, mtime=0):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = mode
+    info.mtime = mtime
+    tar.addfile(info, io.BytesIO(data))
+
+
+def busybox_layer():
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for d in ("bin", "etc", "tmp", "root", "proc", "sys", "dev"):
+            info = tarfile.TarInfo(d)
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o1777 if d == "tmp" else 0o755
+            tar.addfile(info)
+        with open("/bin/busybox", "rb") as f:
+            tar_add_bytes(tar, "bin/busybox", f.read(), 0o755)
+        applets = subprocess.run(["/bin/busybox", "--list"], capture_output=True, text=True).stdout.split()
+        for a in applets:
+            if a == "busybox":
+                continue
+            info = tarfile.TarInfo("bin/" + a)
+            info.type = tarfile.SYMTYPE
+            info.linkname = "busybox"
+            tar.addfile(info)
+        tar_add_bytes(tar, "etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n")
+        tar_add_bytes(tar, "etc/group", b"root:x:0:\nnogroup:x:65534:\n")
+    return buf.getvalue()
+
+
+def random_layer(index, size):
+    buf = io.BytesIO()
+    chunk = 1 << 20
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        data = bytearray()
+        seed = hashlib.sha256(f"layer{index}".encode()).digest()
+        # Half random, half repetitive: compressible like real layers, not trivially so.
+        while len(data) < size:
+            seed = hashlib.sha256(seed).digest()
+            data += (os.urandom(chunk // 2) + seed * (chunk // 64))
+        tar_add_bytes(tar, f"data/layer{index}.bin", bytes(data[:size]))
+    return buf.getvalue()
+
+
+def docker_archive(path, tag, layers, cmd):
+    diff_ids = ["sha256:" + hashlib.sha256(layer).hexdigest() for layer in layers]
+    config = {
+        "architecture": "amd64" if platform.machine() == "x86_64" else "arm64", "os": "linux",
+        "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], "Cmd": cmd},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        "history": [{"created": "2026-01-01T00:00:00Z", "created_by": "bench"} for _ in layers],
+        "created": "2026-01-01T00:00:00Z",
+    }
+    config_bytes = json.dumps(config, separators=(",", ":")).encode()
+    config_name = hashlib.sha256(config_bytes).hexdigest() + ".json"
+    with tarfile.open(path, "w") as tar:
+        tar_add_bytes(tar, config_name, config_bytes)
+        names = []
+        for i, layer in enumerate(layers):
+            name = f"layer{i}/layer.tar"
+            tar_add_bytes(tar, name, layer)
+            names.append(name)
+        manifest = [{"Config": config_name, "RepoTags": [tag], "Layers": names}]
+        tar_add_bytes(tar, "manifest.json", json.dumps(manifest).encode())
+    return "sha256:" + hashlib.sha256(config_bytes).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Workloads. Each returns a list of seconds (or a figure with its unit) per engine and round.
+
+def timed(fn):
+    t0 = time.monotonic()
+    fn()
+    return time.monotonic() - t0
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.work = tempfile.mkdtemp(prefix="berth-bench.")
+        self.engines = []
+        self.results = []  # (workload, unit, {engine: [values]}, note)
+        self.images_dir = os.path.join(self.work, "images")
+        os.makedirs(self.images_dir)
+        # dockerd rewrites iptables (FORWARD DROP, DOCKER chains) and leaves docker0 behind:
+        # remember the host's state to put it back afterwards.
+        self.iptables_before = {t: run_text([t + "-save"]) for t in ("iptables", "ip6tables")}
+        self.links_before = set(link_names())
+
+    def add(self, workload, unit, values, note=""):
+        self.results.append((workload, unit, values, note))
+        self.print_one(workload, unit, values, note)
+
+    def print_one(self, workload, unit, values, note):
+        line = f"{workload:28s}"
+        for e in self.engines:
+            v = values.get(e.name)
+            line += f" {e.name}={fmt(statistics.median(v), unit) if v else 'n/a':>12s}"
+        r = ratios(values)
+        line += "  " + " ".join(f"berthd/{k}={v:.2f}" for k, v in r.items())
+        if note:
+            line += f"  ({note})"
+        print(line, flush=True)
+
+    def engines_for(self, names):
+        return [e for e in self.engines if e.name in names]
+
+    def rounds(self, n, fn, engines=None):
+        """Runs fn(engine) n times per engine, alternating engines round by round."""
+        engines = engines or self.engines
+        values = {e.name: [] for e in engines}
+        failed = {}
+        for _ in range(n):
+            for e in engines:
+                if e.name in failed:
+                    continue
+                try:
+                    values[e.name].append(fn(e))
+                except Exception as ex:  # an engine that cannot do it yet is reported, not fatal
+                    failed[e.name] = str(ex).splitlines()[0][:160]
+        for name, why in failed.items():
+            log(f"{name}: {why}")
+            values[name] = []
+        return values, failed
+
+    def run(self):
+        reps = 3 if self.args.quick else 10
+        names = ["berthd", "dockerd", "podman"]
+        if self.args.engines:
+            names = self.args.engines
+        for n in names:
+            cls = {"berthd": Berthd, "dockerd": Dockerd, "podman": Podman}[n]
+            if n == "dockerd" and not shutil.which("dockerd"):
+                log("dockerd not installed; skipping it")
+                continue
+            if n == "podman" and not shutil.which("podman"):
+                log("podman not installed; skipping it")
+                continue
+            self.engines.append(cls(n, self.work))
+
+        if self.want("start"):
+            vals = {e.name: [] for e in self.engines}
+            for _ in range(reps if not self.args.quick else 2):
+                for e in self.engines:
+                    e.start()
+                    vals[e.name].append(e.start_seconds)
+                    e.stop()
+            self.add("daemon start to /_ping", "s", vals)
+
+        for e in self.engines:
+            e.start()
+        time.sleep(2)
+        if self.want("idle-rss"):
+            vals = {}
+            for e in self.engines:
+                pids = e.daemon_pids()
+                vals[e.name] = [rss_kib(pids) / 1024.0]
+            self.add("idle daemon RSS", "MiB", vals, "daemon and its children")
+
+        if self.want("version"):
+            v, _ = self.rounds(reps * 2, lambda e: timed(lambda: e.docker("version")))
+            self.add("docker version", "s", v)
+        if self.want("info"):
+            v, _ = self.rounds(reps * 2, lambda e: timed(lambda: e.docker("info")))
+            self.add("docker info", "s", v)
+
+        if self.want("run") or self.want("exec"):
+            busybox = os.path.join(self.images_dir, "busybox.tar")
+            docker_archive(busybox, "bench/busybox:latest", [busybox_layer()], ["sh"])
+            loaded = []
+            for e in self.engines:
+                r = e.docker("load", "-i", busybox, check=False)
+                if r.returncode == 0:
+                    loaded.append(e)
+                else:
+                    log(f"{e.name}: cannot load the test image yet: {r.stderr.strip()[:160]}")
+            if self.want("run"):
+                v, _ = self.rounds(reps * 2, lambda e: timed(lambda: e.docker("run", "--rm", "bench/busybox", "true")), loaded)
+                self.add("run --rm true", "s", v)
+            if self.want("exec"):
+                for e in loaded:
+                    e.docker("run", "-d", "--name", "bench-exec", "bench/busybox", "sleep", "1000", check=False)
+                v, _ = self.rounds(reps * 2, lambda e: timed(lambda: e.docker("exec", "bench-exec", "true")), loaded)
+                self.add("exec true", "s", v)
+                for e in loaded:
+                    e.docker("rm", "-f", "bench-exec", check=False)
+
+    def want(self, name):
+        return not self.args.only or name in self.args.only
+
+    def cleanup(self):
+        for e in self.engines:
+            try:
+                e.stop()
+            except Exception as ex:
+                log(f"stopping {e.name}: {ex}")
+        # dockerd leaves mounts under its data root when killed; unmount before deleting.
+        subprocess.run(f"grep -o ' {self.work}[^ ]*' /proc/self/mounts | sort -r | xargs -r -n1 umount -l",
+                       shell=True, check=False)
+        shutil.rmtree(self.work, ignore_errors=True)
+        for tool, saved in self.iptables_before.items():
+            if saved:
+                subprocess.run([tool + "-restore"], input=saved, text=True, check=False)
+        for link in set(link_names()) - self.links_before:
+            subprocess.run(["ip", "link", "del", link], check=False, capture_output=True)
+
+    def write_results(self):
+        os.makedirs(RESULTS, exist_ok=True)
+        stamp = datetime.date.today().isoformat()
+        host = socket.gethostname()
+        md = os.path.join(RESULTS, f"{stamp}-{host}.md")
+        svg = os.path.join(RESULTS, f"{stamp}-{host}.svg")
+        lines = [f"# Berth benchmark, {stamp}, {host}", "",
+                 f"Machine: {machine_description()}", "",
+                 f"Command: `./berth bench{' --quick' if self.args.quick else ''}"
+                 f"{' --only ' + ' '.join(self.args.only) if self.args.only else ''}`", "",
+                 "Medians (min-max); ratio = berthd / peer, below 1 means berthd is faster or smaller.", "",
+                 "| workload | " + " | ".join(e.name for e in self.engines) + " | ratios |",
+                 "| --- | " + " | ".join("---" for _ in self.engines) + " | --- |"]
+        for workload, unit, values, note in self.results:
+            cells = []
+            for e in self.engines:
+                v = values.get(e.name)
+                cells.append(f"{fmt(statistics.median(v), unit)} ({fmt(min(v), unit)}-{fmt(max(v), unit)})" if v else "n/a")
+            r = ratios(values)
+            lines.append(f"| {workload} | " + " | ".join(cells) + " | " +
+                         ", ".join(f"vs {k}: {v:.2f}" for k, v in r.items()) + " |")
+        lines += ["", f"![ratios]({os.path.basename(svg)})", ""]
+        with open(md, "w") as f:
+            f.write("\n".join(lines))
+        with open(svg, "w") as f:
+            f.write(chart(self.results))
+        log(f"results in {md}")
+
+
+def ratios(values):
+    b = values.get("berthd")
+    out = {}
+    if not b:
+        return out
+    for k, v in values.items():
+        if k != "berthd" and v:
+            out[k] = statistics.median(b) / statistics.median(v)
+    return out
+
+
+def fmt(value, unit):
+    if unit == "s":
+        return f"{value * 1000:.0f} ms" if value < 10 else f"{value:.1f} s"
+    return f"{value:.1f} {unit}"
+
+
+def machine_description():
+    cpu = "unknown cpu"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / (1 << 30)
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.1f} GiB, kernel {platform.release()}"
+
+
+def chart(results):
+    """A horizontal bar chart of berthd's ratio to each peer, with a line at 1."""
+    rows = []
+    for workload, _, values, _ in results:
+        for peer, r in ratios(values).items():
+            rows.append((f"{workload} vs {peer}", r))
+    width, left, bar_h, gap = 760, 300, 18, 6
+    height = 40 + len(rows) * (bar_h + gap)
+    scale = (width - left - 40) / max([2.0] + [r for _, r in rows])
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
+           f'<text x="10" y="20" font-size="14">berthd time or memory relative to each peer (below 1 is better)</text>']
+    for i, (label, r) in enumerate(rows):
+        y = 34 + i * (bar_h + gap)
+        colour = "#2a9d8f" if r <= 1 else "#e76f51"
+        out.append(f'<text x="{left - 8}" y="{y + 13}" text-anchor="end">{label}</text>')
+        out.append(f'<rect x="{left}" y="{y}" width="{r * scale:.1f}" height="{bar_h}" fill="{colour}"/>')
+        out.append(f'<text x="{left + r * scale + 4:.1f}" y="{y + 13}">{r:.2f}</text>')
+    x1 = left + scale
+    out.append(f'<line x1="{x1:.1f}" y1="28" x2="{x1:.1f}" y2="{height - 4}" stroke="#333" stroke-dasharray="4 3"/>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def main():
+    p = argparse.ArgumentParser(description="berthd side by side with dockerd and Podman")
+    p.add_argument("--quick", action="store_true", help="fewer repetitions")
+    p.add_argument("--only", nargs="*", default=[], help="workloads: start idle-rss version info run exec")
+    p.add_argument("--engines", nargs="*", default=[], help="berthd dockerd podman")
+    args = p.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench: run as root (the engines need it)")
+    b = Bench(args)
+
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
+    try:
+        b.run()
+        b.write_results()
+    except KeyboardInterrupt:
+        log("interrupted; cleaning up")
+    finally:
+        b.cleanup()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+package io.berth.image;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.zip.Deflater;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * Gzip for pushed layers: {@code igzip} (Debian isal) or {@code pigz} when on PATH, else the
+ * JDK's Deflater. Push speed is compression speed; the tools are several times faster.
+ */
+public final class LayerCompression {
+    private LayerCompression() {}
+
+    /** The external compressor used, or "deflater". */
+    public static String tool() {
+        Path p = external();
+        return p == null ? "deflater" : p.getFileName().toString();
+    }
+
+    private static Path external() {
+        for (String name : List.of("igzip", "pigz")) {
+            Path p = findOnPath(name);
+            if (p != null) return p;
+        }
+        return null;
+    }
+
+    /** Gzips {@code in} into {@code out} (neither is closed). */
+    public static void gzip(InputStream in, OutputStream out) throws IOException {
+        Path exe = external();
+        if (exe == null) {
+            GZIPOutputStream gz = new GZIPOutputStream(nonClosing(out), 1 << 16) {
+                {
+                    def.setLevel(Deflater.DEFAULT_COMPRESSION);
+                }
+            };
+            in.transferTo(gz);
+            gz.finish();
+            gz.flush();
+            return;
+        }
+        List<String> cmd = exe.getFileName().toString().equals("igzip") ? List.of(exe.toString(), "-c", "-1") : List.of(exe.toString(), "-c");
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.PIPE).start();
+        IOException[] feedError = new IOException[1];
+        Thread feeder = Thread.ofVirtual().name("gzip-feed").start(() -> {
+            try (OutputStream stdin = p.getOutputStream()) {
+                in.transferTo(stdin);
+            } catch (IOException e) {
+                feedError[0] = e;
+            }
+        });
+        try (InputStream stdout = p.getInputStream()) {
+            stdout.transferTo(out);
+        } finally {
+            try {
+                feeder.join();
+                int status = p.waitFor();
+                if (feedError[0] != null && status == 0) throw feedError[0];
+                if (status != 0) {
+                    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+                    throw new IOException(exe.getFileName() + " failed to compress the layer (exit " + status + "): " + err);
+                }
+            } catch (InterruptedException e) {
+                p.destroyForcibly();
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while compressing a layer", e);
+            }
+        }
+    }
+
+    private static OutputStream nonClosing(OutputStream out) {
+        return new java.io.FilterOutputStream(out) {
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                out.write(b, off, len);
+            }
+
+            @Override
+            public void close() throws IOException {
+                out.flush();
+            }
+        };
+    }
+
+    private static Path findOnPath(String name) {
+        String path = System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
+        for (String d : path.split(":")) {
+            if (d.isEmpty()) continue;
+            Path c = Path.of(d, name);
+            if (Files.isExecutable(c)) return c;
+        }
+        return null;
+    }
+}
