@@ -27,9 +27,11 @@ public final class ApiHandler implements HttpServer.Handler {
     public ApiHandler(Engine engine) {
         new SystemRoutes(engine).register(router);
         new EventRoutes(engine, shutdown).register(router);
+        new VolumeRoutes(engine).register(router);
         new ImageRoutes(engine).register(router);
         new ContainerRoutes(engine).register(router);
         new ExecRoutes(engine).register(router);
+        new NetworkRoutes(engine).register(router);
     }
 
     /** Ends long-lived streams (events) so the daemon can stop. */
