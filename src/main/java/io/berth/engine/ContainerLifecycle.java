@@ -554,7 +554,12 @@ public final class ContainerLifecycle {
         try {
             conmon(r).kill(r.id(), Integer.toString(sig));
         } catch (IOException e) {
-            if (!c.record().state().status().hasProcess()) return; // it ended meanwhile
+            // It may have ended just now, its exit not yet handled: give the exit a moment to arrive.
+            try {
+                if (c.awaitStatus(s -> !s.hasProcess(), 3, TimeUnit.SECONDS)) return;
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+            }
             throw e;
         }
         service.publish(r, "kill", Map.of("signal", Integer.toString(sig)));

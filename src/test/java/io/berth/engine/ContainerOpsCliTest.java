@@ -43,7 +43,8 @@ class ContainerOpsCliTest {
         if (ids.isEmpty()) return;
         List<String> args = new ArrayList<>(List.of("rm", "-f"));
         args.addAll(List.of(ids.split("\\s+")));
-        d.run(args.toArray(String[]::new));
+        DockerCli.Result r = d.run(args.toArray(String[]::new));
+        if (r.exitCode() != 0) System.err.println("cleanup: docker rm -f failed: " + r);
     }
 
     @AfterAll
