@@ -31,6 +31,7 @@ public final class ApiHandler implements HttpServer.Handler {
         new ImageRoutes(engine).register(router);
         new ContainerRoutes(engine).register(router);
         new ExecRoutes(engine).register(router);
+        new ArchiveRoutes(engine).register(router);
         new NetworkRoutes(engine).register(router);
     }
 

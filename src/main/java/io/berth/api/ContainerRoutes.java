@@ -75,7 +75,8 @@ final class ContainerRoutes {
         ImageConfig.ContainerConfig config = Json.MAPPER.treeToValue(root, ImageConfig.ContainerConfig.class);
         JsonNode hc = root.get("HostConfig");
         HostConfig host = hc == null || hc.isNull() ? HostConfig.empty() : Json.MAPPER.treeToValue(hc, HostConfig.class);
-        var created = containers().create(new ContainerService.CreateRequest(call.query("name"), config, host, call.query("platform")));
+        var created = containers().create(new ContainerService.CreateRequest(call.query("name"), config, host, call.query("platform"),
+                WiringJson.endpoints(root)));
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("Id", created.id());
         out.put("Warnings", created.warnings());
@@ -89,7 +90,9 @@ final class ContainerRoutes {
         boolean size = call.queryBool("size", false);
         List<Map<String, Object>> out = new ArrayList<>();
         for (ContainerRecord r : containers().list(all, limit, filters)) {
-            out.add(ContainerJson.listEntry(r, size ? containers().sizeRw(r) : null, size ? containers().sizeRootFs(r) : null));
+            Map<String, Object> entry = ContainerJson.listEntry(r, size ? containers().sizeRw(r) : null, size ? containers().sizeRootFs(r) : null);
+            WiringJson.listEntry(engine.wiring(), r, entry);
+            out.add(entry);
         }
         call.json(200, out);
     }
@@ -98,8 +101,10 @@ final class ContainerRoutes {
         Container c = containers().get(call.path("id"));
         ContainerRecord r = c.record();
         boolean size = call.queryBool("size", false);
-        call.json(200, ContainerJson.inspect(r, List.copyOf(c.execIds()), paths(r), size ? containers().sizeRw(r) : null,
-                size ? containers().sizeRootFs(r) : null));
+        Map<String, Object> answer = ContainerJson.inspect(r, List.copyOf(c.execIds()), paths(r), size ? containers().sizeRw(r) : null,
+                size ? containers().sizeRootFs(r) : null);
+        WiringJson.inspect(engine.wiring(), r, answer);
+        call.json(200, answer);
     }
 
     private ContainerJson.Paths paths(ContainerRecord r) {

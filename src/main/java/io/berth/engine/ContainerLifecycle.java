@@ -117,8 +117,8 @@ public final class ContainerLifecycle {
             if (!MountTable.mountsUnder(rootfs).contains(rootfs.toString())) {
                 Mount.mountAll(service.images().snapshots().mounts(r.snapshotKey()), rootfs);
             }
-            writeEtcFiles(r);
-            ContainerSpec spec = spec(r, rootfs);
+            ContainerWiring.Started wired = service.wiring().starting(r, rootfs);
+            ContainerSpec spec = spec(r, rootfs, wired);
             Conmon conmon = conmon(r);
             exits.forget(id);
             Path bundle = bundle(id);
@@ -154,6 +154,7 @@ public final class ContainerLifecycle {
             LOG.warn("container {} failed to start: {}", id, message);
             if (!c.record().state().status().hasProcess()) {
                 unmountQuietly(rootfs);
+                service.wiring().stopped(c.record());
                 int code = message.contains("executable file not found") || message.contains("no such file or directory") ? 127
                         : message.contains("permission denied") ? 126 : 128;
                 c.startFailed(message, code);
@@ -181,54 +182,8 @@ public final class ContainerLifecycle {
         }
     }
 
-    private void writeEtcFiles(ContainerRecord r) throws IOException {
-        String hostname = r.config().hostname();
-        String domain = r.config().domainname();
-        Files.writeString(service.hostnamePath(r.id()), hostname + "\n");
-        boolean hostNet = r.hostConfig().network().equals("host");
-        StringBuilder hosts = new StringBuilder();
-        if (hostNet && Files.isReadable(Path.of("/etc/hosts"))) {
-            hosts.append(Files.readString(Path.of("/etc/hosts")));
-        } else {
-            hosts.append("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-            hosts.append("fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n");
-        }
-        if (r.hostConfig().extraHosts() != null) {
-            for (String e : r.hostConfig().extraHosts()) {
-                int colon = e.indexOf(':');
-                if (colon > 0) hosts.append(e.substring(colon + 1)).append('\t').append(e, 0, colon).append('\n');
-            }
-        }
-        Files.writeString(service.hostsPath(r.id()), hosts.toString());
-        StringBuilder resolv = new StringBuilder();
-        List<String> dns = r.hostConfig().dns();
-        Path hostResolv = Path.of("/etc/resolv.conf");
-        String hostText = Files.isReadable(hostResolv) ? Files.readString(hostResolv) : "";
-        if (hostText.contains("127.0.0.53") && Files.isReadable(Path.of("/run/systemd/resolve/resolv.conf"))) {
-            hostText = Files.readString(Path.of("/run/systemd/resolve/resolv.conf"));
-        }
-        if (dns != null && !dns.isEmpty()) {
-            for (String d : dns) resolv.append("nameserver ").append(d).append('\n');
-        } else {
-            for (String line : hostText.split("\n")) {
-                if (line.startsWith("nameserver") && !hostNet && (line.contains(" 127.") || line.contains(" ::1"))) continue;
-                if (line.startsWith("nameserver")) resolv.append(line).append('\n');
-            }
-        }
-        if (r.hostConfig().dnsSearch() != null && !r.hostConfig().dnsSearch().isEmpty()) {
-            resolv.append("search ").append(String.join(" ", r.hostConfig().dnsSearch())).append('\n');
-        } else {
-            for (String line : hostText.split("\n")) if (line.startsWith("search")) resolv.append(line).append('\n');
-        }
-        if (r.hostConfig().dnsOptions() != null && !r.hostConfig().dnsOptions().isEmpty()) {
-            resolv.append("options ").append(String.join(" ", r.hostConfig().dnsOptions())).append('\n');
-        }
-        Files.writeString(service.resolvConfPath(r.id()), resolv.toString());
-        if (domain != null && !domain.isEmpty()) LOG.debug("container {} domain {}", r.id(), domain);
-    }
-
     /** The runtime's view of the container: Docker's Config and HostConfig turned into a ContainerSpec. */
-    private ContainerSpec spec(ContainerRecord r, Path rootfs) throws IOException {
+    private ContainerSpec spec(ContainerRecord r, Path rootfs, ContainerWiring.Started wired) throws IOException {
         HostConfig h = r.hostConfig();
         List<String> argv = new ArrayList<>();
         argv.add(r.path());
@@ -283,6 +238,7 @@ public final class ContainerLifecycle {
         String net = h.network();
         if (net.equals("host")) b.namespace(ContainerSpec.Namespace.NETWORK, ContainerSpec.NamespaceMode.HOST);
         else if (net.startsWith("container:")) b.namespace(ContainerSpec.Namespace.NETWORK, joinOf(net.substring(10), ContainerSpec.Namespace.NETWORK));
+        else if (wired.netnsPath() != null) b.namespace(ContainerSpec.Namespace.NETWORK, ContainerSpec.NamespaceMode.join(Path.of(wired.netnsPath())));
         if ("host".equals(h.pidMode())) b.namespace(ContainerSpec.Namespace.PID, ContainerSpec.NamespaceMode.HOST);
         else if (h.pidMode() != null && h.pidMode().startsWith("container:")) {
             b.namespace(ContainerSpec.Namespace.PID, joinOf(h.pidMode().substring(10), ContainerSpec.Namespace.PID));
@@ -296,29 +252,7 @@ public final class ContainerLifecycle {
         mounts.add(ContainerSpec.Mount.bind(service.hostnamePath(r.id()), "/etc/hostname", false));
         mounts.add(ContainerSpec.Mount.bind(service.hostsPath(r.id()), "/etc/hosts", false));
         if (initBinary != null) mounts.add(ContainerSpec.Mount.bind(initBinary, "/sbin/docker-init", true));
-        if (h.binds() != null) {
-            for (String bind : h.binds()) mounts.add(bindMount(bind));
-        }
-        if (h.tmpfs() != null) {
-            h.tmpfs().forEach((dest, opts) -> {
-                List<String> o = new ArrayList<>(List.of("nosuid", "nodev", "noexec"));
-                if (opts != null && !opts.isEmpty()) o = new ArrayList<>(List.of(opts.split(",")));
-                mounts.add(ContainerSpec.Mount.tmpfs(dest, o));
-            });
-        }
-        if (h.mounts() != null) {
-            for (HostConfig.MountSpec m : h.mounts()) {
-                switch (m.type() == null ? "bind" : m.type()) {
-                    case "bind" -> mounts.add(ContainerSpec.Mount.bind(Path.of(m.source()), m.target(), Boolean.TRUE.equals(m.readOnly())));
-                    case "tmpfs" -> {
-                        List<String> o = new ArrayList<>(List.of("nosuid", "nodev"));
-                        if (m.tmpfsOptions() != null && m.tmpfsOptions().sizeBytes() != null) o.add("size=" + m.tmpfsOptions().sizeBytes());
-                        mounts.add(ContainerSpec.Mount.tmpfs(m.target(), o));
-                    }
-                    default -> throw ContainerException.invalid("mount type " + m.type() + " is not supported yet");
-                }
-            }
-        }
+        mounts.addAll(wired.mounts()); // volumes, binds, tmpfs (see ContainerMounts)
         b.mounts(mounts);
 
         // devices
@@ -377,23 +311,6 @@ public final class ContainerLifecycle {
         return ContainerSpec.NamespaceMode.ofProcess(other.state().pid(), ns);
     }
 
-    private static ContainerSpec.Mount bindMount(String bind) {
-        String[] p = bind.split(":");
-        if (p.length < 2) throw ContainerException.invalid("invalid volume specification: '" + bind + "'");
-        if (!p[0].startsWith("/")) throw ContainerException.invalid("named volumes are not supported yet: '" + bind + "'");
-        if (!p[1].startsWith("/")) throw ContainerException.invalid("invalid volume specification: '" + bind + "': the destination must be absolute");
-        Path source = Path.of(p[0]);
-        if (!Files.exists(source)) {
-            try {
-                Files.createDirectories(source); // as dockerd does for -v with a missing host path
-            } catch (IOException e) {
-                throw ContainerException.invalid("invalid mount config: bind source path does not exist: " + p[0]);
-            }
-        }
-        boolean ro = p.length > 2 && List.of(p[2].split(",")).contains("ro");
-        return ContainerSpec.Mount.bind(source, p[1], ro);
-    }
-
     static ContainerSpec.Resources resources(HostConfig h) {
         Long quota = pos(h.cpuQuota());
         Long period = pos(h.cpuPeriod());
@@ -435,6 +352,7 @@ public final class ContainerLifecycle {
             }
             exits.forget(id);
             unmountQuietly(service.rootfsDir(id));
+            service.wiring().stopped(r);
             boolean restart = !r.hostConfig().isAutoRemove()
                     && RestartPolicies.shouldRestart(r.hostConfig().restart(), code, r.restartCount(), r.manuallyStopped());
             Instant started = r.state().startedAt();
@@ -492,7 +410,7 @@ public final class ContainerLifecycle {
             } finally {
                 c.end(Operation.REMOVE);
             }
-            service.destroy(c);
+            service.destroy(c, true); // --rm takes the anonymous volumes along, as in dockerd
         } catch (IOException | RuntimeException e) {
             LOG.warn("auto-remove of {} failed: {}", c.id(), e.toString());
         }

@@ -52,7 +52,12 @@ public final class ContainerService {
     }
 
     /** What a create asks: the name (or null), Docker's Config and HostConfig as sent. */
-    public record CreateRequest(String name, ImageConfig.ContainerConfig config, HostConfig hostConfig, String platform) {}
+    public record CreateRequest(String name, ImageConfig.ContainerConfig config, HostConfig hostConfig, String platform,
+                                Map<String, io.berth.network.Attachment> endpoints) {
+        public CreateRequest(String name, ImageConfig.ContainerConfig config, HostConfig hostConfig, String platform) {
+            this(name, config, hostConfig, platform, Map.of());
+        }
+    }
 
     public record Created(String id, List<String> warnings) {}
 
@@ -67,7 +72,7 @@ public final class ContainerService {
         EngineSettings s = settings.get();
         String runtime = host.runtime() == null || host.runtime().isEmpty() ? s.runtimes().defaultRuntime() : host.runtime();
         if (!s.runtimes().available().containsKey(runtime)) throw ContainerException.invalid("Unknown runtime specified " + runtime);
-        checkNetworkMode(host.network());
+        wiring.check(host);
         checkResources(host);
         List<String> warnings = new ArrayList<>();
 
@@ -125,17 +130,15 @@ public final class ContainerService {
             removeSnapshotQuietly(snapshotKey);
             throw e;
         }
+        try {
+            wiring.created(c.record(), req.endpoints());
+        } catch (IOException | RuntimeException e) {
+            store.remove(c);
+            removeSnapshotQuietly(snapshotKey);
+            throw e;
+        }
         publish(c.record(), "create", Map.of());
         return new Created(id, warnings);
-    }
-
-    private static void checkNetworkMode(String mode) {
-        switch (mode) {
-            case "none", "host", "bridge" -> { }
-            default -> {
-                if (!mode.startsWith("container:")) throw ContainerException.notFound("network " + mode + " not found");
-            }
-        }
     }
 
     private static void checkResources(HostConfig h) {
@@ -217,13 +220,18 @@ public final class ContainerService {
         } finally {
             c.end(force ? Operation.FORCE_REMOVE : Operation.REMOVE);
         }
-        destroy(c);
+        destroy(c, volumes);
     }
 
-    /** Unmounts and deletes the writable layer and the record, then tells: destroy. */
     void destroy(Container c) throws IOException {
+        destroy(c, false);
+    }
+
+    /** Unmounts and deletes the writable layer and the record, then tells: destroy. With {@code volumes}, anonymous volumes go too. */
+    void destroy(Container c, boolean volumes) throws IOException {
         ContainerRecord r = c.record();
         lifecycle.releaseResources(c);
+        wiring.removed(r, volumes);
         execs.forgetContainer(r.id());
         Path rootfs = rootfsDir(r.id());
         if (MountTable.mountsUnder(rootfs).contains(rootfs.toString())) Mount.unmount(rootfs);
@@ -396,6 +404,17 @@ public final class ContainerService {
 
     private static Boolean bool(Boolean b) {
         return Boolean.TRUE.equals(b);
+    }
+
+    // Networks and mounts come from the wiring (see Wiring).
+    private ContainerWiring wiring = ContainerWiring.NONE;
+
+    void setWiring(ContainerWiring w) {
+        this.wiring = w;
+    }
+
+    public ContainerWiring wiring() {
+        return wiring;
     }
 
     // The running side (start, stop, kill, attach, exec) lives in ContainerLifecycle.

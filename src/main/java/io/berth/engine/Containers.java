@@ -17,7 +17,14 @@ final class Containers {
     private Containers() {}
 
     static ContainerService open(Path dataRoot, Supplier<EngineSettings> settings, EventBus events, ImageSource images) throws IOException {
+        return open(dataRoot, settings, events, images, s -> ContainerWiring.NONE);
+    }
+
+    /** With the networks and mounts {@code wiring} gives, installed before the lifecycle reconciles. */
+    static ContainerService open(Path dataRoot, Supplier<EngineSettings> settings, EventBus events, ImageSource images,
+                                 java.util.function.Function<ContainerService, ContainerWiring> wiring) throws IOException {
         ContainerService s = new ContainerService(settings, events, new ContainerStore(dataRoot), images);
+        s.setWiring(wiring.apply(s));
         new ContainerLifecycle(s);
         if (images instanceof StoreSource src) {
             src.store.setUsage(id -> s.store().list().stream()

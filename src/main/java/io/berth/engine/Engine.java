@@ -31,11 +31,17 @@ public final class Engine {
         this.volumes = new VolumeService(new io.berth.volume.VolumeStore(settings.dataRoot()), events);
         this.images = ImageService.open(settings.dataRoot(), this::settings, events);
         this.networks = NetworkUseCases.open(settings, events);
-        this.containers = Containers.open(settings.dataRoot(), this::settings, events, Containers.imageSource(images.store()));
+        this.containers = Containers.open(settings.dataRoot(), this::settings, events, Containers.imageSource(images.store()),
+                s -> new Wiring(s, networks, volumes));
     }
 
     public ContainerService containers() {
         return containers;
+    }
+
+    /** The networks and mounts of containers (inspect's NetworkSettings and Mounts, docker cp). */
+    public Wiring wiring() {
+        return (Wiring) containers.wiring();
     }
 
     public NetworkUseCases networks() {

@@ -1,0 +1,113 @@
+package io.berth.api;
+
+import io.berth.archive.TreeCopy;
+import io.berth.engine.ContainerFiles;
+import io.berth.engine.Engine;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * docker cp: {@code HEAD /containers/{id}/archive} (the path's stat in the
+ * {@code X-Docker-Container-Path-Stat} header), {@code GET} (the path as a tar) and {@code PUT}
+ * (a tar extracted into a directory).
+ */
+final class ArchiveRoutes {
+    static final String STAT_HEADER = "X-Docker-Container-Path-Stat";
+
+    private final ContainerFiles files;
+
+    ArchiveRoutes(Engine engine) {
+        this.files = new ContainerFiles(engine.containers(), engine.wiring());
+    }
+
+    void register(Router router) {
+        router.add("GET", "/containers/{id}/archive", ContainerRoutes.guard(this::get));
+        router.add("HEAD", "/containers/{id}/archive", ContainerRoutes.guard(this::head));
+        router.add("PUT", "/containers/{id}/archive", ContainerRoutes.guard(this::put));
+    }
+
+    private static String path(ApiCall call) {
+        String p = call.query("path");
+        if (p == null || p.isEmpty()) throw ApiException.badRequest("bad parameter: path cannot be empty");
+        return p;
+    }
+
+    /** The stat as dockerd sends it: base64 of {"name","size","mode","mtime","linkTarget"}. */
+    static String statHeader(TreeCopy.PathStat s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", s.name());
+        m.put("size", s.size());
+        m.put("mode", s.mode());
+        m.put("mtime", s.mtime().toString());
+        m.put("linkTarget", s.linkTarget());
+        return Base64.getEncoder().encodeToString(Json.bytes(m));
+    }
+
+    private void head(ApiCall call) throws IOException {
+        String path = path(call);
+        TreeCopy.PathStat s = translate(() -> files.stat(call.path("id"), path));
+        call.exchange().setHeader(STAT_HEADER, statHeader(s));
+        call.exchange().sendEmpty(200);
+    }
+
+    private void get(ApiCall call) throws IOException {
+        if ("HEAD".equals(call.request().method())) {
+            head(call);
+            return;
+        }
+        String path = path(call);
+        OutputStream[] opened = new OutputStream[1];
+        translate(() -> {
+            files.pack(call.path("id"), path, stat -> {
+                try {
+                    call.exchange().setHeader(STAT_HEADER, statHeader(stat));
+                    opened[0] = new BufferedOutputStream(call.exchange().startStream(200, "application/x-tar"), 1 << 16);
+                    return opened[0];
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            return null;
+        });
+        if (opened[0] != null) opened[0].close();
+    }
+
+    private void put(ApiCall call) throws IOException {
+        String path = path(call);
+        boolean noOverwrite = call.queryBool("noOverwriteDirNonDir", false);
+        call.queryBool("copyUIDGID", false); // the tar's owners are kept either way
+        translate(() -> {
+            files.extract(call.path("id"), path, call.request().body(), noOverwrite);
+            return null;
+        });
+        call.exchange().sendEmpty(200);
+    }
+
+    private interface Io<T> {
+        T run() throws IOException;
+    }
+
+    /** dockerd's status codes for cp: 404 missing path, 400 not a directory or a forbidden overwrite, 403 read-only. */
+    private static <T> T translate(Io<T> body) throws IOException {
+        try {
+            return body.run();
+        } catch (ContainerFiles.NotFound e) {
+            throw new ApiException(404, e.getMessage());
+        } catch (ContainerFiles.ReadOnly e) {
+            throw new ApiException(403, e.getMessage());
+        } catch (TreeCopy.NotADirectoryException e) {
+            throw new ApiException(400, e.getMessage());
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        } catch (IOException e) {
+            String m = String.valueOf(e.getMessage());
+            if (m.startsWith("cannot overwrite") || m.startsWith("refusing tar entry")) throw new ApiException(400, m);
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package io.berth.engine;
+
+import io.berth.archive.ScopedPath;
+import io.berth.archive.TreeCopy;
+import io.berth.container.Container;
+import io.berth.container.ContainerRecord;
+import io.berth.container.Operation;
+import io.berth.snapshot.Mount;
+import io.berth.sys.MountTable;
+import io.berth.sys.Syscalls;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * docker cp's side of the engine: a container's files seen as the container sees them. A
+ * running container is reached through {@code /proc/<pid>/root} (its volumes and binds in
+ * place); a stopped one has its rootfs mounted, with its volumes and binds on top, for the
+ * time of the copy (a start waits meanwhile). Paths are resolved inside that root
+ * ({@link ScopedPath}): nothing outside the container is read or written.
+ */
+public final class ContainerFiles {
+    private static final Logger LOG = LoggerFactory.getLogger(ContainerFiles.class);
+
+    private final ContainerService containers;
+    private final Wiring wiring;
+
+    public ContainerFiles(ContainerService containers, Wiring wiring) {
+        this.containers = containers;
+        this.wiring = wiring;
+    }
+
+    /** A missing path: dockerd's 404 text. */
+    public static final class NotFound extends IOException {
+        public NotFound(String message) {
+            super(message);
+        }
+    }
+
+    /** What to do with the container's root as a host path. */
+    public interface Action<T> {
+        T run(Path root) throws IOException;
+    }
+
+    /** Stats {@code path} (a final symlink not followed). */
+    public TreeCopy.PathStat stat(String ref, String path) throws IOException {
+        Container c = containers.get(ref);
+        return withRoot(c, root -> statIn(c, root, path));
+    }
+
+    private static TreeCopy.PathStat statIn(Container c, Path root, String path) throws IOException {
+        try {
+            return TreeCopy.stat(root, absolute(path));
+        } catch (NoSuchFileException e) {
+            throw notFound(c, path);
+        }
+    }
+
+    private static NotFound notFound(Container c, String path) {
+        return new NotFound("Could not find the file " + path + " in container " + c.record().plainName());
+    }
+
+    /**
+     * GET archive: stats the path, hands the stat to {@code head} (which answers the headers),
+     * then writes the tar of the path to the stream {@code head} returned.
+     */
+    public void pack(String ref, String path, java.util.function.Function<TreeCopy.PathStat, OutputStream> head) throws IOException {
+        Container c = containers.get(ref);
+        withRoot(c, root -> {
+            TreeCopy.PathStat stat = statIn(c, root, path);
+            OutputStream out = head.apply(stat);
+            TreeCopy.pack(root, absolute(path), out);
+            return null;
+        });
+    }
+
+    /**
+     * PUT archive: extracts a tar into the directory {@code path}. Refused when the container's
+     * rootfs is read-only and the path is not on a writable volume or bind, as dockerd refuses it.
+     */
+    public void extract(String ref, String path, InputStream tar, boolean noOverwriteDirNonDir) throws IOException {
+        Container c = containers.get(ref);
+        ContainerRecord r = c.record();
+        if (Boolean.TRUE.equals(r.hostConfig().readonlyRootfs()) && !onWritableMount(r.id(), absolute(path))) {
+            throw new ReadOnly("container rootfs is marked read-only");
+        }
+        withRoot(c, root -> {
+            Path target = ScopedPath.resolve(root, absolute(path), true);
+            if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) throw notFound(c, path);
+            if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) throw new TreeCopy.NotADirectoryException("extraction point is not a directory");
+            TreeCopy.extract(root, absolute(path), tar, noOverwriteDirNonDir);
+            return null;
+        });
+    }
+
+    /** The container's rootfs is read-only here: dockerd's refusal. */
+    public static final class ReadOnly extends IOException {
+        public ReadOnly(String message) {
+            super(message);
+        }
+    }
+
+    private boolean onWritableMount(String id, String path) {
+        String best = null;
+        boolean rw = false;
+        for (MountPoint m : wiring.mounts(id)) {
+            String d = m.destination();
+            if ((path.equals(d) || path.startsWith(d.endsWith("/") ? d : d + "/")) && (best == null || d.length() > best.length())) {
+                best = d;
+                rw = m.rw();
+            }
+        }
+        return best != null && rw;
+    }
+
+    private static String absolute(String path) {
+        return path.startsWith("/") ? path : "/" + path;
+    }
+
+    /** Runs {@code action} on the container's root: /proc/PID/root while it runs, else its rootfs mounted for the time being. */
+    public <T> T withRoot(Container c, Action<T> action) throws IOException {
+        ContainerRecord r = c.record();
+        if (r.state().status().hasProcess() && r.state().pid() > 0) return action.run(Path.of("/proc", Long.toString(r.state().pid()), "root"));
+        c.begin(Operation.UPDATE, Duration.ofSeconds(60));
+        try {
+            r = c.record();
+            if (r.state().status().hasProcess() && r.state().pid() > 0) return action.run(Path.of("/proc", Long.toString(r.state().pid()), "root"));
+            Path rootfs = containers.rootfsDir(r.id());
+            boolean mountedHere = false;
+            List<Path> binds = new ArrayList<>();
+            try {
+                if (!MountTable.mountsUnder(rootfs).contains(rootfs.toString())) {
+                    Files.createDirectories(rootfs);
+                    Mount.mountAll(containers.images().snapshots().mounts(r.snapshotKey()), rootfs);
+                    mountedHere = true;
+                    List<MountPoint> mounts = new ArrayList<>(wiring.mounts(r.id()));
+                    mounts.sort(Comparator.comparingInt(m -> m.destination().length()));
+                    for (MountPoint m : mounts) {
+                        if (m.isTmpfs() || m.source() == null || !Files.exists(Path.of(m.source()))) continue;
+                        Path target = ScopedPath.resolve(rootfs, m.destination(), true);
+                        if (Files.isDirectory(Path.of(m.source()))) {
+                            Files.createDirectories(target);
+                        } else if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                            Files.createDirectories(target.getParent());
+                            Files.createFile(target);
+                        }
+                        Syscalls.mount(m.source(), target.toString(), null, Syscalls.MS_BIND | Syscalls.MS_REC, null);
+                        binds.add(target);
+                        if (!m.rw()) {
+                            Syscalls.mount(null, target.toString(), null, Syscalls.MS_BIND | Syscalls.MS_REMOUNT | Syscalls.MS_RDONLY, null);
+                        }
+                    }
+                }
+                return action.run(rootfs);
+            } finally {
+                for (Path b : binds.reversed()) {
+                    try {
+                        Syscalls.umount2(b.toString(), Syscalls.MNT_DETACH);
+                    } catch (IOException e) {
+                        LOG.warn("cannot unmount {}: {}", b, e.toString());
+                    }
+                }
+                if (mountedHere) Mount.unmount(rootfs);
+            }
+        } finally {
+            c.end(Operation.UPDATE);
+        }
+    }
+}

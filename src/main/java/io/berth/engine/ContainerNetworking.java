@@ -1,0 +1,373 @@
+package io.berth.engine;
+
+import io.berth.container.Container;
+import io.berth.container.ContainerException;
+import io.berth.container.ContainerRecord;
+import io.berth.container.ContainerStatus;
+import io.berth.container.HostConfig;
+import io.berth.network.AttachRequest;
+import io.berth.network.AttachResult;
+import io.berth.network.Attachment;
+import io.berth.network.Endpoint;
+import io.berth.network.EtcFiles;
+import io.berth.network.Network;
+import io.berth.network.NetworkException;
+import io.berth.network.PortBinding;
+import io.berth.sys.AtomicFiles;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A container's networking, on the network box: which networks it joins (its network mode,
+ * then the endpoints create or connect asked), the namespace set up at start and undone at
+ * exit, the published ports, and the /etc/hosts, /etc/resolv.conf and /etc/hostname it sees.
+ */
+final class ContainerNetworking {
+    private final NetworkUseCases networks;
+    private final ContainerService containers;
+
+    ContainerNetworking(NetworkUseCases networks, ContainerService containers) {
+        this.networks = networks;
+        this.containers = containers;
+    }
+
+    /** Refuses a network mode naming no network or container, as dockerd does at create. */
+    void check(HostConfig host) {
+        String mode = host.network();
+        if (mode.startsWith("container:")) {
+            String ref = mode.substring("container:".length());
+            if (ref.isEmpty()) throw ContainerException.invalid("Invalid network mode: invalid container format container:<name|id>");
+            containers.get(ref);
+            return;
+        }
+        network(mode);
+    }
+
+    Network network(String nameOrId) {
+        if (nameOrId.equals("default")) nameOrId = "bridge";
+        try {
+            return networks.inspect(nameOrId);
+        } catch (NetworkException e) {
+            if (e.kind() == NetworkException.Kind.NOT_FOUND) throw ContainerException.notFound("network " + nameOrId + " not found");
+            throw e;
+        }
+    }
+
+    /**
+     * The networks a new container joins at start, in order: its network mode first (with the
+     * endpoint settings asked for it), then the other endpoints asked. Network IDs are kept.
+     */
+    List<Attachment> create(ContainerRecord r, Map<String, Attachment> endpoints) {
+        HostConfig h = r.hostConfig();
+        String mode = h.network();
+        if (mode.startsWith("container:")) {
+            if (!endpoints.isEmpty() || (h.portBindings() != null && !h.portBindings().isEmpty())) {
+                if (!endpoints.isEmpty()) throw ContainerException.invalid("conflicting options: container type network can't be used with other networks");
+            }
+            return List.of();
+        }
+        Network primary = network(mode);
+        List<Attachment> out = new ArrayList<>();
+        Attachment asked = null;
+        Map<String, Attachment> rest = new LinkedHashMap<>();
+        for (Map.Entry<String, Attachment> e : endpoints.entrySet()) {
+            Network n = network(e.getKey());
+            if (n.id().equals(primary.id())) asked = e.getValue();
+            else rest.put(n.id(), e.getValue());
+        }
+        if (!primary.isBridge() && !rest.isEmpty()) {
+            throw ContainerException.invalid("Container cannot be connected to network endpoints: " + mode + ", " + String.join(", ", endpoints.keySet()));
+        }
+        Map<String, String> links = new LinkedHashMap<>();
+        if (asked != null) links.putAll(asked.links());
+        if (!primary.isDefaultBridge() && primary.isBridge() && h.links() != null) {
+            for (String l : h.links()) {
+                String[] p = parseLink(l);
+                links.putIfAbsent(p[1], p[0]);
+            }
+        }
+        if (primary.isDefaultBridge() && h.links() != null) {
+            for (String l : h.links()) {
+                String target = parseLink(l)[0];
+                if (containers.store().find(target).isEmpty()) {
+                    throw ContainerException.notFound("could not get container for " + target + ": No such container: " + target);
+                }
+            }
+        }
+        out.add(attachment(primary, asked, links));
+        for (Map.Entry<String, Attachment> e : rest.entrySet()) out.add(attachment(network(e.getKey()), e.getValue(), e.getValue().links()));
+        return out;
+    }
+
+    private static Attachment attachment(Network n, Attachment asked, Map<String, String> links) {
+        List<String> aliases = asked == null ? List.of() : asked.aliases();
+        String ip = asked == null ? null : asked.ipv4Address();
+        if (n.isDefaultBridge() || !n.isBridge()) {
+            if (!aliases.isEmpty()) throw ContainerException.invalid("network-scoped alias is supported only for containers in user defined networks");
+            if (ip != null) throw ContainerException.invalid("user specified IP address is supported on user defined networks only");
+        }
+        return new Attachment(n.id(), aliases, ip, asked == null ? null : asked.macAddress(), n.isDefaultBridge() ? Map.of() : links);
+    }
+
+    /** {@code name:alias} or {@code name} (alias = name); leading slashes and a /self/ part dropped. */
+    static String[] parseLink(String link) {
+        String[] p = link.split(":", 2);
+        String name = strip(p[0]);
+        String alias = p.length > 1 ? strip(p[1]) : name;
+        int slash = alias.lastIndexOf('/');
+        if (slash >= 0) alias = alias.substring(slash + 1);
+        return new String[] {name, alias};
+    }
+
+    private static String strip(String s) {
+        return s.startsWith("/") ? s.substring(1) : s;
+    }
+
+    // ================================================================ start and stop
+
+    /**
+     * Joins the container's namespace to its networks (or records host networking), publishes
+     * its ports and writes its /etc files; returns the namespace path for the runtime (null for
+     * host networking and {@code container:} mode). Undoes itself on failure.
+     */
+    String start(ContainerRecord r, List<Attachment> nets) throws IOException {
+        HostConfig h = r.hostConfig();
+        String mode = h.network();
+        if (mode.startsWith("container:")) {
+            Container other = containers.get(mode.substring("container:".length()));
+            if (!other.record().state().status().hasProcess()) {
+                throw ContainerException.conflict("cannot join network namespace of a non running container: container " + other.id() + " is not running");
+            }
+            copy(containers.hostsPath(other.id()), containers.hostsPath(r.id()));
+            copy(containers.resolvConfPath(other.id()), containers.resolvConfPath(r.id()));
+            write(containers.hostnamePath(r.id()), EtcFiles.hostname(other.record().config().hostname()));
+            return null;
+        }
+        String id = r.id();
+        networks.service().detach(id); // a leftover of a run the daemon did not see end
+        List<EtcFiles.Link> links = bridgeLinks(r, nets);
+        AttachResult result;
+        try {
+            result = networks.service().attach(new AttachRequest(id, r.plainName(), nets, ports(r), h.dns()));
+        } catch (NetworkException e) {
+            switch (e.kind()) {
+                case NOT_FOUND -> throw ContainerException.notFound(e.getMessage());
+                case INVALID -> throw ContainerException.invalid(e.getMessage());
+                default -> throw new IOException(e.getMessage(), e);
+            }
+        }
+        try {
+            writeEtcFiles(r, result, links);
+        } catch (IOException | RuntimeException e) {
+            detachQuietly(id, e);
+            throw e;
+        }
+        for (Endpoint ep : result.endpoints()) publish(ep.networkId(), "connect", id);
+        if (result.hostNetwork()) nets.forEach(a -> publish(a.network(), "connect", id));
+        return result.hostNetwork() ? null : result.netnsPath();
+    }
+
+    /** Undoes the container's networking; logs what it cannot undo. */
+    void stop(String containerId) {
+        Optional<AttachResult> was = networks.service().attachment(containerId);
+        try {
+            networks.service().detach(containerId);
+        } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(ContainerNetworking.class).warn("cannot undo the networking of container {}: {}", containerId, e.getMessage());
+            return;
+        }
+        was.ifPresent(a -> a.endpoints().forEach(ep -> publish(ep.networkId(), "disconnect", containerId)));
+    }
+
+    private void detachQuietly(String id, Exception cause) {
+        try {
+            networks.service().detach(id);
+        } catch (RuntimeException cleanup) {
+            cause.addSuppressed(cleanup);
+        }
+    }
+
+    private void publish(String networkId, String action, String containerId) {
+        Network n;
+        try {
+            n = networks.inspect(networkId);
+        } catch (RuntimeException e) {
+            return;
+        }
+        Map<String, String> attrs = new LinkedHashMap<>();
+        attrs.put("container", containerId);
+        attrs.put("name", n.name());
+        attrs.put("type", n.driver());
+        containers.events().publish("network", action, n.id(), attrs);
+    }
+
+    /** The ports to publish: -p bindings, and with -P every exposed port without one on a random host port. */
+    static List<PortBinding> ports(ContainerRecord r) {
+        HostConfig h = r.hostConfig();
+        List<PortBinding> out = new ArrayList<>();
+        Map<String, List<HostConfig.PortBinding>> bindings = h.portBindings() == null ? Map.of() : h.portBindings();
+        for (Map.Entry<String, List<HostConfig.PortBinding>> e : bindings.entrySet()) {
+            int[] port = portKey(e.getKey());
+            String proto = protocol(e.getKey());
+            List<HostConfig.PortBinding> list = e.getValue() == null || e.getValue().isEmpty()
+                    ? List.of(new HostConfig.PortBinding("", "")) : e.getValue();
+            for (HostConfig.PortBinding b : list) {
+                String hp = b.hostPort() == null ? "" : b.hostPort().trim();
+                int lo = 0;
+                int hi = 0;
+                if (!hp.isEmpty()) {
+                    int[] range = range(hp);
+                    lo = range[0];
+                    hi = range[1];
+                }
+                for (int p = port[0]; p <= port[1]; p++) {
+                    try {
+                        out.add(new PortBinding(b.hostIp() == null ? "" : b.hostIp(), lo, hi, p, proto));
+                    } catch (NetworkException ex) {
+                        throw ContainerException.invalid(ex.getMessage());
+                    }
+                }
+            }
+        }
+        if (Boolean.TRUE.equals(h.publishAllPorts()) && r.config().exposedPorts() != null) {
+            for (String key : r.config().exposedPorts().keySet()) {
+                if (bindings.containsKey(key) || bindings.containsKey(key + "/tcp")) continue;
+                int[] port = portKey(key);
+                for (int p = port[0]; p <= port[1]; p++) out.add(new PortBinding("", 0, 0, p, protocol(key)));
+            }
+        }
+        return out;
+    }
+
+    static int[] portKey(String key) {
+        String p = key.contains("/") ? key.substring(0, key.indexOf('/')) : key;
+        return range(p);
+    }
+
+    static String protocol(String key) {
+        return key.contains("/") ? key.substring(key.indexOf('/') + 1) : "tcp";
+    }
+
+    private static int[] range(String text) {
+        try {
+            int dash = text.indexOf('-');
+            int lo = Integer.parseInt(dash < 0 ? text : text.substring(0, dash));
+            int hi = dash < 0 ? lo : Integer.parseInt(text.substring(dash + 1));
+            if (lo < 0 || hi > 65535 || hi < lo) throw new NumberFormatException();
+            return new int[] {lo, hi};
+        } catch (NumberFormatException e) {
+            throw ContainerException.invalid("invalid port specification: \"" + text + "\"");
+        }
+    }
+
+    /** The --link entries on the default bridge, as /etc/hosts lines; a link to a stopped container refuses the start. */
+    private List<EtcFiles.Link> bridgeLinks(ContainerRecord r, List<Attachment> nets) {
+        List<EtcFiles.Link> out = new ArrayList<>();
+        if (r.hostConfig().links() == null || r.hostConfig().links().isEmpty() || nets.isEmpty()) return out;
+        Network first = network(nets.getFirst().network());
+        if (!first.isDefaultBridge()) return out;
+        for (String l : r.hostConfig().links()) {
+            String[] p = parseLink(l);
+            Container target = containers.store().find(p[0])
+                    .orElseThrow(() -> ContainerException.notFound("could not get container for " + p[0] + ": No such container: " + p[0]));
+            ContainerRecord t = target.record();
+            String ip = networks.service().attachment(t.id()).map(a -> a.endpoint(first.id())).map(Endpoint::ipAddress).orElse(null);
+            if (!t.state().status().hasProcess() || ip == null) {
+                throw ContainerException.conflict("Cannot link to a non running container: " + t.name() + " AS " + r.name() + "/" + p[1]);
+            }
+            out.add(new EtcFiles.Link(ip, p[1], t.plainName(), t.config().hostname()));
+        }
+        return out;
+    }
+
+    private void writeEtcFiles(ContainerRecord r, AttachResult result, List<EtcFiles.Link> links) throws IOException {
+        HostConfig h = r.hostConfig();
+        String id = r.id();
+        write(containers.hostnamePath(id), EtcFiles.hostname(r.config().hostname()));
+        List<EtcFiles.ExtraHost> extra = new ArrayList<>();
+        if (h.extraHosts() != null) {
+            for (String e : h.extraHosts()) {
+                try {
+                    extra.add(EtcFiles.ExtraHost.parse(e));
+                } catch (NetworkException ex) {
+                    throw ContainerException.invalid(ex.getMessage());
+                }
+            }
+        }
+        String hosts;
+        String resolv;
+        if (result.hostNetwork()) {
+            StringBuilder b = new StringBuilder(readOr(Path.of("/etc/hosts"), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"));
+            if (!b.isEmpty() && b.charAt(b.length() - 1) != '\n') b.append('\n');
+            for (EtcFiles.ExtraHost x : extra) {
+                String ip = x.ip().equals("host-gateway") ? hostGateway() : x.ip();
+                b.append(ip).append('\t').append(x.host()).append('\n');
+            }
+            hosts = b.toString();
+            boolean custom = notEmpty(h.dns()) || notEmpty(h.dnsSearch()) || notEmpty(h.dnsOptions());
+            resolv = custom ? networks.service().resolvConf(id, nz(h.dns()), nz(h.dnsSearch()), nz(h.dnsOptions()))
+                    : readOr(Path.of("/etc/resolv.conf"), "");
+        } else {
+            try {
+                hosts = networks.service().hostsFile(id, r.config().hostname(), r.config().domainname(), extra, links);
+            } catch (NetworkException e) {
+                throw ContainerException.invalid(e.getMessage());
+            }
+            resolv = networks.service().resolvConf(id, nz(h.dns()), nz(h.dnsSearch()), nz(h.dnsOptions()));
+        }
+        write(containers.hostsPath(id), hosts);
+        write(containers.resolvConfPath(id), resolv);
+    }
+
+    private String hostGateway() {
+        String gw = network("bridge").gateway();
+        if (gw == null) throw ContainerException.invalid("unable to derive the IP value for host-gateway");
+        return gw;
+    }
+
+    private static boolean notEmpty(List<String> l) {
+        return l != null && !l.isEmpty();
+    }
+
+    private static List<String> nz(List<String> l) {
+        return l == null ? List.of() : l;
+    }
+
+    private static String readOr(Path p, String fallback) {
+        try {
+            return Files.readString(p);
+        } catch (IOException e) {
+            return fallback;
+        }
+    }
+
+    private static void write(Path p, String text) throws IOException {
+        AtomicFiles.write(p, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void copy(Path from, Path to) throws IOException {
+        write(to, readOr(from, ""));
+    }
+
+    // ================================================================ queries
+
+    Wiring.NetworkView view(ContainerRecord r, List<Attachment> asked) {
+        boolean running = r.state().status().hasProcess() || r.state().status() == ContainerStatus.PAUSED;
+        Optional<AttachResult> live = running ? networks.service().attachment(r.id()) : Optional.empty();
+        List<Wiring.EndpointView> eps = new ArrayList<>();
+        for (Attachment a : asked) {
+            Network n = networks.service().find(a.network()).orElse(null);
+            if (n == null) continue;
+            Endpoint ep = live.map(x -> x.endpoint(n.id())).orElse(null);
+            eps.add(new Wiring.EndpointView(n, a, ep));
+        }
+        return new Wiring.NetworkView(live.map(AttachResult::netnsPath).orElse(null), eps, live.map(AttachResult::ports).orElse(List.of()), running);
+    }
+}
