@@ -167,7 +167,8 @@ public final class ContainerLifecycle {
                     || message.contains("permission denied")) {
                 throw ContainerException.invalid("failed to create task for container: " + message + ": unknown");
             }
-            throw new IOException("failed to start container " + id + ": " + message, e);
+            // not an IOException: the API layer takes those for a broken connection; this is dockerd's 500
+            throw new IllegalStateException("failed to start container " + id + ": " + message, e);
         }
     }
 

@@ -160,7 +160,7 @@ final class ContainerNetworking {
             switch (e.kind()) {
                 case NOT_FOUND -> throw ContainerException.notFound(e.getMessage());
                 case INVALID -> throw ContainerException.invalid(e.getMessage());
-                default -> throw new IOException(e.getMessage(), e);
+                default -> throw e;
             }
         }
         try {

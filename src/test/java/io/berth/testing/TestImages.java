@@ -203,6 +203,8 @@ public final class TestImages {
         private String architecture = Platform.host().architecture();
         private String variant;
         private Instant created = EPOCH;
+        private final List<String> exposedPorts = new ArrayList<>();
+        private final List<String> volumes = new ArrayList<>();
 
         public Builder layer(Layer l) {
             layers.add(l);
@@ -247,6 +249,18 @@ public final class TestImages {
             return this;
         }
 
+        /** ExposedPorts entries such as "80/tcp". */
+        public Builder exposedPorts(String... ports) {
+            exposedPorts.addAll(List.of(ports));
+            return this;
+        }
+
+        /** VOLUME entries such as "/data". */
+        public Builder volumes(String... paths) {
+            volumes.addAll(List.of(paths));
+            return this;
+        }
+
         public Builder user(String u) {
             user = u;
             return this;
@@ -280,6 +294,8 @@ public final class TestImages {
             if (user != null) cc.put("User", user);
             if (workingDir != null) cc.put("WorkingDir", workingDir);
             if (!labels.isEmpty()) cc.put("Labels", labels);
+            if (!exposedPorts.isEmpty()) cc.put("ExposedPorts", mapOfEmpty(exposedPorts));
+            if (!volumes.isEmpty()) cc.put("Volumes", mapOfEmpty(volumes));
             c.put("config", cc);
             c.put("created", created.toString());
             List<Map<String, Object>> history = new ArrayList<>();
@@ -298,6 +314,12 @@ public final class TestImages {
             c.put("os", "linux");
             c.put("rootfs", Map.of("type", "layers", "diff_ids", layers.stream().map(l -> l.diffId().toString()).toList()));
             return JSON.writeValueAsBytes(c);
+        }
+
+        private static Map<String, Object> mapOfEmpty(List<String> keys) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            for (String k : keys) m.put(k, Map.of());
+            return m;
         }
 
         public List<Layer> layers() {

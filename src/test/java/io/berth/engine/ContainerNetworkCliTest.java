@@ -1,0 +1,306 @@
+package io.berth.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.berth.testing.BerthdProcess;
+import io.berth.testing.DockerCli;
+import io.berth.testing.TestImages;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Container networking through the docker CLI against a real berthd: the default bridge,
+ * published ports, user networks with names and aliases, none, host, connect and disconnect,
+ * /etc files, links, leak-free cycles and a daemon killed with containers running.
+ */
+class ContainerNetworkCliTest {
+    static final JsonMapper JSON = JsonMapper.builder().build();
+    static final String IMAGE = "berth-test/busybox:latest";
+    static final String HTTPD = "busybox httpd -f -p 80 -h /www";
+    static Set<String> linksBefore;
+    static Set<String> rulesBefore;
+    static Path dir;
+    static BerthdProcess daemon;
+    static DockerCli docker;
+
+    @BeforeAll
+    static void start(@TempDir Path tmp) throws Exception {
+        linksBefore = WiringHost.links();
+        rulesBefore = WiringHost.iptables();
+        dir = Files.createTempDirectory("berth-net-cli");
+        daemon = BerthdProcess.start(dir);
+        docker = daemon.docker();
+        TestImages.Built b = TestImages.busybox().files(Map.of("www/index.html", "served by berth\n")).exposedPorts("80/tcp")
+                .tag(IMAGE).writeTo(tmp.resolve("bb.tar"));
+        ok("load", "-i", b.archive().toString());
+    }
+
+    @AfterEach
+    void removeAll() throws Exception {
+        String ids = docker.run("ps", "-aq").stdout().trim();
+        if (!ids.isEmpty()) {
+            List<String> args = new ArrayList<>(List.of("rm", "-f"));
+            args.addAll(List.of(ids.split("\\s+")));
+            docker.run(args.toArray(String[]::new));
+        }
+        for (String n : docker.run("network", "ls", "-q", "--filter", "type=custom").stdout().trim().split("\\s+")) {
+            if (!n.isEmpty()) docker.run("network", "rm", n);
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        try {
+            if (daemon != null) {
+                Path ipam = daemon.dataRoot().resolve("network").resolve("ipam");
+                assertThat(WiringHost.leases(ipam)).as("address leases left").isEmpty();
+                assertThat(WiringHost.netns(dir.resolve("run"))).as("network namespaces left").isEmpty();
+                daemon.close();
+            }
+        } finally {
+            assertThat(WiringHost.leakedLinks(linksBefore)).as("links left").isEmpty();
+            assertThat(WiringHost.leakedRules(rulesBefore)).as("iptables rules left").isEmpty();
+        }
+    }
+
+    static DockerCli.Result ok(String... args) throws Exception {
+        DockerCli.Result r = docker.run(Duration.ofSeconds(60), args);
+        assertThat(r.exitCode()).as("docker %s\n%s\n--- daemon log\n%s", String.join(" ", args), r, daemon.log()).isZero();
+        return r;
+    }
+
+    static JsonNode inspect(String name) throws Exception {
+        return JSON.readTree(ok("inspect", name).stdout()).get(0);
+    }
+
+    @Test
+    void aPublishedPortOnLoopbackServesAFileFromTheDefaultBridge() throws Exception {
+        int port = WiringHost.freePort();
+        ok("run", "-d", "--name", "web", "-p", "127.0.0.1:" + port + ":80", IMAGE, "sh", "-c", HTTPD);
+        assertThat(WiringHost.httpGet(port, "/index.html")).isEqualTo("served by berth\n");
+
+        JsonNode ns = inspect("web").get("NetworkSettings");
+        assertThat(ns.get("IPAddress").asString()).startsWith("10.89.0.");
+        assertThat(ns.get("Gateway").asString()).isEqualTo("10.89.0.1");
+        assertThat(ns.get("IPPrefixLen").asInt()).isEqualTo(24);
+        assertThat(ns.get("MacAddress").asString()).matches("([0-9a-f]{2}:){5}[0-9a-f]{2}");
+        JsonNode bridge = ns.get("Networks").get("bridge");
+        assertThat(bridge.get("IPAddress").asString()).isEqualTo(ns.get("IPAddress").asString());
+        assertThat(bridge.get("NetworkID").asString()).isEqualTo(ok("network", "inspect", "-f", "{{.Id}}", "bridge").stdout().trim());
+        assertThat(bridge.get("EndpointID").asString()).matches("[0-9a-f]{64}");
+        JsonNode binding = ns.get("Ports").get("80/tcp").get(0);
+        assertThat(binding.get("HostIp").asString()).isEqualTo("127.0.0.1");
+        assertThat(binding.get("HostPort").asString()).isEqualTo(Integer.toString(port));
+        assertThat(ok("port", "web").stdout().trim()).isEqualTo("80/tcp -> 127.0.0.1:" + port);
+        assertThat(ok("ps", "--format", "{{.Ports}}").stdout().trim()).isEqualTo("127.0.0.1:" + port + "->80/tcp");
+
+        // the container reaches the host side of the bridge, and its own name resolves in /etc/hosts
+        String hosts = ok("exec", "web", "cat", "/etc/hosts").stdout();
+        assertThat(hosts).contains(ns.get("IPAddress").asString() + "\t" + inspect("web").get("Config").get("Hostname").asString());
+        ok("exec", "web", "ping", "-c1", "-W2", "10.89.0.1");
+
+        // stopped: no addresses, no ports; the host port is free again
+        ok("stop", "-t", "1", "web");
+        JsonNode stopped = inspect("web").get("NetworkSettings");
+        assertThat(stopped.get("IPAddress").asString()).isEmpty();
+        assertThat(stopped.get("Ports").isEmpty()).isTrue();
+        assertThat(stopped.get("Networks").get("bridge").get("IPAddress").asString()).isEmpty();
+        try (var s = new java.net.ServerSocket(port, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            assertThat(s.getLocalPort()).isEqualTo(port);
+        }
+    }
+
+    @Test
+    void publishAllTakesTheImagesExposedPortsOnRandomHostPorts() throws Exception {
+        ok("run", "-d", "--name", "pall", "-P", "--expose", "81/udp", IMAGE, "sh", "-c", HTTPD);
+        String out = ok("port", "pall", "80/tcp").stdout().trim();
+        assertThat(out).matches("0\\.0\\.0\\.0:\\d+");
+        int port = Integer.parseInt(out.substring(out.indexOf(':') + 1));
+        assertThat(port).isPositive();
+        assertThat(ok("port", "pall", "81/udp").stdout().trim()).matches("0\\.0\\.0\\.0:\\d+");
+        assertThat(WiringHost.httpGet(port, "/index.html")).isEqualTo("served by berth\n");
+        assertThat(ok("ps", "--format", "{{.Ports}}").stdout()).contains("0.0.0.0:" + port + "->80/tcp");
+    }
+
+    @Test
+    void aPortRangeAndAPortTakenAreHandledAsDockerDoes() throws Exception {
+        int port = WiringHost.freePort();
+        ok("run", "-d", "--name", "one", "-p", "127.0.0.1:" + port + ":80", IMAGE, "sleep", "300");
+        DockerCli.Result taken = docker.run("run", "-d", "--name", "two", "-p", "127.0.0.1:" + port + ":80", IMAGE, "sleep", "300");
+        assertThat(taken.exitCode()).isNotZero();
+        assertThat(taken.stderr()).contains("port is already allocated");
+        assertThat(inspect("two").get("State").get("Status").asString()).isIn("created", "exited");
+        ok("run", "-d", "--name", "three", "-p", "127.0.0.1:" + port + "-" + (port + 5) + ":80", IMAGE, "sh", "-c", HTTPD);
+        String chosen = ok("port", "three", "80").stdout().trim();
+        int p = Integer.parseInt(chosen.substring(chosen.lastIndexOf(':') + 1));
+        assertThat(p).isBetween(port + 1, port + 5);
+        assertThat(WiringHost.httpGet(p, "/index.html")).isEqualTo("served by berth\n");
+    }
+
+    @Test
+    void containersOnAUserNetworkReachEachOtherByNameAndAlias() throws Exception {
+        ok("network", "create", "appnet");
+        ok("run", "-d", "--name", "srv", "--network", "appnet", "--network-alias", "web-alias", IMAGE, "sh", "-c", HTTPD);
+        DockerCli.Result r = ok("run", "--rm", "--network", "appnet", IMAGE, "sh", "-c",
+                "wget -qO- http://srv/index.html && ping -c1 -W2 web-alias >/dev/null && echo pinged && cat /etc/resolv.conf");
+        assertThat(r.stdout()).startsWith("served by berth\npinged\n");
+        String gateway = ok("network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", "appnet").stdout().trim();
+        assertThat(r.stdout()).contains("nameserver " + gateway);
+
+        JsonNode net = inspect("srv").get("NetworkSettings").get("Networks").get("appnet");
+        assertThat(net.get("Aliases").toString()).contains("web-alias");
+        assertThat(net.get("DNSNames").toString()).contains("srv").contains("web-alias");
+        assertThat(inspect("srv").get("NetworkSettings").get("IPAddress").asString()).isEmpty();
+        // docker network inspect lists the running container
+        assertThat(ok("network", "inspect", "-f", "{{range .Containers}}{{.Name}} {{end}}", "appnet").stdout()).contains("srv");
+        // a static address on the user network
+        String subnet = ok("network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", "appnet").stdout().trim();
+        String ip = subnet.substring(0, subnet.lastIndexOf('.')) + ".77";
+        ok("run", "-d", "--name", "fixed", "--network", "appnet", "--ip", ip, IMAGE, "sleep", "300");
+        assertThat(ok("exec", "srv", "ping", "-c1", "-W2", "fixed").stdout()).contains(ip);
+    }
+
+    @Test
+    void networkNoneHasOnlyLoopbackAndHostSeesTheHostsInterfaces() throws Exception {
+        String none = ok("run", "--rm", "--network", "none", IMAGE, "cat", "/proc/net/dev").stdout();
+        List<String> ifaces = interfaces(none);
+        assertThat(ifaces).containsExactly("lo");
+        assertThat(inspect(ok("create", "--network", "none", IMAGE, "true").stdout().trim()).get("NetworkSettings").get("Networks").has("none")).isTrue();
+
+        String host = ok("run", "--rm", "--network", "host", IMAGE, "cat", "/proc/net/dev").stdout();
+        assertThat(interfaces(host)).containsExactlyInAnyOrderElementsOf(interfaces(Files.readString(Path.of("/proc/net/dev"))));
+        String hostHostname = WiringHost.run("hostname").trim();
+        assertThat(ok("run", "--rm", "--network", "host", IMAGE, "hostname").stdout().trim()).isEqualTo(hostHostname);
+    }
+
+    private static List<String> interfaces(String procNetDev) {
+        List<String> out = new ArrayList<>();
+        for (String line : procNetDev.split("\n")) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && !line.contains("|")) out.add(line.substring(0, colon).trim());
+        }
+        return out;
+    }
+
+    @Test
+    void containerModeSharesTheNetworkStack() throws Exception {
+        ok("run", "-d", "--name", "base", IMAGE, "sh", "-c", HTTPD);
+        String out = ok("run", "--rm", "--network", "container:base", IMAGE, "wget", "-qO-", "http://127.0.0.1/index.html").stdout();
+        assertThat(out).isEqualTo("served by berth\n");
+    }
+
+    @Test
+    void connectAndDisconnectARunningContainer() throws Exception {
+        ok("network", "create", "net1");
+        ok("network", "create", "net2");
+        ok("run", "-d", "--name", "srv", "--network", "net1", IMAGE, "sh", "-c", HTTPD);
+        ok("run", "-d", "--name", "mover", "--network", "net2", IMAGE, "sh", "-c", HTTPD);
+        assertThat(docker.run("exec", "srv", "ping", "-c1", "-W1", "mover").exitCode()).isNotZero();
+
+        ok("network", "connect", "--alias", "moved", "net1", "mover");
+        JsonNode nets = inspect("mover").get("NetworkSettings").get("Networks");
+        assertThat(nets.has("net1")).isTrue();
+        assertThat(nets.has("net2")).isTrue();
+        String ip = nets.get("net1").get("IPAddress").asString();
+        assertThat(ok("exec", "mover", "ip", "addr").stdout()).contains("inet " + ip + "/");
+        assertThat(ok("exec", "srv", "wget", "-qO-", "http://mover/index.html").stdout()).isEqualTo("served by berth\n");
+        assertThat(ok("exec", "srv", "ping", "-c1", "-W2", "moved").stdout()).contains(ip);
+
+        ok("network", "disconnect", "net1", "mover");
+        assertThat(inspect("mover").get("NetworkSettings").get("Networks").has("net1")).isFalse();
+        assertThat(ok("exec", "mover", "ip", "addr").stdout()).doesNotContain("inet " + ip + "/");
+        assertThat(docker.run("exec", "srv", "ping", "-c1", "-W1", "mover").exitCode()).isNotZero();
+
+        // a stopped container connected joins at its next start
+        ok("stop", "-t", "1", "mover");
+        ok("network", "connect", "net1", "mover");
+        ok("start", "mover");
+        assertThat(ok("exec", "srv", "wget", "-qO-", "http://mover/index.html").stdout()).isEqualTo("served by berth\n");
+        DockerCli.Result inUse = docker.run("network", "rm", "net1");
+        assertThat(inUse.exitCode()).isNotZero();
+    }
+
+    @Test
+    void etcFilesFollowAddHostDnsAndHostname() throws Exception {
+        String out = ok("run", "--rm", "--hostname", "boxy", "--add-host", "db.example:10.1.2.3", "--add-host", "gw:host-gateway",
+                "--dns", "10.9.9.9", "--dns-search", "corp.example", "--dns-option", "ndots:3", IMAGE,
+                "sh", "-c", "cat /etc/hosts; echo ---; cat /etc/resolv.conf; echo ---; cat /etc/hostname; hostname").stdout();
+        String[] parts = out.split("---\n");
+        assertThat(parts[0]).contains("10.1.2.3\tdb.example\n").contains("10.89.0.1\tgw\n").contains("\tboxy\n").contains("127.0.0.1\tlocalhost");
+        assertThat(parts[1]).contains("nameserver 10.9.9.9\n").contains("search corp.example\n").contains("options ndots:3\n");
+        assertThat(parts[2]).isEqualTo("boxy\nboxy\n");
+    }
+
+    @Test
+    void aLinkOnTheDefaultBridgeNamesTheTarget() throws Exception {
+        ok("run", "-d", "--name", "target", IMAGE, "sh", "-c", HTTPD);
+        String out = ok("run", "--rm", "--link", "target:tgt", IMAGE, "wget", "-qO-", "http://tgt/index.html").stdout();
+        assertThat(out).isEqualTo("served by berth\n");
+        DockerCli.Result missing = docker.run("run", "--rm", "--link", "nosuch:x", IMAGE, "true");
+        assertThat(missing.exitCode()).isNotZero();
+    }
+
+    @Test
+    void anUnknownNetworkIsRefusedAtCreate() throws Exception {
+        // through the API: the CLI takes any 404 of create for a missing image and tries a pull
+        String body = "{\"Image\":\"" + IMAGE + "\",\"HostConfig\":{\"NetworkMode\":\"nosuchnet\"}}";
+        String answer = daemon.raw("POST /containers/create HTTP/1.1\r\nHost: berth\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + body.length() + "\r\n\r\n" + body);
+        assertThat(answer).startsWith("HTTP/1.1 404").contains("network nosuchnet not found");
+        assertThat(ok("ps", "-aq").stdout()).isBlank();
+    }
+
+    @Test
+    void twentyRunCyclesLeakNothing() throws Exception {
+        Set<String> links = WiringHost.links();
+        Set<String> rules = WiringHost.iptables();
+        ok("network", "create", "cycles");
+        for (int i = 0; i < 20; i++) {
+            String net = i % 2 == 0 ? "cycles" : "bridge";
+            String id = ok("create", "--network", net, "-p", "127.0.0.1::80", IMAGE, "sleep", "300").stdout().trim();
+            ok("start", id);
+            ok("rm", "-f", id);
+        }
+        // a start that fails after the network was set up leaves nothing either
+        DockerCli.Result bad = docker.run("run", "-d", "--name", "bad", "--network", "cycles", "-p", "127.0.0.1::80", IMAGE, "/no/such/program");
+        assertThat(bad.exitCode()).isNotZero();
+        assertThat(WiringHost.netns(dir.resolve("run"))).isEmpty();
+        ok("rm", "bad");
+        ok("network", "rm", "cycles");
+        assertThat(WiringHost.leakedLinks(links)).isEmpty();
+        assertThat(WiringHost.leakedRules(rules)).isEmpty();
+        assertThat(WiringHost.netns(dir.resolve("run"))).isEmpty();
+        assertThat(WiringHost.leases(daemon.dataRoot().resolve("network").resolve("ipam"))).isEmpty();
+        assertThat(WiringHost.run("ip", "link", "show", "master", "berth0")).isBlank();
+    }
+
+    @Test
+    void containersThatOutliveADaemonKilledWithSigkillKeepTheirNetwork() throws Exception {
+        ok("network", "create", "crashnet");
+        int port = WiringHost.freePort();
+        ok("run", "-d", "--name", "srv", "--network", "crashnet", "-p", "127.0.0.1:" + port + ":80", IMAGE, "sh", "-c", HTTPD);
+        ok("run", "-d", "--name", "client", "--network", "crashnet", IMAGE, "sleep", "300");
+        daemon.signal("KILL");
+        daemon.process().waitFor();
+        daemon = BerthdProcess.start(dir);
+        docker = daemon.docker();
+        assertThat(WiringHost.httpGet(port, "/index.html")).isEqualTo("served by berth\n");
+        assertThat(ok("exec", "client", "wget", "-qO-", "http://srv/index.html").stdout()).isEqualTo("served by berth\n");
+        assertThat(ok("port", "srv").stdout().trim()).isEqualTo("80/tcp -> 127.0.0.1:" + port);
+        // a new container still gets its own address and the others' names
+        assertThat(ok("run", "--rm", "--network", "crashnet", IMAGE, "wget", "-qO-", "http://srv/index.html").stdout())
+                .isEqualTo("served by berth\n");
+    }
+}
