@@ -60,7 +60,9 @@ public final class ContainerFiles {
 
     private static TreeCopy.PathStat statIn(Container c, Path root, String path) throws IOException {
         try {
-            return TreeCopy.stat(root, absolute(path));
+            TreeCopy.PathStat s = TreeCopy.stat(root, absolute(path));
+            if (path.endsWith("/") && (s.mode() & (1L << 31)) == 0) throw new TreeCopy.NotADirectoryException("not a directory: " + path);
+            return s;
         } catch (NoSuchFileException e) {
             throw notFound(c, path);
         }
@@ -127,14 +129,19 @@ public final class ContainerFiles {
         return path.startsWith("/") ? path : "/" + path;
     }
 
+    /** /proc/PID/root/. : the "." makes the magic link itself count as the directory it leads to. */
+    private static Path procRoot(ContainerRecord r) {
+        return Path.of("/proc", Long.toString(r.state().pid()), "root", ".");
+    }
+
     /** Runs {@code action} on the container's root: /proc/PID/root while it runs, else its rootfs mounted for the time being. */
     public <T> T withRoot(Container c, Action<T> action) throws IOException {
         ContainerRecord r = c.record();
-        if (r.state().status().hasProcess() && r.state().pid() > 0) return action.run(Path.of("/proc", Long.toString(r.state().pid()), "root"));
+        if (r.state().status().hasProcess() && r.state().pid() > 0) return action.run(procRoot(r));
         c.begin(Operation.UPDATE, Duration.ofSeconds(60));
         try {
             r = c.record();
-            if (r.state().status().hasProcess() && r.state().pid() > 0) return action.run(Path.of("/proc", Long.toString(r.state().pid()), "root"));
+            if (r.state().status().hasProcess() && r.state().pid() > 0) return action.run(procRoot(r));
             Path rootfs = containers.rootfsDir(r.id());
             boolean mountedHere = false;
             List<Path> binds = new ArrayList<>();

@@ -44,7 +44,12 @@ class ContainerCopyCliTest {
             args.addAll(List.of(ids.split("\\s+")));
             docker.run(args.toArray(String[]::new));
         }
-        docker.run("volume", "prune", "-af");
+        String volumes = docker.run("volume", "ls", "-q").stdout().trim();
+        if (!volumes.isEmpty()) {
+            List<String> args = new ArrayList<>(List.of("volume", "rm", "-f"));
+            args.addAll(List.of(volumes.split("\\s+")));
+            docker.run(args.toArray(String[]::new));
+        }
     }
 
     @AfterAll
@@ -98,7 +103,11 @@ class ContainerCopyCliTest {
         Files.writeString(src.resolve("a.txt"), "a\n");
         Files.writeString(tmp.resolve("tree/top.txt"), "top\n");
         Files.createSymbolicLink(tmp.resolve("tree/link"), Path.of("sub/a.txt"));
+        ok("exec", "box", "mkdir", "/opt");
         ok("cp", tmp.resolve("tree").toString(), "box:/opt/");
+        // a destination that does not exist takes the directory's place, as in dockerd
+        ok("cp", tmp.resolve("tree").toString(), "box:/renamed");
+        assertThat(ok("exec", "box", "cat", "/renamed/top.txt").stdout()).isEqualTo("top\n");
         assertThat(ok("exec", "box", "sh", "-c", "cat /opt/tree/top.txt /opt/tree/sub/a.txt /opt/tree/link; readlink /opt/tree/link").stdout())
                 .isEqualTo("top\na\na\nsub/a.txt\n");
 

@@ -46,7 +46,12 @@ class ContainerVolumesCliTest {
             args.addAll(List.of(ids.split("\\s+")));
             docker.run(args.toArray(String[]::new));
         }
-        docker.run("volume", "prune", "-af");
+        String volumes = docker.run("volume", "ls", "-q").stdout().trim();
+        if (!volumes.isEmpty()) {
+            List<String> args = new ArrayList<>(List.of("volume", "rm", "-f"));
+            args.addAll(List.of(volumes.split("\\s+")));
+            docker.run(args.toArray(String[]::new));
+        }
     }
 
     @AfterAll
@@ -149,10 +154,10 @@ class ContainerVolumesCliTest {
 
     @Test
     void duplicateMountPointsAndBadSpecsAreRefused() throws Exception {
-        DockerCli.Result dup = docker.run("create", "-v", "a:/x", "-v", "b:/x", IMAGE, "true");
+        DockerCli.Result dup = docker.run("create", "-v", "va:/x", "-v", "vb:/x", IMAGE, "true");
         assertThat(dup.exitCode()).isNotZero();
         assertThat(dup.stderr()).contains("Duplicate mount point: /x");
-        DockerCli.Result mode = docker.run("create", "-v", "a:/x:bogus", IMAGE, "true");
+        DockerCli.Result mode = docker.run("create", "-v", "va:/x:bogus", IMAGE, "true");
         assertThat(mode.exitCode()).isNotZero();
         assertThat(ok("ps", "-aq").stdout()).isBlank();
         assertThat(ok("volume", "ls", "-q").stdout()).isBlank();
