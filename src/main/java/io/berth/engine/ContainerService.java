@@ -415,6 +415,12 @@ public final class ContainerService {
         return execs;
     }
 
+    private final ContainerStats stats = new ContainerStats(this);
+
+    public ContainerStats stats() {
+        return stats;
+    }
+
     public EventBus events() {
         return events;
     }
