@@ -256,7 +256,12 @@ class Podman(Engine):
             f.write('unqualified-search-registries = []\n')
             if self.registry_port:
                 f.write(f'[[registry]]\nlocation = "127.0.0.1:{self.registry_port}"\ninsecure = true\n')
-        return {"CONTAINERS_REGISTRIES_CONF": conf}
+        # No systemd here, and crun 1.8 refuses hybrid cgroup hosts: runc through cgroupfs.
+        engine_conf = os.path.join(self.dir, "containers.conf")
+        runtime = "runc" if os.path.exists("/sys/fs/cgroup/unified/cgroup.controllers") else "crun"
+        with open(engine_conf, "w") as f:
+            f.write(f'[engine]\nruntime = "{runtime}"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n')
+        return {"CONTAINERS_REGISTRIES_CONF": conf, "CONTAINERS_CONF": engine_conf}
 
     def command(self):
         return ["podman", "--root", os.path.join(self.dir, "root"), "--runroot", os.path.join(self.dir, "run"),
