@@ -741,7 +741,11 @@ def main():
     p.add_argument("--quick", action="store_true", help="fewer repetitions")
     p.add_argument("--only", nargs="*", default=[], help="workloads: start idle-rss version info run exec many container-rss network port build pull push")
     p.add_argument("--engines", nargs="*", default=[], help="berthd dockerd podman")
+    p.add_argument("--make-busybox-image", metavar="TAR", help="only write the busybox test image (a docker-archive) and exit")
     args = p.parse_args()
+    if args.make_busybox_image:
+        docker_archive(args.make_busybox_image, "berth/busybox:latest", [busybox_layer()], ["sh"])
+        return
     if os.geteuid() != 0:
         sys.exit("bench: run as root (the engines need it)")
     b = Bench(args)
