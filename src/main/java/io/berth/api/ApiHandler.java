@@ -27,7 +27,9 @@ public final class ApiHandler implements HttpServer.Handler {
     public ApiHandler(Engine engine) {
         new SystemRoutes(engine).register(router);
         new EventRoutes(engine, shutdown).register(router);
+        new VolumeRoutes(engine).register(router);
         new ImageRoutes(engine).register(router);
+        new NetworkRoutes(engine).register(router);
         new ContainerRoutes(engine).register(router);
         new ExecRoutes(engine).register(router);
     }

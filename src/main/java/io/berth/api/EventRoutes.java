@@ -73,12 +73,14 @@ final class EventRoutes {
             while (clientGone.getCount() > 0 && shutdown.getCount() > 0) {
                 long waitMillis = 250;
                 if (until != null) {
-                    long left = (until - System.currentTimeMillis() * 1_000_000L) / 1_000_000L;
-                    if (left <= 0) break;
-                    waitMillis = Math.min(waitMillis, left);
+                    // Past the deadline, still hand out what is queued up to it, then stop.
+                    waitMillis = Math.max(0, Math.min(waitMillis, (until - System.currentTimeMillis() * 1_000_000L) / 1_000_000L));
                 }
                 Event e = subscription.next(waitMillis);
-                if (e == null) continue;
+                if (e == null) {
+                    if (until != null && System.currentTimeMillis() * 1_000_000L >= until) break;
+                    continue;
+                }
                 if (until != null && e.timeNano() > until) break;
                 write(out, e);
             }

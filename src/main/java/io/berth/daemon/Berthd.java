@@ -6,6 +6,8 @@ import io.berth.api.http.Listener;
 import io.berth.api.http.PemTls;
 import io.berth.engine.Engine;
 import io.berth.engine.EngineSettings;
+import io.berth.engine.NetworkUseCases;
+import io.berth.network.NetworkService;
 import io.berth.runtime.OciRuntimes;
 import io.berth.sys.AtomicFiles;
 import io.berth.sys.Cgroups;
@@ -57,10 +59,12 @@ public final class Berthd implements AutoCloseable {
         try {
             Files.createDirectories(config.execRoot());
             Engine engine = new Engine(engineSettings(config), Cgroups.detect());
+            engine.networks().start();
             Berthd daemon = new Berthd(config, flags, lock, engine);
             try {
-                for (HostAddress host : hosts) daemon.server.serve(listen(host, tls, config.tlsVerify()));
+                // The pid file is there before the first answer: whoever pings us can read it.
                 AtomicFiles.write(daemon.pidFile, (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII));
+                for (HostAddress host : hosts) daemon.server.serve(listen(host, tls, config.tlsVerify()));
             } catch (IOException | RuntimeException e) {
                 daemon.server.close();
                 throw e;
@@ -88,8 +92,16 @@ public final class Berthd implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage(), e);
         }
+        List<NetworkService.AddressPool> pools = new ArrayList<>();
+        for (DaemonConfig.AddressPool p : config.defaultAddressPools()) pools.add(new NetworkService.AddressPool(p.base(), p.size()));
+        try {
+            NetworkUseCases.checkPools(pools);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);
+        }
         return new EngineSettings(daemonId(config.dataRoot()), config.dataRoot(), config.labels(), config.debug(), runtimes,
-                config.insecureRegistries(), config.registryMirrors(), config.maxConcurrentDownloads(), config.maxConcurrentUploads());
+                config.insecureRegistries(), config.registryMirrors(), config.maxConcurrentDownloads(), config.maxConcurrentUploads(),
+                config.execRoot(), pools);
     }
 
     /** The daemon's lasting identity, made once per data root. */
@@ -164,6 +176,7 @@ public final class Berthd implements AutoCloseable {
         log.info("berthd shutting down");
         api.shutdown();
         server.close();
+        engine.networks().close();
         try {
             Files.deleteIfExists(pidFile);
         } catch (IOException ignored) {

@@ -18,6 +18,8 @@ import java.util.Optional;
 public final class Engine {
     private final EventBus events = new EventBus();
     private final Cgroups cgroups;
+    private final VolumeService volumes;
+    private final NetworkUseCases networks;
     private volatile EngineSettings settings;
     private final ImageService images;
 
@@ -26,12 +28,23 @@ public final class Engine {
     public Engine(EngineSettings settings, Cgroups cgroups) throws java.io.IOException {
         this.settings = settings;
         this.cgroups = cgroups;
+        this.volumes = new VolumeService(new io.berth.volume.VolumeStore(settings.dataRoot()), events);
         this.images = ImageService.open(settings.dataRoot(), this::settings, events);
+        this.networks = NetworkUseCases.open(settings, events);
         this.containers = Containers.open(settings.dataRoot(), this::settings, events, Containers.imageSource(images.store()));
+        networks.setContainerHooks(Containers.networkHooks(containers));
     }
 
     public ContainerService containers() {
         return containers;
+    }
+
+    public NetworkUseCases networks() {
+        return networks;
+    }
+
+    public VolumeService volumes() {
+        return volumes;
     }
 
     public ImageService images() {

@@ -1,10 +1,15 @@
 package io.berth.engine;
 
+import io.berth.network.NetworkService;
 import io.berth.runtime.OciRuntimes;
 import java.nio.file.Path;
 import java.util.List;
 
-/** What the engine is told by the daemon that hosts it; replaced as a whole on reload. */
+/**
+ * What the engine is told by the daemon that hosts it; replaced as a whole on reload.
+ * {@code execRoot} holds runtime state (network namespaces); {@code addressPools} are
+ * daemon.json's default-address-pools (empty: the network box's defaults), read at start only.
+ */
 public record EngineSettings(
         String daemonId,
         Path dataRoot,
@@ -14,10 +19,13 @@ public record EngineSettings(
         List<String> insecureRegistries,
         List<String> registryMirrors,
         int maxConcurrentDownloads,
-        int maxConcurrentUploads) {
+        int maxConcurrentUploads,
+        Path execRoot,
+        List<NetworkService.AddressPool> addressPools) {
     public EngineSettings {
         labels = List.copyOf(labels);
         insecureRegistries = List.copyOf(insecureRegistries);
         registryMirrors = List.copyOf(registryMirrors);
+        addressPools = addressPools == null ? List.of() : List.copyOf(addressPools);
     }
 }

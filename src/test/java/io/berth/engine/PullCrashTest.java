@@ -37,12 +37,13 @@ class PullCrashTest {
         TestImages.Builder image = TestImages.empty();
         layers.forEach(image::layer);
         Path dir = Files.createTempDirectory("berthd-crash");
+        BerthdProcess first = null;
         BerthdProcess second = null;
         try (RegistryProcess registry = RegistryProcess.start()) {
             ImagesDockerCliTest.pushRaw(new RepositoryRef(registry.host(), "berth/big"), "v1", image.configBytes(), image.layers());
             String name = registry.host() + "/berth/big:v1";
 
-            BerthdProcess first = BerthdProcess.start(dir);
+            first = BerthdProcess.start(dir);
             DockerCli docker = first.docker();
             Process pull = docker.start("pull", name);
             pull.getOutputStream().close();
@@ -71,6 +72,7 @@ class PullCrashTest {
             // the interrupted download resumed where it stopped (a ranged GET answered 206)
             assertThat(registry.log()).containsPattern("\"GET /v2/berth/big/blobs/sha256:[a-f0-9]{64} HTTP/1\\.1\" 206");
         } finally {
+            if (first != null && first.process().isAlive()) first.stop();
             if (second != null) second.close();
             else BerthdProcess.deleteTree(dir);
         }

@@ -63,7 +63,7 @@ class ConmonTest {
     void pumpDeliversEverythingToASlowSink() throws Exception {
         String id = RuntimeFixture.newId();
         // 4 MiB of output, faster than the sink takes it
-        ContainerHandle h = rt.create(id, rt.spec("sh", "-c", "i=0; while [ $i -lt 4096 ]; do head -c 1024 /dev/zero | tr '\\0' x; i=$((i+1)); done; echo; echo end >&2").build());
+        ContainerHandle h = rt.create(id, rt.spec("sh", "-c", "head -c 4194304 /dev/zero | tr '\\0' x; echo; echo end >&2").build());
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         StringBuilder err = new StringBuilder();
         CountDownLatch ended = new CountDownLatch(1);
@@ -110,7 +110,7 @@ class ConmonTest {
             String id = RuntimeFixture.newId();
             ContainerHandle h = rt.run(id, rt.spec("true").build());
             rt.awaitExit(id, Duration.ofSeconds(20));
-            ProcessHandle.of(h.conmonPid()).ifPresent(p -> p.onExit().join());
+            assertThat(Conmon.awaitConmonExit(h.conmonPid(), Duration.ofSeconds(10))).isTrue();
             rt.conmon.delete(id);
         }
         Thread.sleep(300);

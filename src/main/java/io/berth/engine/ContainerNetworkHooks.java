@@ -1,0 +1,37 @@
+package io.berth.engine;
+
+import io.berth.network.Attachment;
+import io.berth.network.Endpoint;
+import io.berth.network.Network;
+
+/**
+ * What the network use cases need from the container box: finding containers, knowing which
+ * run, which name a network, and recording connects and disconnects in their configuration.
+ * The container box installs it with {@link NetworkUseCases#setContainerHooks}; until then
+ * no container exists, so connect and disconnect answer "No such container".
+ */
+public interface ContainerNetworkHooks {
+    /** The full ID of the container with this name, ID or unique ID prefix; null when there is none. */
+    String resolveContainerId(String nameOrId);
+
+    /** True when the container is running (its network namespace is set up). */
+    boolean isRunning(String containerId);
+
+    /**
+     * True when some container, running or not, names the network in its configuration:
+     * {@code docker network rm} and prune leave such networks alone, as dockerd does.
+     */
+    default boolean usesNetwork(String networkId) {
+        return false;
+    }
+
+    /**
+     * Tells the container box that a container joined a network: for a running container after
+     * its namespace joined it ({@code endpoint} is its interface there); for a stopped one only
+     * to record it in its configuration ({@code endpoint} null), to be joined at its next start.
+     */
+    default void connected(String containerId, Network network, Attachment attachment, Endpoint endpoint) {}
+
+    /** Tells the container box that a container left a network (running or not). */
+    default void disconnected(String containerId, Network network) {}
+}

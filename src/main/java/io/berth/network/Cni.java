@@ -1,0 +1,177 @@
+package io.berth.network;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Runs CNI plugins ourselves, as the CNI spec describes: one executable a plugin of the
+ * list, the command and the container in the environment, the plugin's configuration on
+ * stdin (with {@code cniVersion}, {@code name}, {@code runtimeConfig} limited to the
+ * plugin's capabilities, and the previous plugin's result as {@code prevResult}), the
+ * result or a {@code {code, msg, details}} error on stdout.
+ */
+final class Cni {
+    static final List<Path> DEFAULT_PLUGIN_DIRS = List.of(Path.of("/usr/lib/cni"), Path.of("/opt/cni/bin"), Path.of("/usr/libexec/cni"));
+    private static final long TIMEOUT_SECONDS = 60;
+
+    private final List<Path> pluginDirs;
+
+    Cni(List<Path> pluginDirs) {
+        this.pluginDirs = List.copyOf(pluginDirs);
+    }
+
+    /** A plugin failed: its error code and its message, as it gave them. */
+    static final class PluginException extends IOException {
+        final int code;
+
+        PluginException(String message, int code) {
+            super(message);
+            this.code = code;
+        }
+    }
+
+    /** ADD through the whole list; the last plugin's result. A failed plugin's message is thrown. */
+    JsonNode add(ObjectNode confList, String containerId, String netns, String ifName, ObjectNode runtimeConfig) throws IOException {
+        JsonNode prev = null;
+        for (JsonNode plugin : confList.get("plugins")) {
+            JsonNode result = run("ADD", confList, plugin, containerId, netns, ifName, runtimeConfig, prev);
+            if (result != null && !result.isEmpty()) prev = result;
+        }
+        return prev;
+    }
+
+    /** CHECK through the whole list with the cached ADD result. */
+    void check(ObjectNode confList, String containerId, String netns, String ifName, ObjectNode runtimeConfig, JsonNode cached) throws IOException {
+        for (JsonNode plugin : confList.get("plugins")) {
+            run("CHECK", confList, plugin, containerId, netns, ifName, runtimeConfig, cached);
+        }
+    }
+
+    /**
+     * DEL through the list in reverse, with the cached ADD result (or none after a crash
+     * during ADD). Every plugin is run even when one fails; the failures are thrown together.
+     */
+    void del(ObjectNode confList, String containerId, String netns, String ifName, ObjectNode runtimeConfig, JsonNode cached) throws IOException {
+        List<JsonNode> plugins = new ArrayList<>();
+        confList.get("plugins").forEach(plugins::add);
+        List<String> failures = new ArrayList<>();
+        for (JsonNode plugin : plugins.reversed()) {
+            try {
+                run("DEL", confList, plugin, containerId, netns, ifName, runtimeConfig, cached);
+            } catch (IOException e) {
+                failures.add(e.getMessage());
+            }
+        }
+        if (!failures.isEmpty()) throw new IOException(String.join("; ", failures));
+    }
+
+    private JsonNode run(String command, ObjectNode confList, JsonNode plugin, String containerId, String netns, String ifName,
+                         ObjectNode runtimeConfig, JsonNode prevResult) throws IOException {
+        String type = plugin.get("type").asString();
+        Path exe = find(type);
+        ObjectNode conf = (ObjectNode) plugin.deepCopy();
+        conf.put("cniVersion", confList.get("cniVersion").asString());
+        conf.put("name", confList.get("name").asString());
+        ObjectNode rc = NetJson.object();
+        JsonNode caps = plugin.get("capabilities");
+        if (caps != null && runtimeConfig != null) {
+            for (Map.Entry<String, JsonNode> cap : caps.properties()) {
+                if (cap.getValue().asBoolean() && runtimeConfig.has(cap.getKey())) rc.set(cap.getKey(), runtimeConfig.get(cap.getKey()));
+            }
+        }
+        if (!rc.isEmpty()) conf.set("runtimeConfig", rc);
+        if (prevResult != null) conf.set("prevResult", prevResult);
+
+        ProcessBuilder pb = new ProcessBuilder(exe.toString());
+        Map<String, String> env = pb.environment();
+        env.put("CNI_COMMAND", command);
+        env.put("CNI_CONTAINERID", containerId);
+        env.put("CNI_NETNS", netns == null ? "" : netns);
+        env.put("CNI_IFNAME", ifName);
+        env.put("CNI_PATH", pluginDirs.stream().map(Path::toString).collect(Collectors.joining(":")));
+        pb.redirectErrorStream(false);
+        Process p = pb.start();
+        byte[] stdin = NetJson.MAPPER.writeValueAsBytes(conf);
+        Thread.startVirtualThread(() -> {
+            try (OutputStream in = p.getOutputStream()) {
+                in.write(stdin);
+            } catch (IOException ignored) {
+                // the plugin stopped reading; its exit status tells
+            }
+        });
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Thread errReader = Thread.startVirtualThread(() -> drain(p.getErrorStream(), err));
+        byte[] out;
+        try (InputStream o = p.getInputStream()) {
+            out = o.readAllBytes();
+        }
+        int exit;
+        try {
+            if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException("CNI plugin " + type + " " + command + " did not finish within " + TIMEOUT_SECONDS + " s");
+            }
+            exit = p.exitValue();
+            errReader.join();
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while running CNI plugin " + type, e);
+        }
+        String text = new String(out, StandardCharsets.UTF_8).trim();
+        if (exit != 0) {
+            String msg = text;
+            int code = 0;
+            try {
+                JsonNode e = NetJson.MAPPER.readTree(text);
+                code = e.path("code").asInt(0);
+                msg = e.path("msg").asString("");
+                String details = e.path("details").asString("");
+                if (!details.isEmpty()) msg = msg + ": " + details;
+            } catch (RuntimeException notJson) {
+                if (msg.isEmpty()) msg = err.toString(StandardCharsets.UTF_8).trim();
+            }
+            throw new PluginException("plugin type=\"" + type + "\" failed (" + command.toLowerCase() + "): " + msg, code);
+        }
+        if (text.isEmpty() || !"ADD".equals(command)) return null;
+        try {
+            return NetJson.MAPPER.readTree(text);
+        } catch (RuntimeException e) {
+            throw new IOException("CNI plugin " + type + " printed a result that is not JSON: " + abbreviate(text));
+        }
+    }
+
+    private Path find(String type) throws IOException {
+        if (type.contains("/")) throw new IOException("invalid CNI plugin type " + type);
+        for (Path dir : pluginDirs) {
+            Path p = dir.resolve(type);
+            if (Files.isExecutable(p)) return p;
+        }
+        throw new IOException("failed to find plugin \"" + type + "\" in path " + pluginDirs
+                + ": install the containernetworking-plugins package");
+    }
+
+    private static void drain(InputStream in, ByteArrayOutputStream sink) {
+        try (in) {
+            in.transferTo(sink);
+        } catch (IOException ignored) {
+            // nothing more to read
+        }
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 200 ? s.substring(0, 200) + "..." : s;
+    }
+}

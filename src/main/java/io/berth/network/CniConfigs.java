@@ -1,0 +1,78 @@
+package io.berth.network;
+
+import java.nio.file.Path;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The CNI configuration list of a bridge network: the bridge plugin (gateway on the bridge,
+ * masquerade and a default route unless internal, hairpin on) with host-local IPAM keeping
+ * its leases under Berth's data root, then portmap (not on internal networks) and firewall.
+ */
+final class CniConfigs {
+    static final String CNI_VERSION = "1.0.0";
+
+    private CniConfigs() {}
+
+    static ObjectNode bridge(Network n, Path ipamDir) {
+        Network.IpamConfig pool = n.ipv4();
+        if (pool == null) throw new NetworkException(NetworkException.Kind.FAILED, "network " + n.name() + " has no IPv4 subnet");
+        Ipv4.Cidr subnet = Ipv4.Cidr.parse(pool.subnet());
+        ObjectNode list = NetJson.object();
+        list.put("cniVersion", CNI_VERSION);
+        list.put("name", cniName(n));
+        ArrayNode plugins = list.putArray("plugins");
+
+        ObjectNode bridge = plugins.addObject();
+        bridge.put("type", "bridge");
+        bridge.put("bridge", n.bridgeName());
+        bridge.put("isGateway", !n.internal());
+        bridge.put("ipMasq", !n.internal() && !"false".equals(n.options().get("com.docker.network.bridge.enable_ip_masquerade")));
+        bridge.put("hairpinMode", true);
+        String mtu = n.options().get("com.docker.network.driver.mtu");
+        if (mtu != null && mtu.matches("\\d+") && Integer.parseInt(mtu) > 0) bridge.put("mtu", Integer.parseInt(mtu));
+        ObjectNode caps = bridge.putObject("capabilities");
+        caps.put("ips", true);
+        caps.put("mac", true);
+        ObjectNode ipam = bridge.putObject("ipam");
+        ipam.put("type", "host-local");
+        ipam.put("dataDir", ipamDir.toString());
+        ObjectNode range = ipam.putArray("ranges").addArray().addObject();
+        range.put("subnet", subnet.toString());
+        if (pool.gateway() != null) range.put("gateway", pool.gateway());
+        if (pool.ipRange() != null && !pool.ipRange().isEmpty()) {
+            Ipv4.Cidr r = Ipv4.Cidr.parse(pool.ipRange());
+            int start = Math.max(r.base(), subnet.base() + 1);
+            int end = Math.min(r.last(), subnet.last() - 1);
+            range.put("rangeStart", Ipv4.format(start));
+            range.put("rangeEnd", Ipv4.format(end));
+        }
+        if (!n.internal()) ipam.putArray("routes").addObject().put("dst", "0.0.0.0/0");
+
+        if (!n.internal()) {
+            ObjectNode portmap = plugins.addObject();
+            portmap.put("type", "portmap");
+            portmap.putObject("capabilities").put("portMappings", true);
+            portmap.put("snat", true);
+        }
+
+        ObjectNode firewall = plugins.addObject();
+        firewall.put("type", "firewall");
+        firewall.put("backend", "iptables");
+        return list;
+    }
+
+    /** The loopback-only list every namespace gets first. */
+    static ObjectNode loopback() {
+        ObjectNode list = NetJson.object();
+        list.put("cniVersion", CNI_VERSION);
+        list.put("name", "berth-loopback");
+        list.putArray("plugins").addObject().put("type", "loopback");
+        return list;
+    }
+
+    /** The CNI network name: unique per network (host-local keeps its leases in a folder of that name). */
+    static String cniName(Network n) {
+        return "berth-" + n.id().substring(0, 12);
+    }
+}

@@ -1,0 +1,281 @@
+package io.berth.network;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.PTRRecord;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.ReverseMap;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.SimpleResolver;
+import org.xbill.DNS.Type;
+
+/**
+ * The embedded DNS server of one user network, listening on the network's gateway address,
+ * port 53, over UDP and TCP. It answers A (and PTR) queries for the names of the containers
+ * on the network: container names, network aliases, short IDs, and the link aliases of the
+ * asking container. Other names go to the upstream resolvers (the asking container's --dns
+ * servers, else the host's); with none, the answer is SERVFAIL.
+ */
+final class DnsServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DnsServer.class);
+    private static final long TTL = 600;
+    private static final Duration UPSTREAM_TIMEOUT = Duration.ofSeconds(3);
+
+    /** One container endpoint on this network: its names, address, links and own upstream servers. */
+    record Entry(List<String> names, InetAddress address, Map<String, String> links, List<InetSocketAddress> upstream) {}
+
+    private final String networkName;
+    private final InetAddress listen;
+    private final Supplier<List<InetSocketAddress>> hostUpstream;
+    private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+    private final DatagramSocket udp;
+    private final ServerSocket tcp;
+    private volatile boolean closed;
+
+    DnsServer(String networkName, InetAddress listen, int port, Supplier<List<InetSocketAddress>> hostUpstream) throws IOException {
+        this.networkName = networkName;
+        this.listen = listen;
+        this.hostUpstream = hostUpstream;
+        this.udp = new DatagramSocket(null);
+        udp.setReuseAddress(true);
+        try {
+            udp.bind(new InetSocketAddress(listen, port));
+            this.tcp = new ServerSocket();
+            tcp.setReuseAddress(true);
+            tcp.bind(new InetSocketAddress(listen, udp.getLocalPort()), 64);
+        } catch (IOException e) {
+            udp.close();
+            throw new IOException("cannot listen for DNS on " + listen.getHostAddress() + ":" + port
+                    + " for network " + networkName + ": " + e.getMessage(), e);
+        }
+        Thread.ofVirtual().name("dns-udp-" + networkName).start(this::serveUdp);
+        Thread.ofVirtual().name("dns-tcp-" + networkName).start(this::serveTcp);
+    }
+
+    InetSocketAddress address() {
+        return new InetSocketAddress(listen, udp.getLocalPort());
+    }
+
+    void register(String key, Entry entry) {
+        entries.put(key, entry);
+    }
+
+    void unregister(String key) {
+        entries.remove(key);
+    }
+
+    boolean isEmpty() {
+        return entries.isEmpty();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        udp.close();
+        try {
+            tcp.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+    }
+
+    private void serveUdp() {
+        byte[] buf = new byte[65535];
+        while (!closed) {
+            DatagramPacket packet = new DatagramPacket(buf, buf.length);
+            try {
+                udp.receive(packet);
+            } catch (IOException e) {
+                if (!closed) LOG.warn("DNS on {} for network {}: {}", listen, networkName, e.toString());
+                return;
+            }
+            byte[] query = java.util.Arrays.copyOfRange(packet.getData(), packet.getOffset(), packet.getOffset() + packet.getLength());
+            InetAddress client = packet.getAddress();
+            int clientPort = packet.getPort();
+            Thread.startVirtualThread(() -> {
+                byte[] answer = answer(query, client, true);
+                if (answer == null) return;
+                try {
+                    udp.send(new DatagramPacket(answer, answer.length, client, clientPort));
+                } catch (IOException e) {
+                    if (!closed) LOG.debug("DNS reply to {} failed: {}", client, e.toString());
+                }
+            });
+        }
+    }
+
+    private void serveTcp() {
+        while (!closed) {
+            Socket s;
+            try {
+                s = tcp.accept();
+            } catch (IOException e) {
+                if (!closed) LOG.warn("DNS (tcp) on {} for network {}: {}", listen, networkName, e.toString());
+                return;
+            }
+            Thread.startVirtualThread(() -> {
+                try (s) {
+                    s.setSoTimeout(10_000);
+                    DataInputStream in = new DataInputStream(s.getInputStream());
+                    DataOutputStream out = new DataOutputStream(s.getOutputStream());
+                    while (true) {
+                        int len;
+                        try {
+                            len = in.readUnsignedShort();
+                        } catch (EOFException eof) {
+                            return;
+                        }
+                        byte[] query = in.readNBytes(len);
+                        if (query.length < len) return;
+                        byte[] answer = answer(query, s.getInetAddress(), false);
+                        if (answer == null) return;
+                        out.writeShort(answer.length);
+                        out.write(answer);
+                        out.flush();
+                    }
+                } catch (SocketException ignored) {
+                    // client went away
+                } catch (IOException e) {
+                    LOG.debug("DNS (tcp) client {}: {}", s.getInetAddress(), e.toString());
+                }
+            });
+        }
+    }
+
+    /** The wire answer to a query, or null when it cannot even be parsed. */
+    byte[] answer(byte[] wire, InetAddress client, boolean udpLimit) {
+        Message query;
+        try {
+            query = new Message(wire);
+        } catch (IOException e) {
+            return null;
+        }
+        Record question = query.getQuestion();
+        Message reply = replyTo(query);
+        if (question == null || query.getHeader().getOpcode() != 0) {
+            reply.getHeader().setRcode(Rcode.FORMERR);
+            return reply.toWire();
+        }
+        int type = question.getType();
+        Name qname = question.getName();
+        List<InetAddress> local = lookup(qname, client);
+        if (!local.isEmpty()) {
+            reply.getHeader().setFlag(Flags.AA);
+            if (type == Type.A || type == Type.ANY) {
+                for (InetAddress a : local) reply.addRecord(new ARecord(qname, DClass.IN, TTL, a), Section.ANSWER);
+            }
+            return toWire(reply, query, udpLimit);
+        }
+        if (type == Type.PTR) {
+            String target = reverse(qname);
+            if (target != null) {
+                try {
+                    reply.getHeader().setFlag(Flags.AA);
+                    reply.addRecord(new PTRRecord(qname, DClass.IN, TTL, Name.fromString(target, Name.root)), Section.ANSWER);
+                    return toWire(reply, query, udpLimit);
+                } catch (IOException ignored) {
+                    // not a valid name: forward
+                }
+            }
+        }
+        return forward(query, reply, client, udpLimit);
+    }
+
+    private static Message replyTo(Message query) {
+        Message reply = new Message(query.getHeader().getID());
+        reply.getHeader().setFlag(Flags.QR);
+        if (query.getHeader().getFlag(Flags.RD)) reply.getHeader().setFlag(Flags.RD);
+        reply.getHeader().setFlag(Flags.RA);
+        Record q = query.getQuestion();
+        if (q != null) reply.addRecord(q, Section.QUESTION);
+        return reply;
+    }
+
+    private static byte[] toWire(Message reply, Message query, boolean udpLimit) {
+        if (!udpLimit) return reply.toWire();
+        int max = query.getOPT() != null ? Math.max(512, query.getOPT().getPayloadSize()) : 512;
+        return reply.toWire(max);
+    }
+
+    private List<InetAddress> lookup(Name qname, InetAddress client) {
+        String name = plain(qname);
+        String suffix = "." + networkName.toLowerCase(Locale.ROOT);
+        if (name.endsWith(suffix) && name.length() > suffix.length()) name = name.substring(0, name.length() - suffix.length());
+        List<InetAddress> found = new ArrayList<>();
+        Entry asking = client == null ? null : entryOf(client);
+        if (asking != null) {
+            String target = asking.links().get(name);
+            if (target != null) name = target.toLowerCase(Locale.ROOT);
+        }
+        for (Entry e : entries.values()) {
+            for (String n : e.names()) {
+                if (n.equalsIgnoreCase(name) && !found.contains(e.address())) found.add(e.address());
+            }
+        }
+        return found;
+    }
+
+    private Entry entryOf(InetAddress client) {
+        for (Entry e : entries.values()) {
+            if (e.address().equals(client)) return e;
+        }
+        return null;
+    }
+
+    private String reverse(Name qname) {
+        for (Entry e : entries.values()) {
+            if (ReverseMap.fromAddress(e.address()).equals(qname) && !e.names().isEmpty()) {
+                return e.names().getFirst() + "." + networkName;
+            }
+        }
+        return null;
+    }
+
+    private byte[] forward(Message query, Message reply, InetAddress client, boolean udpLimit) {
+        Entry asking = client == null ? null : entryOf(client);
+        List<InetSocketAddress> servers = asking != null && !asking.upstream().isEmpty() ? asking.upstream() : hostUpstream.get();
+        for (InetSocketAddress server : servers) {
+            try {
+                SimpleResolver r = new SimpleResolver(server);
+                r.setTimeout(UPSTREAM_TIMEOUT);
+                r.setTCP(!udpLimit);
+                Message answer = r.send(query);
+                answer.getHeader().setID(query.getHeader().getID());
+                return toWire(answer, query, udpLimit);
+            } catch (IOException e) {
+                LOG.debug("DNS upstream {} failed for {}: {}", server, query.getQuestion().getName(), e.toString());
+            }
+        }
+        reply.getHeader().setRcode(Rcode.SERVFAIL);
+        return toWire(reply, query, udpLimit);
+    }
+
+    private static String plain(Name name) {
+        String s = name.toString(true);
+        return s.toLowerCase(Locale.ROOT);
+    }
+}
