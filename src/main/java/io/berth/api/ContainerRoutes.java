@@ -54,6 +54,8 @@ final class ContainerRoutes {
         router.add("GET", "/containers/{id}/top", guard(this::top));
         router.add("GET", "/containers/{id}/stats", guard(this::stats));
         router.add("POST", "/containers/{id}/update", guard(this::update));
+        router.add("GET", "/containers/{id}/changes", guard(this::changes));
+        router.add("GET", "/containers/{id}/export", guard(this::export));
     }
 
     /** Turns the container box's refusals into Docker's status codes. */
@@ -297,6 +299,23 @@ final class ContainerRoutes {
         out.put("Titles", top.titles());
         out.put("Processes", top.processes());
         call.json(200, out);
+    }
+
+    private void changes(ApiCall call) throws Exception {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (var ch : containers().changes(call.path("id"))) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("Path", ch.path());
+            m.put("Kind", ch.kind());
+            out.add(m);
+        }
+        call.json(200, out.isEmpty() ? null : out);
+    }
+
+    private void export(ApiCall call) throws Exception {
+        Container c = containers().get(call.path("id"));
+        OutputStream out = call.exchange().startStream(200, "application/x-tar");
+        containers().export(c.id(), out);
     }
 
     private void update(ApiCall call) throws Exception {
