@@ -149,6 +149,7 @@ public final class ContainerLifecycle {
                 throw e;
             }
             service.publish(c.record(), "start", Map.of());
+            if (c.record().state().health() != null) startHealthChecks(c, h.pid());
         } catch (IOException | RuntimeException e) {
             String message = e.getMessage() == null ? e.toString() : e.getMessage();
             LOG.warn("container {} failed to start: {}", id, message);
@@ -415,6 +416,70 @@ public final class ContainerLifecycle {
 
     private static String blank(String s) {
         return s == null || s.isEmpty() ? null : s;
+    }
+
+    // ================================================================ health checks
+
+    /** Runs the image's or create's HEALTHCHECK in the container every interval while this run (pid) lasts. */
+    private void startHealthChecks(Container c, long pid) {
+        var hc = c.record().config().healthcheck();
+        List<String> test = hc.test();
+        List<String> argv = switch (test.getFirst()) {
+            case "CMD" -> test.subList(1, test.size());
+            case "CMD-SHELL" -> List.of("/bin/sh", "-c", String.join(" ", test.subList(1, test.size())));
+            default -> test;
+        };
+        if (argv.isEmpty()) return;
+        Duration interval = nanos(hc.interval(), Duration.ofSeconds(30));
+        Duration timeout = nanos(hc.timeout(), Duration.ofSeconds(30));
+        Duration startPeriod = nanos(hc.startPeriod(), Duration.ZERO);
+        int retries = hc.retries() == null || hc.retries() <= 0 ? 3 : hc.retries();
+        Instant started = Instant.now();
+        Thread.ofVirtual().name("health " + c.record().shortId()).start(() -> {
+            try {
+                while (true) {
+                    Thread.sleep(interval.toMillis());
+                    ContainerRecord r = c.record();
+                    if (c.isRemoved() || r.state().pid() != pid || !r.state().status().hasProcess()) return;
+                    if (r.state().status() == ContainerStatus.PAUSED) continue;
+                    int code;
+                    try (var session = conmon(r).exec(r.id(), bundle(r.id()), service.store().directory(r.id()).resolve("health"),
+                            new io.berth.runtime.ExecSpec(argv, List.of(), null, null, null, List.of(), false, false, false, false, 0, 0))) {
+                        code = session.waitFor(timeout);
+                    } catch (java.util.concurrent.TimeoutException e) {
+                        code = -1;
+                    } catch (IOException e) {
+                        code = -1;
+                    }
+                    boolean inStartPeriod = Duration.between(started, Instant.now()).compareTo(startPeriod) < 0;
+                    String before = c.record().state().health();
+                    int streak = c.record().state().failingStreak();
+                    String next;
+                    if (code == 0) {
+                        next = "healthy";
+                        streak = 0;
+                    } else if (inStartPeriod) {
+                        next = before;
+                    } else {
+                        streak++;
+                        next = streak >= retries ? "unhealthy" : before;
+                    }
+                    final String status = next;
+                    final int st = streak;
+                    if (c.record().state().pid() != pid) return;
+                    c.update(x -> x.withState(x.state().withHealth(status, st)));
+                    Map<String, String> attrs = Map.of();
+                    service.publish(c.record(), "exec_die", Map.of("exitCode", Integer.toString(code)));
+                    if (!status.equals(before)) service.publish(c.record(), "health_status: " + status, attrs);
+                }
+            } catch (InterruptedException | IOException | RuntimeException e) {
+                LOG.debug("health checks of {} ended: {}", c.id(), e.toString());
+            }
+        });
+    }
+
+    private static Duration nanos(Long n, Duration fallback) {
+        return n == null || n <= 0 ? fallback : Duration.ofNanos(n);
     }
 
     // ================================================================ exit and restart
