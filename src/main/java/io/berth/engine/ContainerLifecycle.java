@@ -57,7 +57,7 @@ public final class ContainerLifecycle {
     private final Map<String, Conmon> conmons = new ConcurrentHashMap<>();
     private final Map<String, ContainerHandle> handles = new ConcurrentHashMap<>();
     /** Attach requests waiting for a created container to start: run after the runtime's create, before its start. */
-    private final Map<String, List<CompletableFuture<ContainerHandle>>> attachOnStart = new ConcurrentHashMap<>();
+    private final Map<String, List<CompletableFuture<AttachSession>>> attachOnStart = new ConcurrentHashMap<>();
     private final Map<String, Duration> backoff = new ConcurrentHashMap<>();
     private final ExitWatcher exits;
 
@@ -131,8 +131,18 @@ public final class ContainerLifecycle {
             ContainerHandle h = conmon.create(id, bundle, spec, service.logPath(id));
             handles.put(id, h);
             if (!r.hostConfig().network().equals("host") && !r.hostConfig().network().startsWith("container:")) loopbackUp(h.pid());
-            List<CompletableFuture<ContainerHandle>> waiting = attachOnStart.remove(id);
-            if (waiting != null) waiting.forEach(f -> f.complete(h));
+            // Attach clients connect before the process starts, so they miss nothing of its output.
+            List<CompletableFuture<AttachSession>> waiting = attachOnStart.remove(id);
+            if (waiting != null) {
+                for (CompletableFuture<AttachSession> f : waiting) {
+                    try {
+                        AttachSession a = AttachSession.open(h.bundle());
+                        if (!f.complete(a)) a.close();
+                    } catch (IOException e) {
+                        f.completeExceptionally(e);
+                    }
+                }
+            }
             c.update(x -> x.withState(x.state().started(h.pid(), Instant.now(), x.config().healthcheck() != null
                     && x.config().healthcheck().test() != null && !x.config().healthcheck().test().isEmpty()
                     && !x.config().healthcheck().test().getFirst().equals("NONE"))));
@@ -695,7 +705,7 @@ public final class ContainerLifecycle {
         handles.remove(c.id());
         backoff.remove(c.id());
         exits.forget(c.id());
-        List<CompletableFuture<ContainerHandle>> waiting = attachOnStart.remove(c.id());
+        List<CompletableFuture<AttachSession>> waiting = attachOnStart.remove(c.id());
         if (waiting != null) waiting.forEach(f -> f.cancel(false));
         try {
             conmon(c.record()).delete(c.id());
@@ -815,7 +825,7 @@ public final class ContainerLifecycle {
 
     /** An attach session on the running container, or on the next start of a created one; null when it is not running. */
     private AttachSession openSession(Container c) throws IOException, InterruptedException {
-        CompletableFuture<ContainerHandle> f;
+        CompletableFuture<AttachSession> f;
         synchronized (this) {
             ContainerStatus s = c.record().state().status();
             ContainerHandle h = handles.get(c.id());
@@ -825,13 +835,13 @@ public final class ContainerLifecycle {
             attachOnStart.computeIfAbsent(c.id(), k -> new CopyOnWriteArrayList<>()).add(f);
         }
         try {
-            ContainerHandle h = f.get();
-            return AttachSession.open(h.bundle());
+            return f.get();
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
             return null;
         } catch (InterruptedException e) {
-            List<CompletableFuture<ContainerHandle>> l = attachOnStart.get(c.id());
+            List<CompletableFuture<AttachSession>> l = attachOnStart.get(c.id());
             if (l != null) l.remove(f);
+            f.thenAccept(AttachSession::close);
             throw e;
         }
     }
