@@ -62,7 +62,10 @@ public final class ApiHandler implements HttpServer.Handler {
                 }
             }
             Router.Match match = router.find(request.method(), path);
-            if (match == null) throw ApiException.notFound("page not found");
+            if (match == null) {
+                log.debug("no route for {} {}", request.method(), path);
+                throw ApiException.notFound("page not found");
+            }
             match.handler().handle(new ApiCall(request, exchange, match.params(), version));
         } catch (ApiException e) {
             answer(exchange, e.status(), e.getMessage());

@@ -51,6 +51,11 @@ final class ContainerRoutes {
         router.add("POST", "/containers/{id}/attach", guard(this::attach));
         router.add("POST", "/containers/{id}/resize", guard(this::resize));
         router.add("GET", "/containers/{id}/logs", guard(this::logs));
+        router.add("GET", "/containers/{id}/top", guard(this::top));
+        router.add("GET", "/containers/{id}/stats", guard(this::stats));
+        router.add("POST", "/containers/{id}/update", guard(this::update));
+        router.add("GET", "/containers/{id}/changes", guard(this::changes));
+        router.add("GET", "/containers/{id}/export", guard(this::export));
     }
 
     /** Turns the container box's refusals into Docker's status codes. */
@@ -291,6 +296,111 @@ final class ContainerRoutes {
         } catch (InterruptedException e) {
             // the client left
         }
+    }
+
+    private void top(ApiCall call) throws Exception {
+        var top = containers().stats().top(call.path("id"), call.query("ps_args"));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("Titles", top.titles());
+        out.put("Processes", top.processes());
+        call.json(200, out);
+    }
+
+    private void changes(ApiCall call) throws Exception {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (var ch : containers().changes(call.path("id"))) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("Path", ch.path());
+            m.put("Kind", ch.kind());
+            out.add(m);
+        }
+        call.json(200, out.isEmpty() ? null : out);
+    }
+
+    private void export(ApiCall call) throws Exception {
+        Container c = containers().get(call.path("id"));
+        OutputStream out = call.exchange().startStream(200, "application/x-tar");
+        containers().export(c.id(), out);
+    }
+
+    private void update(ApiCall call) throws Exception {
+        byte[] body = call.request().body().readAllBytes();
+        HostConfig changes = body.length == 0 ? HostConfig.empty() : Json.MAPPER.readValue(body, HostConfig.class);
+        List<String> warnings = containers().stats().update(call.path("id"), changes);
+        call.json(200, Map.of("Warnings", warnings));
+    }
+
+    /** One reading, or one a second; --no-stream (stream=false) takes two readings a moment apart so CPU % shows. */
+    private void stats(ApiCall call) throws Exception {
+        Container c = containers().get(call.path("id"));
+        boolean stream = call.queryBool("stream", true);
+        boolean oneShot = call.queryBool("one-shot", false);
+        var stats = containers().stats();
+        var pre = stats.sample(c.id());
+        if (!stream) {
+            if (!oneShot && c.record().state().running()) Thread.sleep(500);
+            var now = oneShot ? pre : stats.sample(c.id());
+            call.json(200, statsJson(c.record(), now, oneShot ? null : pre));
+            return;
+        }
+        OutputStream out = call.exchange().startStream(200, "application/json");
+        Thread caller = Thread.currentThread();
+        call.exchange().onClientGone(caller::interrupt);
+        try {
+            var previous = pre;
+            while (true) {
+                Thread.sleep(1000);
+                var now = stats.sample(c.id());
+                out.write(Json.bytes(statsJson(c.record(), now, previous)));
+                out.write('\n');
+                out.flush();
+                previous = now;
+                if (c.isRemoved()) return;
+            }
+        } catch (InterruptedException e) {
+            // the client left
+        }
+    }
+
+    private static Map<String, Object> statsJson(ContainerRecord r, io.berth.engine.ContainerStats.Sample s, io.berth.engine.ContainerStats.Sample pre) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("read", s.read().toString());
+        m.put("preread", pre == null ? ContainerJson.ZERO_TIME : pre.read().toString());
+        Map<String, Object> pids = new LinkedHashMap<>();
+        pids.put("current", s.pidsCurrent());
+        if (s.pidsLimit() > 0) pids.put("limit", s.pidsLimit());
+        m.put("pids_stats", pids);
+        List<Map<String, Object>> ios = new ArrayList<>();
+        ios.add(Map.of("major", 0, "minor", 0, "op", "read", "value", s.blkioRead()));
+        ios.add(Map.of("major", 0, "minor", 0, "op", "write", "value", s.blkioWrite()));
+        m.put("blkio_stats", Map.of("io_service_bytes_recursive", ios));
+        m.put("num_procs", 0);
+        m.put("storage_stats", Map.of());
+        m.put("cpu_stats", cpuJson(s));
+        m.put("precpu_stats", pre == null ? Map.of("cpu_usage", Map.of("total_usage", 0), "throttling_data", Map.of()) : cpuJson(pre));
+        Map<String, Object> mem = new LinkedHashMap<>();
+        mem.put("usage", s.memoryUsage());
+        if (!s.cgroupV2()) mem.put("max_usage", s.memoryMaxUsage());
+        mem.put("stats", s.memoryStat());
+        mem.put("limit", s.memoryLimit());
+        m.put("memory_stats", mem);
+        m.put("name", r.name());
+        m.put("id", r.id());
+        return m;
+    }
+
+    private static Map<String, Object> cpuJson(io.berth.engine.ContainerStats.Sample s) {
+        Map<String, Object> usage = new LinkedHashMap<>();
+        usage.put("total_usage", s.cpuTotalNanos());
+        if (!s.perCpuNanos().isEmpty()) usage.put("percpu_usage", s.perCpuNanos());
+        usage.put("usage_in_kernelmode", s.cpuKernelNanos());
+        usage.put("usage_in_usermode", s.cpuUserNanos());
+        Map<String, Object> cpu = new LinkedHashMap<>();
+        cpu.put("cpu_usage", usage);
+        cpu.put("system_cpu_usage", s.systemCpuNanos());
+        cpu.put("online_cpus", s.onlineCpus());
+        cpu.put("throttling_data", Map.of("periods", 0, "throttled_periods", 0, "throttled_time", 0));
+        return cpu;
     }
 
     static String rfc3339Nano(java.time.Instant t) {

@@ -57,7 +57,7 @@ public final class ContainerLifecycle {
     private final Map<String, Conmon> conmons = new ConcurrentHashMap<>();
     private final Map<String, ContainerHandle> handles = new ConcurrentHashMap<>();
     /** Attach requests waiting for a created container to start: run after the runtime's create, before its start. */
-    private final Map<String, List<CompletableFuture<ContainerHandle>>> attachOnStart = new ConcurrentHashMap<>();
+    private final Map<String, List<CompletableFuture<AttachSession>>> attachOnStart = new ConcurrentHashMap<>();
     private final Map<String, Duration> backoff = new ConcurrentHashMap<>();
     private final ExitWatcher exits;
 
@@ -131,8 +131,18 @@ public final class ContainerLifecycle {
             ContainerHandle h = conmon.create(id, bundle, spec, service.logPath(id));
             handles.put(id, h);
             if (!r.hostConfig().network().equals("host") && !r.hostConfig().network().startsWith("container:")) loopbackUp(h.pid());
-            List<CompletableFuture<ContainerHandle>> waiting = attachOnStart.remove(id);
-            if (waiting != null) waiting.forEach(f -> f.complete(h));
+            // Attach clients connect before the process starts, so they miss nothing of its output.
+            List<CompletableFuture<AttachSession>> waiting = attachOnStart.remove(id);
+            if (waiting != null) {
+                for (CompletableFuture<AttachSession> f : waiting) {
+                    try {
+                        AttachSession a = AttachSession.open(h.bundle());
+                        if (!f.complete(a)) a.close();
+                    } catch (IOException e) {
+                        f.completeExceptionally(e);
+                    }
+                }
+            }
             c.update(x -> x.withState(x.state().started(h.pid(), Instant.now(), x.config().healthcheck() != null
                     && x.config().healthcheck().test() != null && !x.config().healthcheck().test().isEmpty()
                     && !x.config().healthcheck().test().getFirst().equals("NONE"))));
@@ -149,6 +159,7 @@ public final class ContainerLifecycle {
                 throw e;
             }
             service.publish(c.record(), "start", Map.of());
+            if (c.record().state().health() != null) startHealthChecks(c, h.pid());
         } catch (IOException | RuntimeException e) {
             String message = e.getMessage() == null ? e.toString() : e.getMessage();
             LOG.warn("container {} failed to start: {}", id, message);
@@ -333,6 +344,70 @@ public final class ContainerLifecycle {
 
     private static String blank(String s) {
         return s == null || s.isEmpty() ? null : s;
+    }
+
+    // ================================================================ health checks
+
+    /** Runs the image's or create's HEALTHCHECK in the container every interval while this run (pid) lasts. */
+    private void startHealthChecks(Container c, long pid) {
+        var hc = c.record().config().healthcheck();
+        List<String> test = hc.test();
+        List<String> argv = switch (test.getFirst()) {
+            case "CMD" -> test.subList(1, test.size());
+            case "CMD-SHELL" -> List.of("/bin/sh", "-c", String.join(" ", test.subList(1, test.size())));
+            default -> test;
+        };
+        if (argv.isEmpty()) return;
+        Duration interval = nanos(hc.interval(), Duration.ofSeconds(30));
+        Duration timeout = nanos(hc.timeout(), Duration.ofSeconds(30));
+        Duration startPeriod = nanos(hc.startPeriod(), Duration.ZERO);
+        int retries = hc.retries() == null || hc.retries() <= 0 ? 3 : hc.retries();
+        Instant started = Instant.now();
+        Thread.ofVirtual().name("health " + c.record().shortId()).start(() -> {
+            try {
+                while (true) {
+                    Thread.sleep(interval.toMillis());
+                    ContainerRecord r = c.record();
+                    if (c.isRemoved() || r.state().pid() != pid || !r.state().status().hasProcess()) return;
+                    if (r.state().status() == ContainerStatus.PAUSED) continue;
+                    int code;
+                    try (var session = conmon(r).exec(r.id(), bundle(r.id()), service.store().directory(r.id()).resolve("health"),
+                            new io.berth.runtime.ExecSpec(argv, List.of(), null, null, null, List.of(), false, false, false, false, 0, 0))) {
+                        code = session.waitFor(timeout);
+                    } catch (java.util.concurrent.TimeoutException e) {
+                        code = -1;
+                    } catch (IOException e) {
+                        code = -1;
+                    }
+                    boolean inStartPeriod = Duration.between(started, Instant.now()).compareTo(startPeriod) < 0;
+                    String before = c.record().state().health();
+                    int streak = c.record().state().failingStreak();
+                    String next;
+                    if (code == 0) {
+                        next = "healthy";
+                        streak = 0;
+                    } else if (inStartPeriod) {
+                        next = before;
+                    } else {
+                        streak++;
+                        next = streak >= retries ? "unhealthy" : before;
+                    }
+                    final String status = next;
+                    final int st = streak;
+                    if (c.record().state().pid() != pid) return;
+                    c.update(x -> x.withState(x.state().withHealth(status, st)));
+                    Map<String, String> attrs = Map.of();
+                    service.publish(c.record(), "exec_die", Map.of("exitCode", Integer.toString(code)));
+                    if (!status.equals(before)) service.publish(c.record(), "health_status: " + status, attrs);
+                }
+            } catch (InterruptedException | IOException | RuntimeException e) {
+                LOG.debug("health checks of {} ended: {}", c.id(), e.toString());
+            }
+        });
+    }
+
+    private static Duration nanos(Long n, Duration fallback) {
+        return n == null || n <= 0 ? fallback : Duration.ofNanos(n);
     }
 
     // ================================================================ exit and restart
@@ -549,7 +624,7 @@ public final class ContainerLifecycle {
         handles.remove(c.id());
         backoff.remove(c.id());
         exits.forget(c.id());
-        List<CompletableFuture<ContainerHandle>> waiting = attachOnStart.remove(c.id());
+        List<CompletableFuture<AttachSession>> waiting = attachOnStart.remove(c.id());
         if (waiting != null) waiting.forEach(f -> f.cancel(false));
         try {
             conmon(c.record()).delete(c.id());
@@ -669,7 +744,7 @@ public final class ContainerLifecycle {
 
     /** An attach session on the running container, or on the next start of a created one; null when it is not running. */
     private AttachSession openSession(Container c) throws IOException, InterruptedException {
-        CompletableFuture<ContainerHandle> f;
+        CompletableFuture<AttachSession> f;
         synchronized (this) {
             ContainerStatus s = c.record().state().status();
             ContainerHandle h = handles.get(c.id());
@@ -679,13 +754,13 @@ public final class ContainerLifecycle {
             attachOnStart.computeIfAbsent(c.id(), k -> new CopyOnWriteArrayList<>()).add(f);
         }
         try {
-            ContainerHandle h = f.get();
-            return AttachSession.open(h.bundle());
+            return f.get();
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
             return null;
         } catch (InterruptedException e) {
-            List<CompletableFuture<ContainerHandle>> l = attachOnStart.get(c.id());
+            List<CompletableFuture<AttachSession>> l = attachOnStart.get(c.id());
             if (l != null) l.remove(f);
+            f.thenAccept(AttachSession::close);
             throw e;
         }
     }

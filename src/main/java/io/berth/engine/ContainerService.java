@@ -358,6 +358,66 @@ public final class ContainerService {
         return new int[] {running + paused + stopped, running, paused, stopped};
     }
 
+    // ================================================================ changes, export
+
+    /** A change in the writable layer: kind 0 modified, 1 added, 2 deleted (Docker's numbers). */
+    public record Change(String path, int kind) {}
+
+    /** docker diff: what the container's writable layer changed against the image. */
+    public List<Change> changes(String ref) throws IOException {
+        ContainerRecord r = store.get(ref).record();
+        var snaps = images.snapshots();
+        Path upper = snaps.diffDir(r.snapshotKey());
+        List<Path> lowers = new ArrayList<>();
+        for (String k = snaps.stat(r.snapshotKey()).parent(); k != null; k = snaps.stat(k).parent()) lowers.add(snaps.diffDir(k));
+        List<Change> out = new ArrayList<>();
+        try (var walk = Files.walk(upper)) {
+            for (Path p : walk.sorted().toList()) {
+                if (p.equals(upper)) continue;
+                String rel = "/" + upper.relativize(p);
+                boolean whiteout = false;
+                try {
+                    whiteout = Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class,
+                            java.nio.file.LinkOption.NOFOLLOW_LINKS).isOther() && ((Integer) Files.getAttribute(p, "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                            & 0170000) == 0020000 && ((Long) Files.getAttribute(p, "unix:rdev", java.nio.file.LinkOption.NOFOLLOW_LINKS)) == 0;
+                } catch (IOException | UnsupportedOperationException ignored) {
+                    // plain file
+                }
+                if (whiteout) {
+                    out.add(new Change(rel, 2));
+                    continue;
+                }
+                boolean inLower = false;
+                for (Path l : lowers) {
+                    if (Files.exists(l.resolve(rel.substring(1)), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                        inLower = true;
+                        break;
+                    }
+                }
+                out.add(new Change(rel, inLower ? 0 : 1));
+            }
+        }
+        return out;
+    }
+
+    /** docker export: the container's filesystem as a tar (mounted for the while when it does not run). */
+    public void export(String ref, java.io.OutputStream out) throws IOException {
+        ContainerRecord r = store.get(ref).record();
+        Path rootfs = rootfsDir(r.id());
+        Files.createDirectories(rootfs);
+        boolean mountedHere = false;
+        if (!MountTable.mountsUnder(rootfs).contains(rootfs.toString())) {
+            Mount.mountAll(images.snapshots().mounts(r.snapshotKey()), rootfs);
+            mountedHere = true;
+        }
+        try {
+            io.berth.archive.TreeCopy.pack(rootfs, "/.", out);
+        } finally {
+            if (mountedHere && !store.get(ref).record().state().status().hasProcess()) Mount.unmount(rootfs);
+        }
+        publish(r, "export", Map.of());
+    }
+
     // ================================================================ paths and events
 
     /** Where the container's root filesystem is mounted while it runs. */
@@ -432,6 +492,12 @@ public final class ContainerService {
 
     public ExecService execs() {
         return execs;
+    }
+
+    private final ContainerStats stats = new ContainerStats(this);
+
+    public ContainerStats stats() {
+        return stats;
     }
 
     public EventBus events() {

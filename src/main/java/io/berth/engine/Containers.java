@@ -35,6 +35,25 @@ final class Containers {
         return s;
     }
 
+    /** What the network use cases ask of containers: lookup, running, which network a container names. */
+    static ContainerNetworkHooks networkHooks(ContainerService s) {
+        return new ContainerNetworkHooks() {
+            @Override
+            public String resolveContainerId(String nameOrId) {
+                try {
+                    return s.store().find(nameOrId).map(io.berth.container.Container::id).orElse(null);
+                } catch (ContainerException e) {
+                    return null;
+                }
+            }
+
+            @Override
+            public boolean isRunning(String containerId) {
+                return s.store().find(containerId).map(c -> c.record().state().running()).orElse(false);
+            }
+        };
+    }
+
     static ImageSource imageSource(ImageStore store) {
         return new StoreSource(store);
     }

@@ -32,7 +32,7 @@ public final class Engine {
         this.images = ImageService.open(settings.dataRoot(), this::settings, events);
         this.networks = NetworkUseCases.open(settings, events);
         this.containers = Containers.open(settings.dataRoot(), this::settings, events, Containers.imageSource(images.store()),
-                s -> new Wiring(s, networks, volumes));
+                s -> new Wiring(s, networks, volumes)); // installs the network hooks (Containers.networkHooks is the bare form)
     }
 
     public ContainerService containers() {

@@ -180,4 +180,14 @@ class ContainerOpsCliTest {
         Process follow = docker.start("logs", "-f", "lines");
         assertThat(follow.waitFor(10, TimeUnit.SECONDS)).isTrue(); // it ended: follow stops at the exit
     }
+
+    @Test
+    void healthCheckBecomesHealthy() throws Exception {
+        ok("run", "-d", "--name", "doc", "--health-cmd", "test -f /tmp/ok", "--health-interval", "300ms", "--health-retries", "2",
+                "bb:ops", "sh", "-c", "sleep 1.5; touch /tmp/ok; sleep 1000");
+        assertThat(inspect("doc").get("State").get("Health").get("Status").asString()).isIn("starting", "unhealthy");
+        await().atMost(Duration.ofSeconds(20)).until(() -> inspect("doc").get("State").get("Health").get("Status").asString().equals("healthy"));
+        assertThat(ok("ps", "--format", "{{.Status}}").stdout()).contains("(healthy)");
+        assertThat(ok("ps", "-q", "--filter", "health=healthy").stdout()).isNotBlank();
+    }
 }

@@ -125,4 +125,25 @@ class ContainerRunCliTest {
         assertThat(ok("wait", "det").stdout().trim()).isEqualTo("7");
         assertThat(ok("ps", "-a", "--filter", "exited=7", "--format", "{{.Names}}").stdout().trim()).isEqualTo("det");
     }
+
+    @Test
+    void diffExportEventsInfoAndOrderFilters() throws Exception {
+        long since = System.currentTimeMillis() / 1000 - 1;
+        ok("run", "--name", "changer", "bb:run", "sh", "-c", "echo x > /new.txt; rm /etc/hostname.bak 2>/dev/null; echo y >> /etc/passwd");
+        String diff = ok("diff", "changer").stdout();
+        assertThat(diff).contains("A /new.txt").contains("C /etc/passwd");
+        Process export = docker.start("export", "changer");
+        byte[] tar = export.getInputStream().readAllBytes();
+        assertThat(export.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(new String(tar, StandardCharsets.ISO_8859_1)).contains("new.txt").contains("bin/busybox");
+        ok("create", "--name", "later", "bb:run", "true");
+        assertThat(ok("ps", "-a", "--filter", "since=changer", "--format", "{{.Names}}").stdout().trim()).isEqualTo("later");
+        assertThat(ok("ps", "-a", "--filter", "before=later", "--format", "{{.Names}}").stdout().trim()).isEqualTo("changer");
+        String info = ok("info", "--format", "{{.Containers}} {{.ContainersRunning}} {{.ContainersStopped}}").stdout().trim();
+        assertThat(info).isEqualTo("2 0 2");
+        long until = System.currentTimeMillis() / 1000 + 1;
+        String events = ok("events", "--since", Long.toString(since), "--until", Long.toString(until), "--filter", "container=changer",
+                "--format", "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}").stdout();
+        assertThat(events).contains("create changer", "attach changer", "start changer", "die changer 0");
+    }
 }
