@@ -1,0 +1,186 @@
+package io.berth.runtime;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The command line of an OCI runtime (runc or crun; both take the same verbs and global
+ * options): start, kill, pause, resume, delete, state, list. Every container Berth runs
+ * lives under one state directory ({@code --root}), so Berth's containers never mix with
+ * another engine's.
+ *
+ * @param name "runc" or "crun" (or a configured name)
+ * @param binary the runtime's absolute path
+ * @param root the runtime's state directory (--root), or null for its default
+ */
+public record OciRuntime(String name, Path binary, Path root) {
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    /** The runtime's global options: --root, and errors as JSON lines on stderr. */
+    public List<String> globalArgs() {
+        List<String> args = new ArrayList<>();
+        if (root != null) {
+            args.add("--root");
+            args.add(root.toString());
+        }
+        return args;
+    }
+
+    /** Starts a created container's process (it waits in the runtime's init until then). */
+    public void start(String id) throws IOException {
+        run("start", List.of("start", id));
+    }
+
+    /** Sends a signal ("TERM", "SIGKILL", "9") to the container's init process. */
+    public void kill(String id, String signal) throws IOException {
+        run("kill", List.of("kill", id, signal));
+    }
+
+    /** Sends a signal to every process of the container (runc kill --all). */
+    public void killAll(String id, String signal) throws IOException {
+        run("kill", List.of("kill", "--all", id, signal));
+    }
+
+    public void pause(String id) throws IOException {
+        run("pause", List.of("pause", id));
+    }
+
+    public void resume(String id) throws IOException {
+        run("resume", List.of("resume", id));
+    }
+
+    /**
+     * Deletes the container's runtime state and cgroups; {@code force} kills it first if it
+     * still runs. A container the runtime does not know is not an error.
+     */
+    public void delete(String id, boolean force) throws IOException {
+        List<String> args = new ArrayList<>(List.of("delete"));
+        if (force) args.add("--force");
+        args.add(id);
+        try {
+            run("delete", args);
+        } catch (OciRuntimeException.NoSuchContainer e) {
+            // already gone
+        }
+    }
+
+    /** The container's state, or empty when the runtime does not know it. */
+    public Optional<RuntimeState> state(String id) throws IOException {
+        try {
+            String out = run("state", List.of("state", id));
+            return Optional.of(OciSpec.JSON.readValue(out, RuntimeState.class));
+        } catch (OciRuntimeException.NoSuchContainer e) {
+            return Optional.empty();
+        } catch (JacksonException e) {
+            throw new OciRuntimeException(name + " state " + id + " printed something that is not JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    /** Every container under this runtime's root. */
+    public List<RuntimeState> list() throws IOException {
+        String out = run("list", List.of("list", "--format", "json"));
+        if (out.isBlank() || out.trim().equals("null")) return List.of();
+        try {
+            return List.of(OciSpec.JSON.readValue(out, RuntimeState[].class));
+        } catch (JacksonException e) {
+            throw new OciRuntimeException(name + " list printed something that is not JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    /** Runs the runtime with its global options and {@code args}; stdout on success. */
+    String run(String verb, List<String> args) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(binary.toString());
+        cmd.addAll(globalArgs());
+        cmd.addAll(args);
+        Process p;
+        try {
+            p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        } catch (IOException e) {
+            throw new OciRuntimeException("cannot run the OCI runtime " + binary + ": " + e.getMessage(), e);
+        }
+        CompletableFuture<byte[]> err = readAll(p.getErrorStream());
+        CompletableFuture<byte[]> out = readAll(p.getInputStream());
+        try {
+            if (!p.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                throw new OciRuntimeException(name + " " + String.join(" ", args) + " did not finish within " + TIMEOUT.toSeconds() + " s");
+            }
+            String stdout = new String(out.get(), StandardCharsets.UTF_8);
+            String stderr = new String(err.get(), StandardCharsets.UTF_8);
+            if (p.exitValue() != 0) {
+                String msg = errorMessage(stderr);
+                if (msg.isEmpty()) msg = "exit status " + p.exitValue();
+                String text = name + " " + verb + " " + args.getLast() + ": " + msg;
+                if (notFound(msg)) throw new OciRuntimeException.NoSuchContainer(text);
+                throw new OciRuntimeException(text);
+            }
+            return stdout;
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new OciRuntimeException(name + " " + verb + " was interrupted");
+        } catch (ExecutionException e) {
+            throw new OciRuntimeException(name + " " + verb + ": reading its output failed: " + e.getCause().getMessage());
+        }
+    }
+
+    static boolean notFound(String msg) {
+        return msg.contains("does not exist") || (msg.contains("/status`") && msg.contains("No such file or directory"));
+    }
+
+    private static CompletableFuture<byte[]> readAll(InputStream in) {
+        CompletableFuture<byte[]> f = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try (in) {
+                f.complete(in.readAllBytes());
+            } catch (IOException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f;
+    }
+
+    /**
+     * The runtime's error from its stderr: the "msg" of JSON log lines (runc/crun with
+     * --log-format=json), the msg="..." of runc's text lines, or the plain text.
+     */
+    static String errorMessage(String stderr) {
+        List<String> msgs = new ArrayList<>();
+        for (String line : stderr.split("\n")) {
+            String l = line.trim();
+            if (l.isEmpty()) continue;
+            if (l.startsWith("{")) {
+                try {
+                    JsonNode n = OciSpec.JSON.readTree(l);
+                    String level = n.path("level").asString("error");
+                    if (level.equals("error") || level.equals("fatal")) msgs.add(n.path("msg").asString(l));
+                    continue;
+                } catch (JacksonException ignored) {
+                    // not JSON after all
+                }
+            }
+            int i = l.indexOf("msg=\"");
+            if (i >= 0 && l.contains("level=")) {
+                if (!l.contains("level=error") && !l.contains("level=fatal")) continue;
+                String m = l.substring(i + 5);
+                int end = m.lastIndexOf('"');
+                msgs.add((end > 0 ? m.substring(0, end) : m).replace("\\\"", "\""));
+            } else {
+                msgs.add(l);
+            }
+        }
+        return String.join("; ", msgs);
+    }
+}
