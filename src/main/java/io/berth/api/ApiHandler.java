@@ -30,6 +30,7 @@ public final class ApiHandler implements HttpServer.Handler {
         new VolumeRoutes(engine).register(router);
         new ImageRoutes(engine).register(router);
         new NetworkRoutes(engine).register(router);
+        new BuildRoutes(engine).register(router);
     }
 
     /** Ends long-lived streams (events) so the daemon can stop. */

@@ -22,6 +22,7 @@ public final class Engine {
     private final NetworkUseCases networks;
     private volatile EngineSettings settings;
     private final ImageService images;
+    private final io.berth.build.Builds builds;
 
     public Engine(EngineSettings settings, Cgroups cgroups) throws java.io.IOException {
         this.settings = settings;
@@ -29,6 +30,13 @@ public final class Engine {
         this.volumes = new VolumeService(new io.berth.volume.VolumeStore(settings.dataRoot()), events);
         this.images = ImageService.open(settings.dataRoot(), this::settings, events);
         this.networks = NetworkUseCases.open(settings, events);
+        this.builds = io.berth.build.Builds.open(settings.dataRoot(), settings.execRoot() != null ? settings.execRoot() : settings.dataRoot(),
+                settings.runtimes(), images.store());
+    }
+
+    /** The classic builder (docker build with DOCKER_BUILDKIT=0). */
+    public io.berth.build.Builds builds() {
+        return builds;
     }
 
     public NetworkUseCases networks() {
