@@ -287,4 +287,174 @@ class ClassicBuildCliTest {
         JsonNode onBuild = inspect("every-child").get("Config").get("OnBuild");
         assertThat(onBuild == null || onBuild.isNull() || onBuild.isEmpty()).as("OnBuild of the child: %s", onBuild).isTrue();
     }
+
+    @Test
+    void cacheIsUsedAcrossBuildsAndRestartsAndChangesRebuildFromTheirStep() throws Exception {
+        String dockerfile = """
+                FROM busybox
+                ENV A=1
+                COPY a.txt /a.txt
+                RUN echo running-step-4
+                COPY b.txt /b.txt
+                CMD ["sh"]
+                """;
+        Path ctx = context(tmp.resolve("ctx"), dockerfile, Map.of("a.txt", "a\n", "b.txt", "b\n"));
+        DockerCli.Result first = buildOk(ctx, "-t", "cached:1");
+        assertThat(first.stdout()).doesNotContain("Using cache").contains("\nrunning-step-4\n");
+        String id = builtId(first);
+
+        DockerCli.Result second = buildOk(ctx, "-t", "cached:1");
+        assertThat(count(second.stdout(), " ---> Using cache")).as(second.stdout()).isEqualTo(5);
+        assertThat(second.stdout()).doesNotContain("\nrunning-step-4\n", "Running in");
+        assertThat(builtId(second)).isEqualTo(id);
+
+        // -q prints the ID only
+        DockerCli.Result quiet = buildOk(ctx, "-q");
+        assertThat(quiet.stdout().strip()).startsWith("sha256:" + id).doesNotContain("Step");
+
+        // the cache survives a restart of the daemon
+        daemon.stop();
+        daemon = BerthdProcess.start(daemon.dir());
+        docker = daemon.docker().withEnv(Map.of("DOCKER_BUILDKIT", "0"));
+        DockerCli.Result afterRestart = buildOk(ctx, "-t", "cached:1");
+        assertThat(count(afterRestart.stdout(), " ---> Using cache")).isEqualTo(5);
+        assertThat(builtId(afterRestart)).isEqualTo(id);
+
+        // a changed file rebuilds from its COPY on
+        Files.writeString(ctx.resolve("b.txt"), "b changed\n");
+        DockerCli.Result changedB = buildOk(ctx, "-t", "cached:2");
+        assertThat(count(changedB.stdout(), " ---> Using cache")).as(changedB.stdout()).isEqualTo(3);
+        assertThat(changedB.stdout()).doesNotContain("\nrunning-step-4\n");
+        assertThat(builtId(changedB)).isNotEqualTo(id);
+
+        Files.writeString(ctx.resolve("a.txt"), "a changed\n");
+        DockerCli.Result changedA = buildOk(ctx, "-t", "cached:3");
+        assertThat(count(changedA.stdout(), " ---> Using cache")).as(changedA.stdout()).isEqualTo(1);
+        assertThat(changedA.stdout()).contains("\nrunning-step-4\n");
+
+        // --no-cache runs everything again
+        DockerCli.Result noCache = buildOk(ctx, "--no-cache", "-t", "cached:4");
+        assertThat(noCache.stdout()).doesNotContain("Using cache").contains("\nrunning-step-4\n");
+
+        // builder prune drops the intermediate images and the cache
+        DockerCli.Result prune = ok("builder", "prune", "-f");
+        assertThat(prune.stdout()).contains("Total");
+        DockerCli.Result afterPrune = buildOk(ctx, "-t", "cached:5");
+        assertThat(count(afterPrune.stdout(), " ---> Using cache")).as(afterPrune.stdout()).isLessThan(5);
+    }
+
+    @Test
+    void multiStageBuildsOnlyWhatTheTargetNeeds() throws Exception {
+        Path ctx = context(tmp.resolve("ctx"), """
+                FROM busybox AS builder
+                RUN echo built > /artifact && echo building-artifact
+                FROM busybox AS unused
+                RUN echo stage-nobody-needs
+                FROM scratch AS final
+                COPY --from=builder /artifact /artifact
+                COPY --from=busybox /etc/passwd /passwd
+                FROM busybox AS tester
+                COPY --from=final /artifact /copied
+                RUN cat /copied
+                """, Map.of());
+        DockerCli.Result target = buildOk(ctx, "--target", "final", "-t", "ms:final");
+        assertThat(target.stdout()).contains("building-artifact", "Step 5/5 : COPY --from=busybox /etc/passwd /passwd")
+                .doesNotContain("stage-nobody-needs", "cat /copied");
+        JsonNode img = inspect("ms:final");
+        assertThat(img.get("RootFS").get("Layers").size()).isEqualTo(2);
+        List<Map<String, String>> layers = savedLayers("ms:final", tmp);
+        assertThat(layers.get(0)).containsEntry("artifact", "built\n");
+        assertThat(layers.get(1).get("passwd")).contains("app:x:1000");
+
+        DockerCli.Result all = buildOk(ctx, "-t", "ms:tester");
+        assertThat(all.stdout()).doesNotContain("stage-nobody-needs").contains("Step 8/8 : RUN cat /copied");
+        assertThat(all.stdout().lines().filter(l -> l.equals("built")).count()).isEqualTo(1);
+    }
+
+    @Test
+    void dockerignoreExcludesWhatItNames() throws Exception {
+        Path ctx = context(tmp.resolve("ctx"), """
+                FROM busybox
+                COPY . /ctx/
+                RUN find /ctx | sort
+                """, Map.of(".dockerignore", "secret.txt\nlogs/\n*.tmp\n", "secret.txt", "s3cret\n", "logs/app.log", "log\n",
+                "x.tmp", "tmp\n", "keep/kept.txt", "kept\n"));
+        DockerCli.Result r = buildOk(ctx, "-t", "ignored");
+        assertThat(r.stdout()).contains("/ctx/keep/kept.txt", "/ctx/Dockerfile").doesNotContain("secret.txt", "app.log", "x.tmp");
+        Map<String, String> all = new LinkedHashMap<>();
+        savedLayers("ignored", tmp).forEach(all::putAll);
+        assertThat(all).containsKey("ctx/keep/kept.txt").doesNotContainKeys("ctx/secret.txt", "ctx/logs/app.log", "ctx/x.tmp");
+    }
+
+    @Test
+    void failingRunShowsItsOutputAndCodeAndLeavesNothing() throws Exception {
+        Path ctx = context(tmp.resolve("ctx"), """
+                FROM busybox
+                RUN echo before-the-failure && exit 3
+                RUN echo never
+                """, Map.of());
+        DockerCli.Result r = build(ctx, "-t", "failing");
+        assertThat(r.exitCode()).as(r.toString()).isEqualTo(3);
+        assertThat(r.stdout()).contains("before-the-failure").doesNotContain("never");
+        assertThat(r.stderr() + r.stdout()).contains("The command '/bin/sh -c echo before-the-failure && exit 3' returned a non-zero code: 3");
+        assertThat(leftovers()).isEmpty();
+        assertThat(docker.run("image", "inspect", "failing").exitCode()).isNotZero();
+    }
+
+    @Test
+    void deletedFilesAreGoneFromTheImage() throws Exception {
+        Path ctx = context(tmp.resolve("ctx"), """
+                FROM busybox
+                RUN echo data > /tmp/file && mkdir -p /tmp/d && echo x > /tmp/d/x
+                RUN rm /tmp/file && rm -r /tmp/d && mkdir /tmp/d && echo y > /tmp/d/y && rm /etc/hostname
+                """, Map.of());
+        buildOk(ctx, "-t", "deleting");
+        List<Map<String, String>> layers = savedLayers("deleting", tmp);
+        assertThat(layers).hasSize(3);
+        assertThat(layers.get(1)).containsEntry("tmp/file", "data\n").containsEntry("tmp/d/x", "x\n");
+        Map<String, String> last = layers.get(2);
+        assertThat(last).containsKeys("tmp/.wh.file", "etc/.wh.hostname", "tmp/d/.wh..wh..opq").containsEntry("tmp/d/y", "y\n")
+                .doesNotContainKey("tmp/d/x");
+
+        Path child = context(tmp.resolve("child"), """
+                FROM deleting
+                RUN test ! -e /tmp/file && test ! -e /etc/hostname && test ! -e /tmp/d/x && cat /tmp/d/y
+                """, Map.of());
+        assertThat(buildOk(child, "-t", "deleting-child").stdout()).contains("y\n");
+    }
+
+    @Test
+    void unconsumedBuildArgIsWarnedAbout() throws Exception {
+        Path ctx = context(tmp.resolve("ctx"), """
+                FROM busybox
+                ARG USED
+                RUN echo "used=$USED"
+                """, Map.of());
+        DockerCli.Result r = buildOk(ctx, "--build-arg", "USED=yes", "--build-arg", "UNUSED=1", "-t", "args");
+        assertThat(r.stdout()).contains("used=yes", "[Warning] One or more build-args [UNUSED] were not consumed");
+    }
+
+    @Test
+    void timeOfASixStepBuildWithA50MegabyteContext() throws Exception {
+        Path ctx = context(tmp.resolve("ctx"), """
+                FROM busybox
+                ENV X=1
+                COPY big.bin /big.bin
+                RUN ls -l /big.bin
+                WORKDIR /w
+                CMD ["sh"]
+                """, Map.of());
+        try (OutputStream o = Files.newOutputStream(ctx.resolve("big.bin"))) {
+            TestImages.writeRandom(o, 50L << 20, 42);
+        }
+        long t0 = System.nanoTime();
+        DockerCli.Result first = buildOk(ctx, "-t", "timed");
+        long t1 = System.nanoTime();
+        DockerCli.Result cached = buildOk(ctx, "-t", "timed");
+        long t2 = System.nanoTime();
+        assertThat(count(cached.stdout(), " ---> Using cache")).isEqualTo(5);
+        assertThat(builtId(cached)).isEqualTo(builtId(first));
+        System.out.printf("[figures] 6-step classic build, 50 MB context: first %d ms, cached %d ms%n",
+                (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000);
+    }
 }
