@@ -77,6 +77,68 @@ def link_names():
     return [line.split()[0].split("@")[0] for line in run_text(["ip", "-br", "link"]).splitlines() if line.strip()]
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def monitor_rss(engine):
+    """KiB of the processes that watch an engine's containers (their command line names the
+    engine's folder), not counting the daemon itself."""
+    total = 0
+    for pid in pids_of(engine.dir):
+        if engine.proc and pid == engine.proc.pid:
+            continue
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                comm = f.read().strip()
+            if comm not in ("conmon", "containerd-shim", "containerd-shim-runc-v2"):
+                continue
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+class Registry:
+    """Debian's docker-registry on 127.0.0.1 with a temp storage folder."""
+
+    def __init__(self, work):
+        self.dir = os.path.join(work, "registry")
+        self.port = free_port()
+        self.proc = None
+
+    def start(self):
+        os.makedirs(os.path.join(self.dir, "data"), exist_ok=True)
+        cfg = os.path.join(self.dir, "config.yml")
+        with open(cfg, "w") as f:
+            f.write(f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {self.dir}/data\n"
+                    f"  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{self.port}\n")
+        self.proc = subprocess.Popen(["docker-registry", "serve", cfg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("docker-registry did not start")
+
+    def wipe(self):
+        self.stop()
+        shutil.rmtree(os.path.join(self.dir, "data"), ignore_errors=True)
+        self.start()
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+
+
 def pids_of(command_substring):
     out = []
     for d in os.listdir("/proc"):
@@ -121,11 +183,16 @@ class Engine:
     def command(self):
         raise NotImplementedError
 
+    def daemon_env(self):
+        return {}
+
     def start(self):
         logf = open(os.path.join(self.dir, "daemon.log"), "ab")
         t0 = time.monotonic()
+        env = dict(os.environ)
+        env.update(self.daemon_env())
         self.proc = subprocess.Popen(self.command(), stdout=logf, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, env=env)
         deadline = t0 + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -180,6 +247,17 @@ class Dockerd(Engine):
 
 
 class Podman(Engine):
+    registry_port = None
+
+    def daemon_env(self):
+        # Podman reads insecure registries from registries.conf only.
+        conf = os.path.join(self.dir, "registries.conf")
+        with open(conf, "w") as f:
+            f.write('unqualified-search-registries = []\n')
+            if self.registry_port:
+                f.write(f'[[registry]]\nlocation = "127.0.0.1:{self.registry_port}"\ninsecure = true\n')
+        return {"CONTAINERS_REGISTRIES_CONF": conf}
+
     def command(self):
         return ["podman", "--root", os.path.join(self.dir, "root"), "--runroot", os.path.join(self.dir, "run"),
                 "system", "service", "--time=0", "unix://" + self.sock]
@@ -277,6 +355,8 @@ class Bench:
         # remember the host's state to put it back afterwards.
         self.iptables_before = {t: run_text([t + "-save"]) for t in ("iptables", "ip6tables")}
         self.links_before = set(link_names())
+        self.registry = Registry(self.work)
+        Podman.registry_port = self.registry.port
 
     def add(self, workload, unit, values, note=""):
         self.results.append((workload, unit, values, note))
@@ -355,26 +435,199 @@ class Bench:
             v, _ = self.rounds(reps * 2, lambda e: timed(lambda: e.docker("info")))
             self.add("docker info", "s", v)
 
-        if self.want("run") or self.want("exec"):
-            busybox = os.path.join(self.images_dir, "busybox.tar")
-            docker_archive(busybox, "bench/busybox:latest", [busybox_layer()], ["sh"])
-            loaded = []
-            for e in self.engines:
-                r = e.docker("load", "-i", busybox, check=False)
-                if r.returncode == 0:
-                    loaded.append(e)
-                else:
-                    log(f"{e.name}: cannot load the test image yet: {r.stderr.strip()[:160]}")
-            if self.want("run"):
-                v, _ = self.rounds(reps * 2, lambda e: timed(lambda: e.docker("run", "--rm", "bench/busybox", "true")), loaded)
-                self.add("run --rm true", "s", v)
-            if self.want("exec"):
-                for e in loaded:
-                    e.docker("run", "-d", "--name", "bench-exec", "bench/busybox", "sleep", "1000", check=False)
-                v, _ = self.rounds(reps * 2, lambda e: timed(lambda: e.docker("exec", "bench-exec", "true")), loaded)
-                self.add("exec true", "s", v)
-                for e in loaded:
-                    e.docker("rm", "-f", "bench-exec", check=False)
+        busybox = os.path.join(self.images_dir, "busybox.tar")
+        docker_archive(busybox, "bench/busybox:latest", [busybox_layer()], ["sh"])
+        self.loaded = []
+        for e in self.engines:
+            r = e.docker("load", "-i", busybox, check=False)
+            if r.returncode == 0:
+                self.loaded.append(e)
+            else:
+                log(f"{e.name}: cannot load the test image: {r.stderr.strip()[:160]}")
+        runners = [e for e in self.loaded if e.docker("run", "--rm", "bench/busybox", "true", check=False).returncode == 0]
+        for e in self.loaded:
+            if e not in runners:
+                log(f"{e.name}: cannot run containers yet")
+
+        if self.want("run"):
+            v, _ = self.rounds(reps * 2, lambda e: timed(lambda: e.docker("run", "--rm", "bench/busybox", "true")), runners)
+            self.add("run --rm true", "s", v)
+        if self.want("exec"):
+            for e in runners:
+                e.docker("run", "-d", "--name", "bench-exec", "bench/busybox", "sleep", "1000", check=False)
+            v, _ = self.rounds(reps * 2, lambda e: timed(lambda: e.docker("exec", "bench-exec", "true")), runners)
+            self.add("exec true", "s", v)
+            for e in runners:
+                e.docker("rm", "-f", "bench-exec", check=False)
+        if self.want("many"):
+            self.many_containers(runners, 20 if self.args.quick else 50)
+        if self.want("container-rss"):
+            self.container_rss(runners, 10)
+        if self.want("network"):
+            self.network_cycle(runners, reps)
+        if self.want("port"):
+            self.port_throughput(runners, 2 if self.args.quick else 3)
+        if self.want("build"):
+            self.build(self.loaded, 2 if self.args.quick else 3)
+        if self.want("pull") or self.want("push"):
+            self.registry_workloads(self.loaded, 2 if self.args.quick else 3)
+
+    # -- workloads needing containers -----------------------------------------------------------
+
+    def many_containers(self, engines, n):
+        def sequential(e):
+            t = timed(lambda: [e.docker("run", "-d", "--name", f"bench-m{i}", "bench/busybox", "sleep", "1000") for i in range(n)])
+            return t
+
+        def remove(e):
+            names = [f"bench-m{i}" for i in range(n)]
+            return timed(lambda: e.docker("rm", "-f", *names))
+
+        def parallel(e):
+            import concurrent.futures
+            with concurrent.futures.ThreadPoolExecutor(8) as pool:
+                t0 = time.monotonic()
+                list(pool.map(lambda i: e.docker("run", "-d", "--name", f"bench-p{i}", "bench/busybox", "sleep", "1000"), range(n)))
+                return time.monotonic() - t0
+
+        seq, rm_times, par, listing = {}, {}, {}, {}
+        for e in engines:
+            try:
+                seq[e.name] = [sequential(e)]
+                listing.setdefault("ps", {})[e.name] = [statistics.median(timed(lambda: e.docker("ps")) for _ in range(5))]
+                listing.setdefault("images", {})[e.name] = [statistics.median(timed(lambda: e.docker("images")) for _ in range(5))]
+                listing.setdefault("inspect", {})[e.name] = [statistics.median(timed(lambda: e.docker("inspect", "bench-m0")) for _ in range(5))]
+                rm_times[e.name] = [remove(e)]
+                par[e.name] = [parallel(e)]
+                e.docker("rm", "-f", *[f"bench-p{i}" for i in range(n)], check=False)
+            except Exception as ex:
+                log(f"{e.name}: many containers: {str(ex)[:160]}")
+                e.docker("rm", "-f", *[f"bench-m{i}" for i in range(n)], *[f"bench-p{i}" for i in range(n)], check=False)
+        self.add(f"{n} x run -d, sequential", "s", seq)
+        self.add(f"rm -f of {n} containers", "s", rm_times)
+        self.add(f"{n} x run -d, 8 at a time", "s", par)
+        for what, vals in listing.items():
+            self.add(f"{what} with {n} containers", "s", vals)
+
+    def container_rss(self, engines, n):
+        """RSS the engine adds per running container: its monitor processes (conmon, shims)."""
+        vals = {}
+        for e in engines:
+            before = monitor_rss(e)
+            for i in range(n):
+                e.docker("run", "-d", "--name", f"bench-rss{i}", "bench/busybox", "sleep", "1000", check=False)
+            time.sleep(2)
+            after = monitor_rss(e)
+            vals[e.name] = [(after - before) / n / 1024.0]
+            e.docker("rm", "-f", *[f"bench-rss{i}" for i in range(n)], check=False)
+        self.add("RSS added per container", "MiB", vals, "monitor processes: conmon or containerd-shim")
+
+    def network_cycle(self, engines, reps):
+        ok = []
+        for e in engines:
+            if e.docker("network", "create", "bench-net", check=False).returncode == 0:
+                ok.append(e)
+
+        def cycle(e):
+            def once():
+                e.docker("run", "-d", "--name", "bench-n", "--network", "bench-net", "bench/busybox", "sleep", "1000")
+                e.docker("rm", "-f", "bench-n")
+            return timed(once)
+
+        v, _ = self.rounds(reps, cycle, ok)
+        self.add("create+start+rm on a user network", "s", v)
+        for e in ok:
+            e.docker("rm", "-f", "bench-n", check=False)
+            e.docker("network", "rm", "bench-net", check=False)
+
+    def port_throughput(self, engines, reps):
+        size = 200 * 1024 * 1024
+        started = []
+        for i, e in enumerate(engines):
+            port = free_port()
+            r = e.docker("run", "-d", "--name", "bench-http", "-p", f"127.0.0.1:{port}:80", "bench/busybox", "sh", "-c",
+                         f"mkdir -p /www && head -c {size} /dev/zero > /www/big && httpd -f -p 80 -h /www", check=False)
+            if r.returncode == 0:
+                started.append((e, port))
+            else:
+                log(f"{e.name}: cannot publish a port: {r.stderr.strip()[:160]}")
+        time.sleep(3)
+
+        def fetch(pair):
+            e, port = pair
+            t0 = time.monotonic()
+            r = subprocess.run(["curl", "-sf", "-o", "/dev/null", "-w", "%{size_download}", f"http://127.0.0.1:{port}/big"],
+                               capture_output=True, text=True, timeout=120)
+            if r.returncode != 0 or int(float(r.stdout or 0)) != size:
+                raise RuntimeError(f"download failed: {r.returncode} {r.stdout}")
+            return size / (time.monotonic() - t0) / (1 << 20)
+
+        vals = {e.name: [] for e, _ in started}
+        for _ in range(reps):
+            for pair in started:
+                try:
+                    vals[pair[0].name].append(fetch(pair))
+                except Exception as ex:
+                    log(f"{pair[0].name}: {ex}")
+        self.add("200 MB through a published port", "MiB/s", vals, "higher is better")
+        for e, _ in started:
+            e.docker("rm", "-f", "bench-http", check=False)
+
+    def build(self, engines, reps):
+        ctx = os.path.join(self.work, "build-context")
+        os.makedirs(ctx, exist_ok=True)
+        with open(os.path.join(ctx, "data.bin"), "wb") as f:
+            f.write(os.urandom(50 * 1024 * 1024))
+        with open(os.path.join(ctx, "Dockerfile"), "w") as f:
+            f.write("FROM bench/busybox\nENV APP=bench\nCOPY data.bin /data/\nRUN echo built > /built.txt\n"
+                    "WORKDIR /data\nCMD [\"sh\"]\n")
+        first, cached = {}, {}
+        for rnd in range(reps):
+            for e in engines:
+                try:
+                    t = timed(lambda: e.docker("build", "--no-cache", "-q", "-t", "bench/built", ctx))
+                    first.setdefault(e.name, []).append(t)
+                    t = timed(lambda: e.docker("build", "-q", "-t", "bench/built", ctx))
+                    cached.setdefault(e.name, []).append(t)
+                except Exception as ex:
+                    log(f"{e.name}: build: {str(ex)[:160]}")
+        self.add("build, 6 steps, 50 MB context", "s", first)
+        self.add("build again, all cached", "s", cached)
+
+    def registry_workloads(self, engines, reps):
+        reg = self.registry
+        try:
+            reg.start()
+            layers = [random_layer(i, 50 * 1024 * 1024) for i in range(4)]
+            big = os.path.join(self.images_dir, "big.tar")
+            docker_archive(big, "bench/big:latest", layers, ["sh"])
+            del layers
+            ref = f"127.0.0.1:{reg.port}/bench/big:latest"
+            seeded = False
+            pushers = []
+            for e in engines:
+                if e.docker("load", "-i", big, check=False).returncode != 0:
+                    log(f"{e.name}: cannot load the big image")
+                    continue
+                e.docker("tag", "bench/big:latest", ref, check=False)
+                pushers.append(e)
+                if not seeded:
+                    seeded = e.docker("push", ref, check=False).returncode == 0
+            if self.want("pull") and seeded:
+                def pull(e):
+                    e.docker("rmi", "-f", ref, "bench/big:latest", check=False)
+                    e.docker("image", "prune", "-f", check=False)
+                    return timed(lambda: e.docker("pull", ref))
+                v, _ = self.rounds(reps, pull, pushers)
+                self.add("pull 200 MB, 4 layers", "s", v)
+            if self.want("push"):
+                def push(e):
+                    reg.wipe()
+                    return timed(lambda: e.docker("push", ref))
+                v, _ = self.rounds(reps, push, pushers)
+                self.add("push 200 MB to an empty registry", "s", v)
+        finally:
+            reg.stop()
 
     def want(self, name):
         return not self.args.only or name in self.args.only
@@ -481,7 +734,7 @@ def chart(results):
 def main():
     p = argparse.ArgumentParser(description="berthd side by side with dockerd and Podman")
     p.add_argument("--quick", action="store_true", help="fewer repetitions")
-    p.add_argument("--only", nargs="*", default=[], help="workloads: start idle-rss version info run exec")
+    p.add_argument("--only", nargs="*", default=[], help="workloads: start idle-rss version info run exec many container-rss network port build pull push")
     p.add_argument("--engines", nargs="*", default=[], help="berthd dockerd podman")
     args = p.parse_args()
     if os.geteuid() != 0:

@@ -3,7 +3,6 @@ package io.berth.runtime;
 import io.berth.sys.UnixSeqpacket;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -195,10 +194,5 @@ public final class AttachSession implements Closeable {
             }
             return f;
         }
-    }
-
-    static InterruptedIOException interrupted(String doing) {
-        Thread.currentThread().interrupt();
-        return new InterruptedIOException(doing + " was interrupted");
     }
 }

@@ -179,7 +179,21 @@ public final class Conmon {
      * its exit and ends) and forgets its exit file.
      */
     public void delete(String id) throws IOException {
+        Optional<RuntimeState> state = runtime.state(id);
+        long conmonPid = -1;
+        if (state.isPresent() && state.get().bundle() != null) {
+            try {
+                conmonPid = readPid(Path.of(state.get().bundle()).resolve("conmon.pid"));
+            } catch (IOException ignored) {
+                // no conmon to wait for
+            }
+        }
         runtime.delete(id, true);
+        // conmon writes the exit file once it sees the container die: wait for it, or the
+        // file would outlive the container.
+        if (conmonPid > 0 && !awaitConmonExit(conmonPid, Duration.ofSeconds(10))) {
+            LOG.warn("conmon {} of container {} did not end after delete", conmonPid, id);
+        }
         Files.deleteIfExists(exitDir.resolve(id));
     }
 
@@ -438,13 +452,36 @@ public final class Conmon {
         }
     }
 
-    /** Whether {@code pid} is a live conmon process. */
+    /**
+     * Whether {@code pid} is a live conmon process. A zombie is not live: conmon's parent is
+     * init (it double-forked), which may take its time to reap it.
+     */
     public static boolean isConmon(long pid) {
         try {
-            return Files.readString(Path.of("/proc", Long.toString(pid), "comm")).trim().equals("conmon");
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            int open = stat.indexOf('(');
+            int close = stat.lastIndexOf(')');
+            if (open < 0 || close < open || close + 2 >= stat.length()) return false;
+            char state = stat.charAt(close + 2);
+            return stat.substring(open + 1, close).equals("conmon") && state != 'Z' && state != 'X';
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /** Waits until conmon {@code pid} has ended (or is a zombie); false on timeout. */
+    public static boolean awaitConmonExit(long pid, Duration timeout) {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (isConmon(pid)) {
+            if (System.nanoTime() > end) return false;
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return !isConmon(pid);
+            }
+        }
+        return true;
     }
 
     private static void killQuietly(long pid) {

@@ -124,6 +124,14 @@ class ConfinementTest {
     }
 
     @Test
+    void dockerSeccompProfileApplies() throws Exception {
+        java.util.Set<String> caps = java.util.Set.copyOf(Capabilities.resolve(List.of(), List.of(), false, rt.host.capabilities()));
+        String out = runScript(rt.spec("sh", "-c", "grep Seccomp: /proc/self/status; unshare -U true 2>/dev/null && echo unshared || echo refused")
+                .seccomp(SeccompProfile.dockerDefault(caps, SeccompProfile.hostGoArch())));
+        assertThat(out).isEqualTo("Seccomp:\t2\nrefused\n");
+    }
+
+    @Test
     void privilegedGetsEverythingTheDaemonHolds() throws Exception {
         String out = runScript(rt.spec("sh", "-c", "grep CapEff /proc/self/status; cat /proc/interrupts | head -c 1 | wc -c; "
                 + "mount | grep -q ' on /sys type sysfs (rw' && echo sysfs-writable; ls /dev/" + someHostDevice())

@@ -2,8 +2,14 @@ package io.berth.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,5 +45,81 @@ class ConmonTest {
         String id = RuntimeFixture.newId();
         rt.run(id, rt.spec("sh", "-c", "exit 3").build());
         assertThat(rt.awaitExit(id, Duration.ofSeconds(20)).exitCode()).isEqualTo(3);
+    }
+
+    @Test
+    void attachWorksWithABundlePathLongerThanASocketAddress() throws Exception {
+        String id = RuntimeFixture.newId();
+        Path bundle = tmp.resolve("a".repeat(60)).resolve("b".repeat(60)).resolve(id);
+        assertThat(bundle.resolve("attach").toString().length()).isGreaterThan(108);
+        ContainerHandle h = rt.create(id, rt.spec("echo", "far away").build(), bundle);
+        try (AttachSession a = AttachSession.open(h.bundle())) {
+            rt.conmon.start(id);
+            assertThat(ContainerLifecycleTest.readAll(a)[0]).isEqualTo("far away\n");
+        }
+    }
+
+    @Test
+    void pumpDeliversEverythingToASlowSink() throws Exception {
+        String id = RuntimeFixture.newId();
+        // 4 MiB of output, faster than the sink takes it
+        ContainerHandle h = rt.create(id, rt.spec("sh", "-c", "head -c 4194304 /dev/zero | tr '\\0' x; echo; echo end >&2").build());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        StringBuilder err = new StringBuilder();
+        CountDownLatch ended = new CountDownLatch(1);
+        try (AttachSession a = AttachSession.open(h.bundle())) {
+            a.pump(new AttachSession.Sink() {
+                int writes;
+
+                @Override
+                public void write(AttachSession.StdStream stream, byte[] data) throws java.io.IOException {
+                    if (stream == AttachSession.StdStream.STDERR) err.append(new String(data, StandardCharsets.UTF_8));
+                    else out.write(data);
+                    if (writes++ < 20) {
+                        try {
+                            Thread.sleep(20);
+                        } catch (InterruptedException e) {
+                            throw new java.io.InterruptedIOException();
+                        }
+                    }
+                }
+
+                @Override
+                public void end() {
+                    ended.countDown();
+                }
+            }, 64 << 20);
+            rt.conmon.start(id);
+            assertThat(ended.await(60, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(out.size()).isEqualTo(4096 * 1024 + 1);
+        assertThat(err.toString()).isEqualTo("end\n");
+    }
+
+    @Test
+    void noDescriptorsLeakPerContainer() throws Exception {
+        for (int round = 0; round < 2; round++) {
+            String id = RuntimeFixture.newId();
+            rt.run(id, rt.spec("true").build());
+            rt.awaitExit(id, Duration.ofSeconds(20));
+            rt.conmon.delete(id);
+        }
+        Thread.sleep(300);
+        long before = openFds();
+        for (int round = 0; round < 5; round++) {
+            String id = RuntimeFixture.newId();
+            ContainerHandle h = rt.run(id, rt.spec("true").build());
+            rt.awaitExit(id, Duration.ofSeconds(20));
+            assertThat(Conmon.awaitConmonExit(h.conmonPid(), Duration.ofSeconds(10))).isTrue();
+            rt.conmon.delete(id);
+        }
+        Thread.sleep(300);
+        assertThat(openFds()).isLessThanOrEqualTo(before + 2);
+    }
+
+    private static long openFds() throws Exception {
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        }
     }
 }

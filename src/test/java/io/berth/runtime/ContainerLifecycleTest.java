@@ -137,6 +137,18 @@ class ContainerLifecycleTest {
     }
 
     @Test
+    void deleteOfARunningContainerLeavesNothing() throws Exception {
+        String id = RuntimeFixture.newId();
+        ContainerHandle h = rt.run(id, rt.spec("sleep", "1000").build());
+        rt.conmon.delete(id);
+        assertThat(rt.conmon.state(id)).isEmpty();
+        assertThat(Conmon.isConmon(h.conmonPid())).isFalse();
+        Thread.sleep(300);
+        assertThat(rt.conmon.exitOf(id)).isEmpty();
+        assertThat(new ContainerCgroup("/berth/" + id).existing()).isEmpty();
+    }
+
+    @Test
     void pauseAndResume() throws Exception {
         String id = RuntimeFixture.newId();
         rt.run(id, rt.spec("sleep", "1000").build());
@@ -220,7 +232,7 @@ class ContainerLifecycleTest {
         assertThat(after).isInstanceOf(Conmon.Recovered.Exited.class);
         assertThat(((Conmon.Recovered.Exited) after).exit().exitCode()).isEqualTo(137);
         assertThat(LogReader.readAll(rt.logPath(id), LogQuery.ALL)).extracting(LogEntry::text).containsExactly("up\n");
-        conmonProc.onExit().get(10, TimeUnit.SECONDS);
+        assertThat(Conmon.awaitConmonExit(conmonPid, Duration.ofSeconds(10))).isTrue();
         assertThat(conmon2.recover("berth-test-never", rt.bundle("berth-test-never"))).isInstanceOf(Conmon.Recovered.Gone.class);
     }
 

@@ -32,6 +32,7 @@ class RuntimeFiguresTest {
     void createStartWaitAndConmonMemory() throws Exception {
         List<Double> create = new ArrayList<>();
         List<Double> total = new ArrayList<>();
+        List<Double> delete = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
             String id = RuntimeFixture.newId();
             long t0 = System.nanoTime();
@@ -44,12 +45,16 @@ class RuntimeFiguresTest {
                 create.add((t1 - t0) / 1e6);
                 total.add((t2 - t0) / 1e6);
             }
+            long t3 = System.nanoTime();
             rt.conmon.delete(id);
+            if (i >= 2) delete.add((System.nanoTime() - t3) / 1e6);
         }
         Collections.sort(create);
         Collections.sort(total);
+        Collections.sort(delete);
         System.out.printf("[figures] %s via conmon: create %.1f ms, create+start+wait of `true` %.1f ms (median of %d; min %.1f, max %.1f)%n",
                 rt.runtime.name(), create.get(create.size() / 2), total.get(total.size() / 2), total.size(), total.getFirst(), total.getLast());
+        System.out.printf("[figures] delete (state + delete --force + wait for conmon): %.1f ms median%n", delete.get(delete.size() / 2));
 
         String id = RuntimeFixture.newId();
         ContainerHandle h = rt.run(id, rt.spec("sleep", "1000").build());

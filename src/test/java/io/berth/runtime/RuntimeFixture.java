@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Real containers for tests: a busybox-static rootfs, runc (or crun where it works) under a
@@ -86,6 +85,12 @@ final class RuntimeFixture implements AutoCloseable {
         return conmon.create(id, bundle(id), spec, logPath(id));
     }
 
+    /** Creates a container in a bundle of the caller's choosing. */
+    ContainerHandle create(String id, ContainerSpec spec, Path bundle) throws IOException {
+        created.add(new Created(id, bundle, OciSpec.cgroupsPath(spec.cgroupParent(), id)));
+        return conmon.create(id, bundle, spec, bundle.resolve("ctr.log"));
+    }
+
     ContainerHandle run(String id, ContainerSpec spec) throws IOException {
         ContainerHandle h = create(id, spec);
         conmon.start(id);
@@ -149,12 +154,8 @@ final class RuntimeFixture implements AutoCloseable {
 
     /** Gives a conmon a moment to end after its container is gone, then kills it. */
     private static void waitGone(long pid) {
-        Optional<ProcessHandle> h = ProcessHandle.of(pid);
-        if (h.isEmpty() || !Conmon.isConmon(pid)) return;
-        try {
-            h.get().onExit().get(5, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            h.get().destroyForcibly();
+        if (!Conmon.awaitConmonExit(pid, Duration.ofSeconds(5))) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         }
     }
 }
