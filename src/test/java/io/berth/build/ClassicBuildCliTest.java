@@ -457,4 +457,31 @@ class ClassicBuildCliTest {
         System.out.printf("[figures] 6-step classic build, 50 MB context: first %d ms, cached %d ms%n",
                 (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000);
     }
+
+    @Test
+    void unsupportedRequestsFailClearly() throws Exception {
+        Path ctx = context(tmp.resolve("ctx"), "FROM busybox\nADD http://127.0.0.1:1/file.txt /file.txt\n", Map.of());
+        DockerCli.Result url = build(ctx);
+        assertThat(url.exitCode()).isNotZero();
+        assertThat(url.stderr() + url.stdout()).contains("ADD from a URL is not supported offline");
+
+        Path simple = context(tmp.resolve("simple"), "FROM busybox\nRUN true\n", Map.of());
+        DockerCli.Result platform = build(simple, "--platform", "linux/s390x");
+        assertThat(platform.exitCode()).isNotZero();
+        assertThat(platform.stderr()).contains("platform linux/s390x is not supported");
+
+        DockerCli.Result target = build(simple, "--target", "nosuchstage");
+        assertThat(target.stderr()).contains("failed to reach build target nosuchstage in Dockerfile");
+
+        Path bad = context(tmp.resolve("bad"), "FROM busybox\nFROBNICATE now\n", Map.of());
+        DockerCli.Result parse = build(bad);
+        assertThat(parse.exitCode()).isNotZero();
+        assertThat(parse.stderr()).containsIgnoringCase("unknown instruction");
+
+        Path missing = context(tmp.resolve("missing"), "FROM busybox\nCOPY nothere.txt /\n", Map.of());
+        DockerCli.Result notFound = build(missing);
+        assertThat(notFound.exitCode()).isNotZero();
+        assertThat(notFound.stderr() + notFound.stdout()).contains("nothere.txt");
+        assertThat(leftovers()).isEmpty();
+    }
 }
