@@ -782,7 +782,7 @@ final class ImageBuilder {
         ContentStore.Writer w = content.openWriter("build-" + UUID.randomUUID(), null, -1);
         boolean ok = false;
         try {
-            diff = LayerDiff.write(upper, w);
+            diff = LayerDiff.write(upper, w, false);
             blob = w.commit();
             ok = true;
         } finally {
@@ -790,7 +790,7 @@ final class ImageBuilder {
             w.close();
         }
         holds.add(content.lease(List.of(blob)));
-        Digest diffId = diff.diffId();
+        Digest diffId = blob; // the tar is stored uncompressed: its digest is the DiffID
         Digest chain = parent == null ? diffId : Digest.sha256((parent + " " + diffId).getBytes(StandardCharsets.US_ASCII));
         holds.add(store.hold(List.of(chain)));
         if (store.hasLayer(chain)) {

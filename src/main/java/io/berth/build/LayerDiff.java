@@ -67,15 +67,23 @@ public final class LayerDiff {
 
     /** Writes the tar of {@code upper}'s changes to {@code out} (not closed). */
     public static Result write(Path upper, OutputStream out) throws IOException {
-        MessageDigest md = Digest.newSha256();
+        return write(upper, out, true);
+    }
+
+    /**
+     * Writes the tar; with {@code hash} false the result's DiffID is null (the caller hashes
+     * the bytes anyway, as the content store does).
+     */
+    public static Result write(Path upper, OutputStream out, boolean hash) throws IOException {
+        MessageDigest md = hash ? Digest.newSha256() : null;
         Counter counter = new Counter();
-        CountingOutput counting = new CountingOutput(new DigestOutputStream(out, md));
+        CountingOutput counting = new CountingOutput(hash ? new DigestOutputStream(out, md) : out);
         BufferedOutputStream buffered = new BufferedOutputStream(counting, 1 << 16);
         TarWriter tar = new TarWriter(buffered);
         walk(upper, "", tar, new HashMap<>(), counter);
         tar.finish();
         buffered.flush();
-        return new Result(Digest.ofSha256(md), counting.count, counter.size, counter.entries);
+        return new Result(hash ? Digest.ofSha256(md) : null, counting.count, counter.size, counter.entries);
     }
 
     private static final class Counter {
