@@ -47,6 +47,7 @@ public final class BuildContainers {
     private final Conmon conmon;
     private final HostFacts host;
     private final String unavailable;
+    private int running;
 
     /**
      * @param dir         where bundles and exit files go (short: conmon's attach socket path
@@ -115,6 +116,9 @@ public final class BuildContainers {
             }
         }
         ContainerSpec spec = b.build();
+        synchronized (this) {
+            running++;
+        }
         Files.createDirectories(bundle);
         AttachSession attach = null;
         Thread reader = null;
@@ -140,6 +144,20 @@ public final class BuildContainers {
         } finally {
             if (attach != null) attach.close();
             remove(s.id(), bundle);
+            synchronized (this) {
+                if (--running == 0) removeParentCgroup();
+            }
+        }
+    }
+
+    /** Removes the (empty) parent cgroup of build containers, so a host without builds running has none. */
+    private static void removeParentCgroup() {
+        for (Path d : new ContainerCgroup(CGROUP_PARENT).existing()) {
+            try {
+                Files.delete(d);
+            } catch (IOException e) {
+                // not empty: another container is there
+            }
         }
     }
 
@@ -222,5 +240,6 @@ public final class BuildContainers {
         } catch (IOException e) {
             LOG.warn("removing {}: {}", bundles, e.getMessage());
         }
+        removeParentCgroup();
     }
 }
