@@ -77,6 +77,11 @@ public final class BuildCache {
         return removed;
     }
 
+    /** True when a cache entry names this image (an intermediate image of some build). */
+    public synchronized boolean names(Digest imageId) {
+        return entries.containsValue(imageId.toString());
+    }
+
     /** Every image the cache names, each once. */
     public synchronized List<Digest> images() {
         return entries.values().stream().distinct().map(Digest::parse).toList();

@@ -91,6 +91,14 @@ public final class Builds {
         return new ImageBuilder(this, request, context, host, out).run();
     }
 
+    /**
+     * True for an untagged image a build made as a step's result (the classic builder's
+     * intermediate images, which {@code docker images} leaves out unless {@code -a}).
+     */
+    public boolean isIntermediate(ImageStore.Image img) {
+        return img.dangling() && img.digests().isEmpty() && cache.names(img.id());
+    }
+
     /** What {@link #prune} removed. */
     public record PruneResult(List<Digest> deleted, long reclaimed) {}
 

@@ -298,6 +298,9 @@ class ClassicBuildCliTest {
         DockerCli.Result first = buildOk(ctx, "-t", "cached:1");
         assertThat(first.stdout()).doesNotContain("Using cache").contains("\nrunning-step-4\n");
         String id = builtId(first);
+        // intermediate images show with -a only, as dockerd's
+        assertThat(ok("images", "--format", "{{.Repository}}:{{.Tag}}").stdout()).contains("cached:1").doesNotContain("<none>");
+        assertThat(ok("images", "-a", "--format", "{{.Repository}}:{{.Tag}}").stdout()).contains("<none>:<none>");
 
         DockerCli.Result second = buildOk(ctx, "-t", "cached:1");
         assertThat(count(second.stdout(), " ---> Using cache")).as(second.stdout()).isEqualTo(5);
