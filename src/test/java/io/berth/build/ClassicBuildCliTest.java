@@ -229,9 +229,9 @@ class ClassicBuildCliTest {
                 """, Map.of("hello.txt", "hello file\n", "dir/sub/inner.txt", "inner\n"));
         gzipTar(ctx.resolve("archive.tar.gz"), Map.of("packed.txt", "packed\n"));
 
-        DockerCli.Result r = buildOk(ctx, "-t", "every:1", "-t", "every:latest", "--build-arg", "VERSION=2.5");
+        DockerCli.Result r = buildOk(ctx, "-t", "every:1", "-t", "every:latest", "--build-arg", "VERSION=2.5", "--label", "org.extra=from-cli");
         String out = r.stdout();
-        assertThat(out).contains("Step 1/22 : ARG BASE=busybox", "Step 2/22 : FROM $BASE", "Step 22/22 : ONBUILD RUN echo triggered");
+        assertThat(out).contains("Step 1/23 : ARG BASE=busybox", "Step 2/23 : FROM $BASE", "Step 22/23 : ONBUILD RUN echo triggered", "Step 23/23 : LABEL org.extra=from-cli");
         assertThat(out).contains(" ---> Running in ", "Removing intermediate container ", "packed.txt", "1000:1000 600");
         assertThat(out).contains("Successfully tagged every:1", "Successfully tagged every:latest");
         String id = builtId(r);
@@ -257,9 +257,10 @@ class ClassicBuildCliTest {
         assertThat(c.get("OnBuild").toString()).contains("RUN echo triggered");
         assertThat(img.get("Author").asString()).isEqualTo("Berth Tests <tests@berth.invalid>");
 
-        // base history (layer + CMD) + 20 steps after FROM
+        assertThat(c.get("Labels").get("org.extra").asString()).isEqualTo("from-cli");
+        // base history (layer + CMD) + 20 steps after FROM + the --label step
         String history = ok("history", "--no-trunc", "--format", "{{.CreatedBy}}", "every:1").stdout();
-        assertThat(history.strip().split("\n")).hasSize(2 + 20);
+        assertThat(history.strip().split("\n")).hasSize(2 + 21);
         assertThat(history).contains("/bin/sh -c #(nop)  ENV GREETING=hello TARGET=world", "|1 VERSION=2.5 /bin/sh -c echo",
                 "/bin/sh -c #(nop)  WORKDIR /app", "/bin/sh -c #(nop)  COPY file:", " in /app/ ", "/bin/sh -c #(nop)  COPY dir:",
                 "/bin/sh -e -c #(nop)  CMD [\"cat /app/greeting\"]");
