@@ -97,6 +97,7 @@ final class BuildRoutes {
             throw ApiException.badRequest(e.getMessage());
         }
         Stream stream = new Stream(call.exchange(), request.quiet());
+        call.exchange().onClientGone(stream::cancel); // the body is read: what comes next is the client leaving
         try (context) {
             BuildHost host = new BuildHost() {
                 @Override
@@ -203,6 +204,7 @@ final class BuildRoutes {
         private final StringBuilder held = new StringBuilder();
         private OutputStream out;
         private boolean gone;
+        private volatile boolean cancelled;
 
         Stream(HttpExchange exchange, boolean quiet) {
             this.exchange = exchange;
@@ -211,6 +213,15 @@ final class BuildRoutes {
 
         synchronized boolean started() {
             return out != null;
+        }
+
+        void cancel() {
+            cancelled = true;
+        }
+
+        @Override
+        public boolean cancelled() {
+            return cancelled;
         }
 
         @Override

@@ -97,6 +97,11 @@ public final class BuildContainers {
 
     /** Runs the command to its end; returns its exit status. The container is gone when this returns. */
     public int run(RunSpec s, Output out) throws IOException {
+        return run(s, out, () -> false);
+    }
+
+    /** Like {@link #run(RunSpec, Output)}; when {@code cancelled} turns true the command is killed. */
+    public int run(RunSpec s, Output out, java.util.function.BooleanSupplier cancelled) throws IOException {
         if (unavailable != null) throw new IOException("cannot run a build container: " + unavailable);
         String shortId = s.id().substring(0, 12);
         Path bundle = bundles.resolve(shortId);
@@ -135,7 +140,7 @@ public final class BuildContainers {
                 }
             });
             conmon.start(s.id());
-            ContainerExit exit = awaitExit(s.id(), reader);
+            ContainerExit exit = awaitExit(s.id(), reader, cancelled);
             reader.join(TimeUnit.SECONDS.toMillis(5));
             return exit.exitCode();
         } catch (InterruptedException e) {
@@ -161,9 +166,18 @@ public final class BuildContainers {
         }
     }
 
-    private ContainerExit awaitExit(String id, Thread reader) throws InterruptedException {
+    private ContainerExit awaitExit(String id, Thread reader, java.util.function.BooleanSupplier cancelled) throws InterruptedException {
         long readerDoneAt = -1;
+        boolean killed = false;
         while (true) {
+            if (!killed && cancelled.getAsBoolean()) {
+                killed = true;
+                try {
+                    conmon.kill(id, "KILL");
+                } catch (IOException e) {
+                    LOG.debug("killing cancelled build container {}: {}", id, e.getMessage());
+                }
+            }
             Optional<ContainerExit> e = conmon.exitOf(id);
             if (e.isPresent()) return e.get();
             if (!reader.isAlive()) {

@@ -9,4 +9,9 @@ public interface BuildOutput {
 
     /** The ID of the image built ({@code {"aux":{"ID": ...}}}). */
     void imageId(Digest id);
+
+    /** True once the client went away: the build stops (a running RUN is killed). */
+    default boolean cancelled() {
+        return false;
+    }
 }

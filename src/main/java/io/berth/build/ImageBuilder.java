@@ -152,7 +152,8 @@ final class ImageBuilder {
         return id;
     }
 
-    private void header(String original) {
+    private void header(String original) throws BuildException {
+        if (out.cancelled()) throw new BuildException("the build was cancelled: the client went away");
         step++;
         out.stream("Step " + step + "/" + totalSteps + " : " + original + "\n");
     }
@@ -528,8 +529,10 @@ final class ImageBuilder {
             e.putIfAbsent("HOME", who.home() == null ? "/" : who.home());
             e.forEach((k, v) -> runEnv.add(k + "=" + v));
             StreamForwarder fwd = new StreamForwarder(out);
-            int code = builds.containers().run(new BuildContainers.RunSpec(id, root, argv, runEnv, workdir, who, hostNet), fwd);
+            int code = builds.containers().run(new BuildContainers.RunSpec(id, root, argv, runEnv, workdir, who, hostNet), fwd,
+                    out::cancelled);
             fwd.flush();
+            if (out.cancelled()) throw new BuildException("the build was cancelled: the client went away");
             if (code != 0) {
                 throw new StepFailedException("The command '" + String.join(" ", argv) + "' returned a non-zero code: " + code, code);
             }

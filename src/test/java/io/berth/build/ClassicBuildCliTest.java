@@ -484,4 +484,31 @@ class ClassicBuildCliTest {
         assertThat(notFound.stderr() + notFound.stdout()).contains("nothere.txt");
         assertThat(leftovers()).isEmpty();
     }
+
+    @Test
+    void aClientThatGoesAwayCancelsTheBuildAndItsRunningStep() throws Exception {
+        Path ctx = context(tmp.resolve("ctx"), """
+                FROM busybox
+                RUN echo started-sleeping && sleep 60
+                RUN echo never
+                """, Map.of());
+        Process p = docker.start("build", "-t", "cancelled", ctx.toString());
+        p.getOutputStream().close();
+        var reader = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        long t0 = System.nanoTime();
+        for (String line; (line = reader.readLine()) != null; ) {
+            if (line.equals("started-sleeping")) break;
+        }
+        p.destroy(); // SIGTERM: the CLI goes away mid-RUN
+        p.waitFor();
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        List<String> left = leftovers();
+        while (!left.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            left = leftovers();
+        }
+        assertThat(left).isEmpty();
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(40));
+        assertThat(docker.run("image", "inspect", "cancelled").exitCode()).isNotZero();
+    }
 }
