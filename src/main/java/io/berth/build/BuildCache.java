@@ -30,14 +30,15 @@ public final class BuildCache {
 
     private final Path file;
     private final TreeMap<String, String> entries = new TreeMap<>();
+    private final java.util.TreeSet<String> results = new java.util.TreeSet<>();
 
     public BuildCache(Path file) throws IOException {
         this.file = file;
         if (Files.exists(file)) {
             try {
-                Map<String, Map<String, String>> m = JSON.readValue(Files.readAllBytes(file), new TypeReference<>() {});
-                Map<String, String> e = m.get("entries");
-                if (e != null) entries.putAll(e);
+                Map<String, Object> m = JSON.readValue(Files.readAllBytes(file), new TypeReference<>() {});
+                if (m.get("entries") instanceof Map<?, ?> e) e.forEach((k, v) -> entries.put(String.valueOf(k), String.valueOf(v)));
+                if (m.get("results") instanceof List<?> r) r.forEach(x -> results.add(String.valueOf(x)));
             } catch (RuntimeException e) {
                 LOG.warn("ignoring unreadable build cache {}: {}", file, e.getMessage());
             }
@@ -73,6 +74,7 @@ public final class BuildCache {
                 if (!removed.contains(d)) removed.add(d);
             }
         }
+        results.removeIf(r -> drop.test(Digest.parse(r)));
         if (!removed.isEmpty()) save();
         return removed;
     }
@@ -80,6 +82,16 @@ public final class BuildCache {
     /** True when a cache entry names this image (an intermediate image of some build). */
     public synchronized boolean names(Digest imageId) {
         return entries.containsValue(imageId.toString());
+    }
+
+    /** Remembers that a build ended with this image: it is a result, not only an intermediate step. */
+    public synchronized void markResult(Digest imageId) throws IOException {
+        if (results.add(imageId.toString())) save();
+    }
+
+    /** True when some build ended with this image. */
+    public synchronized boolean isResult(Digest imageId) {
+        return results.contains(imageId.toString());
     }
 
     /** Every image the cache names, each once. */
@@ -93,6 +105,6 @@ public final class BuildCache {
 
     private void save() throws IOException {
         Files.createDirectories(file.getParent());
-        AtomicFiles.write(file, JSON.writeValueAsBytes(Map.of("entries", entries)));
+        AtomicFiles.write(file, JSON.writeValueAsBytes(Map.of("entries", entries, "results", results)));
     }
 }

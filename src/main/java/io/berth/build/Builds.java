@@ -96,7 +96,7 @@ public final class Builds {
      * intermediate images, which {@code docker images} leaves out unless {@code -a}).
      */
     public boolean isIntermediate(ImageStore.Image img) {
-        return img.dangling() && img.digests().isEmpty() && cache.names(img.id());
+        return img.dangling() && img.digests().isEmpty() && cache.names(img.id()) && !cache.isResult(img.id());
     }
 
     /** What {@link #prune} removed. */

@@ -142,6 +142,7 @@ final class ImageBuilder {
         if (result == null || result.imageId == null) throw new BuildException("No image was generated. Is your Dockerfile empty?");
         args.unconsumedWarning().ifPresent(w -> out.stream(w + "\n"));
         Digest id = result.imageId;
+        builds.cache().markResult(id);
         out.imageId(id);
         out.stream("Successfully built " + id.hex().substring(0, 12) + "\n");
         for (String t : request.tags()) {

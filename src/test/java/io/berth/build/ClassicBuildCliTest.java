@@ -302,6 +302,12 @@ class ClassicBuildCliTest {
         // intermediate images show with -a only, as dockerd's
         assertThat(ok("images", "--format", "{{.Repository}}:{{.Tag}}").stdout()).contains("cached:1").doesNotContain("<none>");
         assertThat(ok("images", "-a", "--format", "{{.Repository}}:{{.Tag}}").stdout()).contains("<none>:<none>");
+        // an untagged result is shown, as dockerd shows a dangling build result
+        String untagged = builtId(buildOk(ctx));
+        assertThat(untagged).isEqualTo(id);
+        Path other = context(tmp.resolve("other"), "FROM busybox\nENV UNTAGGED=1\n", Map.of());
+        String otherId = builtId(buildOk(other));
+        assertThat(ok("images", "-q").stdout()).contains(otherId);
 
         DockerCli.Result second = buildOk(ctx, "-t", "cached:1");
         assertThat(count(second.stdout(), " ---> Using cache")).as(second.stdout()).isEqualTo(5);
