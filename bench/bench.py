@@ -256,7 +256,12 @@ class Podman(Engine):
             f.write('unqualified-search-registries = []\n')
             if self.registry_port:
                 f.write(f'[[registry]]\nlocation = "127.0.0.1:{self.registry_port}"\ninsecure = true\n')
-        return {"CONTAINERS_REGISTRIES_CONF": conf}
+        # No systemd here, and crun 1.8 refuses hybrid cgroup hosts: runc through cgroupfs.
+        engine_conf = os.path.join(self.dir, "containers.conf")
+        runtime = "runc" if os.path.exists("/sys/fs/cgroup/unified/cgroup.controllers") else "crun"
+        with open(engine_conf, "w") as f:
+            f.write(f'[engine]\nruntime = "{runtime}"\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n')
+        return {"CONTAINERS_REGISTRIES_CONF": conf, "CONTAINERS_CONF": engine_conf}
 
     def command(self):
         return ["podman", "--root", os.path.join(self.dir, "root"), "--runroot", os.path.join(self.dir, "run"),
@@ -736,7 +741,11 @@ def main():
     p.add_argument("--quick", action="store_true", help="fewer repetitions")
     p.add_argument("--only", nargs="*", default=[], help="workloads: start idle-rss version info run exec many container-rss network port build pull push")
     p.add_argument("--engines", nargs="*", default=[], help="berthd dockerd podman")
+    p.add_argument("--make-busybox-image", metavar="TAR", help="only write the busybox test image (a docker-archive) and exit")
     args = p.parse_args()
+    if args.make_busybox_image:
+        docker_archive(args.make_busybox_image, "berth/busybox:latest", [busybox_layer()], ["sh"])
+        return
     if os.geteuid() != 0:
         sys.exit("bench: run as root (the engines need it)")
     b = Bench(args)
