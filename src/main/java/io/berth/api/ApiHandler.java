@@ -32,6 +32,7 @@ public final class ApiHandler implements HttpServer.Handler {
         new NetworkRoutes(engine).register(router);
         new ContainerRoutes(engine).register(router);
         new ExecRoutes(engine).register(router);
+        new BuildRoutes(engine).register(router);
     }
 
     /** Ends long-lived streams (events) so the daemon can stop. */

@@ -22,6 +22,7 @@ public final class Engine {
     private final NetworkUseCases networks;
     private volatile EngineSettings settings;
     private final ImageService images;
+    private final io.berth.build.Builds builds;
 
     private final ContainerService containers;
 
@@ -33,10 +34,17 @@ public final class Engine {
         this.networks = NetworkUseCases.open(settings, events);
         this.containers = Containers.open(settings.dataRoot(), this::settings, events, Containers.imageSource(images.store()));
         networks.setContainerHooks(Containers.networkHooks(containers));
+        this.builds = io.berth.build.Builds.open(settings.dataRoot(), settings.execRoot() != null ? settings.execRoot() : settings.dataRoot(),
+                settings.runtimes(), images.store());
     }
 
     public ContainerService containers() {
         return containers;
+    }
+
+    /** The classic builder (docker build with DOCKER_BUILDKIT=0). */
+    public io.berth.build.Builds builds() {
+        return builds;
     }
 
     public NetworkUseCases networks() {
