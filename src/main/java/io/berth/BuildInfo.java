@@ -8,6 +8,13 @@ import java.util.Properties;
 public final class BuildInfo {
     public static final String VERSION = load();
 
+    /**
+     * The version /version and /info report: the dockerd release whose API (1.41) Berth
+     * serves, then Berth's own. Clients such as Testcontainers refuse servers that report a
+     * version below Docker 1.6, which Berth's own 0.x would be.
+     */
+    public static final String ENGINE_VERSION = "20.10.0-berth-" + VERSION;
+
     private BuildInfo() {}
 
     private static String load() {

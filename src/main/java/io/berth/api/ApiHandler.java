@@ -33,6 +33,7 @@ public final class ApiHandler implements HttpServer.Handler {
         new ExecRoutes(engine).register(router);
         new ArchiveRoutes(engine).register(router);
         new NetworkRoutes(engine).register(router);
+        new BuildRoutes(engine).register(router);
     }
 
     /** Ends long-lived streams (events) so the daemon can stop. */

@@ -120,7 +120,9 @@ final class ImageRoutes {
             if (legacy != null && !legacy.isEmpty()) filters.computeIfAbsent("reference", k -> new java.util.LinkedHashSet<>()).add(legacy);
             Predicate<ImageStore.Image> keep = listFilter(filters);
             List<Map<String, Object>> out = new ArrayList<>();
+            boolean all = call.queryBool("all", false);
             for (ImageStore.Image img : images().store().list()) {
+                if (!all && engine.builds().isIntermediate(img)) continue; // build steps' images, as dockerd hides them
                 if (keep.test(img)) out.add(summary(img));
             }
             call.json(200, out);

@@ -53,7 +53,7 @@ final class SystemRoutes {
         engineDetails.put("Os", "linux");
 
         List<Map<String, Object>> components = new ArrayList<>();
-        components.add(component("Engine", BuildInfo.VERSION, engineDetails));
+        components.add(component("Engine", BuildInfo.ENGINE_VERSION, engineDetails));
         OciRuntimes runtimes = engine.settings().runtimes();
         runtimes.available().forEach((name, path) -> components.add(component(
                 name, OciRuntimes.version(path).orElse(""), Map.of("GitCommit", OciRuntimes.commit(path).orElse("")))));
@@ -61,7 +61,7 @@ final class SystemRoutes {
         Map<String, Object> v = new LinkedHashMap<>();
         v.put("Platform", Map.of("Name", "Berth Engine"));
         v.put("Components", components);
-        v.put("Version", BuildInfo.VERSION);
+        v.put("Version", BuildInfo.ENGINE_VERSION);
         v.put("ApiVersion", ApiVersion.CURRENT.toString());
         v.put("MinAPIVersion", ApiVersion.MINIMUM.toString());
         v.put("GitCommit", "");
@@ -130,7 +130,7 @@ final class SystemRoutes {
         i.put("Name", f.name());
         i.put("Labels", f.labels());
         i.put("ExperimentalBuild", false);
-        i.put("ServerVersion", BuildInfo.VERSION);
+        i.put("ServerVersion", BuildInfo.ENGINE_VERSION);
         Map<String, Object> runtimes = new LinkedHashMap<>();
         f.runtimes().available().forEach((name, path) -> runtimes.put(name, Map.of("path", path.toString())));
         i.put("Runtimes", runtimes);

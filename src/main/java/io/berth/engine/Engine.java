@@ -22,6 +22,7 @@ public final class Engine {
     private final NetworkUseCases networks;
     private volatile EngineSettings settings;
     private final ImageService images;
+    private final io.berth.build.Builds builds;
 
     private final ContainerService containers;
 
@@ -33,6 +34,8 @@ public final class Engine {
         this.networks = NetworkUseCases.open(settings, events);
         this.containers = Containers.open(settings.dataRoot(), this::settings, events, Containers.imageSource(images.store()),
                 s -> new Wiring(s, networks, volumes)); // installs the network hooks (Containers.networkHooks is the bare form)
+        this.builds = io.berth.build.Builds.open(settings.dataRoot(), settings.execRoot() != null ? settings.execRoot() : settings.dataRoot(),
+                settings.runtimes(), images.store());
     }
 
     public ContainerService containers() {
@@ -42,6 +45,11 @@ public final class Engine {
     /** The networks and mounts of containers (inspect's NetworkSettings and Mounts, docker cp). */
     public Wiring wiring() {
         return (Wiring) containers.wiring();
+    }
+
+    /** The classic builder (docker build with DOCKER_BUILDKIT=0). */
+    public io.berth.build.Builds builds() {
+        return builds;
     }
 
     public NetworkUseCases networks() {

@@ -1,0 +1,285 @@
+package io.berth.api;
+
+import io.berth.api.http.HttpExchange;
+import io.berth.build.BuildContext;
+import io.berth.build.BuildException;
+import io.berth.build.BuildHost;
+import io.berth.build.BuildOutput;
+import io.berth.build.BuildRequest;
+import io.berth.build.Builds;
+import io.berth.build.DockerfileParseException;
+import io.berth.build.StepFailedException;
+import io.berth.content.Digest;
+import io.berth.engine.Engine;
+import io.berth.engine.Progress;
+import io.berth.image.ImageReference;
+import io.berth.image.ImageStore;
+import io.berth.image.InvalidReferenceException;
+import io.berth.image.Platform;
+import io.berth.registry.RegistryAuth;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * {@code POST /build} (the classic builder: the context tar in the body, Docker's JSON
+ * stream out) and {@code POST /build/prune}. The work is in {@link Builds}.
+ *
+ * <p>Accepted and ignored: {@code rm}/{@code forcerm} (build containers are always removed),
+ * {@code cachefrom}, resource limits ({@code memory}, {@code cpushares} ...). RUN's network
+ * is the host's with {@code networkmode=host}, else none.
+ */
+final class BuildRoutes {
+    private final Engine engine;
+
+    BuildRoutes(Engine engine) {
+        this.engine = engine;
+    }
+
+    void register(Router router) {
+        router.add("POST", "/build", this::build);
+        router.add("POST", "/build/prune", this::prune);
+    }
+
+    private void build(ApiCall call) throws Exception {
+        String version = call.query("version");
+        if ("2".equals(version)) {
+            throw ApiException.badRequest("BuildKit is not supported by this daemon: build with DOCKER_BUILDKIT=0 (the classic builder)");
+        }
+        String remote = call.query("remote");
+        if (remote != null && !remote.isEmpty()) {
+            throw ApiException.badRequest("building from a remote context (" + remote + ") is not supported: send the context in the request body");
+        }
+        List<String> tags = new ArrayList<>();
+        for (String t : call.request().queryAll("t")) {
+            if (t == null || t.isEmpty()) continue;
+            ImageReference ref;
+            try {
+                ref = ImageReference.parse(t);
+            } catch (InvalidReferenceException e) {
+                throw ApiException.badRequest("invalid reference format: " + t);
+            }
+            if (ref.digestOrNull() != null) throw ApiException.badRequest("refusing to create a tag with a digest reference: " + t);
+            tags.add(t);
+        }
+        String platform = call.query("platform");
+        if (platform != null && !platform.isEmpty()) {
+            Platform want;
+            try {
+                want = Platform.parse(platform);
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest(e.getMessage());
+            }
+            Platform host = Platform.host();
+            if (!want.os().equals(host.os()) || !want.architecture().equals(host.architecture())) {
+                throw ApiException.badRequest("platform " + platform + " is not supported: this daemon builds for " + host.os() + "/"
+                        + host.architecture() + " only");
+            }
+        }
+        Map<String, String> buildArgs = jsonMap(call.query("buildargs"), "buildargs");
+        Map<String, String> labels = jsonMap(call.query("labels"), "labels");
+        Map<String, RegistryAuth> auths = registryConfig(call.request().header("X-Registry-Config"));
+        BuildRequest request = new BuildRequest(tags, call.query("dockerfile"), buildArgs, call.query("target"),
+                call.queryBool("nocache", false), call.queryBool("pull", false), labels, call.query("networkmode"),
+                call.queryBool("q", false));
+        Builds builds = engine.builds();
+        BuildContext context;
+        try {
+            context = builds.extractContext(call.request().body(), request.dockerfile());
+        } catch (BuildException e) {
+            throw ApiException.badRequest(e.getMessage());
+        }
+        Stream stream = new Stream(call.exchange(), request.quiet());
+        call.exchange().onClientGone(stream::cancel); // the body is read: what comes next is the client leaving
+        try (context) {
+            BuildHost host = new BuildHost() {
+                @Override
+                public ImageStore.Image pull(ImageReference ref, Platform p) throws IOException {
+                    return engine.images().pull(ref, p, authFor(auths, ref.domain()), stream);
+                }
+
+                @Override
+                public void tag(Digest id, ImageReference tag) throws IOException {
+                    engine.images().tag(id.toString(), tag);
+                }
+            };
+            Digest id = builds.build(request, context, host, stream);
+            stream.succeeded(id);
+        } catch (StepFailedException e) {
+            stream.error(e.getMessage(), e.code());
+        } catch (BuildException | DockerfileParseException e) {
+            if (!stream.started()) throw ApiException.badRequest(e.getMessage());
+            stream.error(e.getMessage(), 0);
+        } catch (ApiException e) {
+            if (!stream.started()) throw e;
+            stream.error(e.getMessage(), 0);
+        } catch (Exception e) {
+            String m = e.getMessage() == null ? e.toString() : e.getMessage();
+            if (!stream.started()) {
+                if (e instanceof RuntimeException re) throw ImageRoutes.translate(re);
+                throw new ApiException(500, m);
+            }
+            stream.error(m, 0);
+        }
+        stream.finish();
+    }
+
+    private void prune(ApiCall call) throws Exception {
+        Builds.PruneResult r = engine.builds().prune();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("CachesDeleted", r.deleted().stream().map(Digest::toString).toList());
+        m.put("SpaceReclaimed", r.reclaimed());
+        call.json(200, m);
+    }
+
+    private static Map<String, String> jsonMap(String text, String name) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (text == null || text.isBlank()) return out;
+        JsonNode node;
+        try {
+            node = Json.MAPPER.readTree(text);
+        } catch (JacksonException e) {
+            throw ApiException.badRequest("invalid " + name + " parameter: not a JSON object: " + e.getOriginalMessage());
+        }
+        if (node == null || node.isNull()) return out;
+        if (!node.isObject()) throw ApiException.badRequest("invalid " + name + " parameter: not a JSON object");
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
+            JsonNode v = e.getValue();
+            out.put(e.getKey(), v == null || v.isNull() ? null : v.isString() ? v.asString() : v.toString());
+        }
+        return out;
+    }
+
+    /** {@code X-Registry-Config}: base64 of {@code {"registry": {auth config}, ...}}, keyed by registry host. */
+    static Map<String, RegistryAuth> registryConfig(String header) {
+        Map<String, RegistryAuth> out = new LinkedHashMap<>();
+        if (header == null || header.isBlank()) return out;
+        String text = header.strip().replace('+', '-').replace('/', '_');
+        int end = text.length();
+        while (end > 0 && text.charAt(end - 1) == '=') end--;
+        JsonNode node;
+        try {
+            node = Json.MAPPER.readTree(Base64.getUrlDecoder().decode(text.substring(0, end)));
+        } catch (IllegalArgumentException | JacksonException e) {
+            throw ApiException.badRequest("invalid X-Registry-Config header: not base64 of a JSON object");
+        }
+        if (node == null || !node.isObject()) return out;
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
+            if (!e.getValue().isObject()) continue;
+            String encoded = Base64.getUrlEncoder().encodeToString(Json.bytes(e.getValue()));
+            out.put(registryHost(e.getKey()), RegistryAuth.decodeHeader(encoded));
+        }
+        return out;
+    }
+
+    static String registryHost(String server) {
+        String s = server.strip();
+        int scheme = s.indexOf("://");
+        if (scheme >= 0) s = s.substring(scheme + 3);
+        int slash = s.indexOf('/');
+        if (slash >= 0) s = s.substring(0, slash);
+        s = s.toLowerCase(Locale.ROOT);
+        return switch (s) {
+            case "", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com" -> "docker.io";
+            default -> s;
+        };
+    }
+
+    private static RegistryAuth authFor(Map<String, RegistryAuth> auths, String domain) {
+        RegistryAuth a = auths.get(registryHost(domain));
+        return a == null ? RegistryAuth.ANONYMOUS : a;
+    }
+
+    /** The build's JSON stream, started at its first message; quiet keeps the text back. */
+    private static final class Stream implements BuildOutput, Progress.Sink {
+        private final HttpExchange exchange;
+        private final boolean quiet;
+        private final StringBuilder held = new StringBuilder();
+        private OutputStream out;
+        private boolean gone;
+        private volatile boolean cancelled;
+
+        Stream(HttpExchange exchange, boolean quiet) {
+            this.exchange = exchange;
+            this.quiet = quiet;
+        }
+
+        synchronized boolean started() {
+            return out != null;
+        }
+
+        void cancel() {
+            cancelled = true;
+        }
+
+        @Override
+        public boolean cancelled() {
+            return cancelled;
+        }
+
+        @Override
+        public synchronized void stream(String text) {
+            if (quiet) {
+                held.append(text);
+                return;
+            }
+            write(Map.of("stream", text));
+        }
+
+        @Override
+        public synchronized void imageId(Digest id) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", "moby.image.id");
+            m.put("aux", Map.of("ID", id.toString()));
+            write(m);
+        }
+
+        @Override
+        public synchronized void emit(Progress p) {
+            if (quiet) return;
+            write(JsonProgress.message(p));
+        }
+
+        synchronized void succeeded(Digest id) {
+            if (quiet) write(Map.of("stream", id + "\n"));
+        }
+
+        synchronized void error(String message, int code) {
+            String m = quiet && !held.isEmpty() ? held + message : message;
+            Map<String, Object> detail = new LinkedHashMap<>();
+            if (code != 0) detail.put("code", code);
+            detail.put("message", m);
+            Map<String, Object> line = new LinkedHashMap<>();
+            line.put("errorDetail", detail);
+            line.put("error", m);
+            write(line);
+        }
+
+        synchronized void finish() throws IOException {
+            if (out == null) out = exchange.startStream(200, "application/json");
+        }
+
+        private void write(Map<String, ?> message) {
+            if (gone) return;
+            try {
+                if (out == null) out = exchange.startStream(200, "application/json");
+                byte[] json = Json.bytes(message);
+                byte[] line = new byte[json.length + 2];
+                System.arraycopy(json, 0, line, 0, json.length);
+                line[json.length] = '\r';
+                line[json.length + 1] = '\n';
+                out.write(line);
+                out.flush();
+            } catch (IOException e) {
+                gone = true; // the client left; the build goes on to its end
+            }
+        }
+    }
+}

@@ -1,0 +1,259 @@
+package io.berth.build;
+
+import io.berth.runtime.AttachSession;
+import io.berth.runtime.Capabilities;
+import io.berth.runtime.Conmon;
+import io.berth.runtime.ContainerCgroup;
+import io.berth.runtime.ContainerExit;
+import io.berth.runtime.ContainerSpec;
+import io.berth.runtime.HostFacts;
+import io.berth.runtime.OciRuntime;
+import io.berth.runtime.OciRuntimes;
+import io.berth.runtime.OciSpec;
+import io.berth.runtime.RuntimeState;
+import io.berth.runtime.SeccompProfile;
+import io.berth.snapshot.LayerUnpacker;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The classic builder's intermediate containers: RUN's command in a rootfs the builder
+ * mounted, through conmon and the OCI runtime, under a runtime state root of their own
+ * (so they never mix with the user's containers). Each is removed with its cgroup, bundle
+ * and exit file when it ends, whatever happened; {@link #reconcile} removes what a crash
+ * left.
+ *
+ * <p>Network: the host's namespace when the build asks for {@code host}, else a fresh
+ * namespace with only a loopback device (Docker's {@code none}); /etc/resolv.conf and
+ * /etc/hosts are the host's (read-only) in host mode only.
+ */
+public final class BuildContainers {
+    private static final Logger LOG = LoggerFactory.getLogger(BuildContainers.class);
+    static final String CGROUP_PARENT = "/berth-build";
+
+    private final Path bundles;
+    private final Path exitDir;
+    private final OciRuntime runtime;
+    private final Conmon conmon;
+    private final HostFacts host;
+    private final String unavailable;
+    private int running;
+
+    /**
+     * @param dir         where bundles and exit files go (short: conmon's attach socket path
+     *                    must fit in 108 bytes)
+     * @param runtimeRoot the OCI runtime's state root for build containers
+     */
+    public BuildContainers(Path dir, Path runtimeRoot, OciRuntimes runtimes) {
+        this.bundles = dir.resolve("c");
+        this.exitDir = dir.resolve("exits");
+        String name = runtimes.defaultRuntime();
+        Path binary = runtimes.available().get(name);
+        Optional<Path> conmonBin = Conmon.findConmon();
+        String why = null;
+        if (binary == null) why = "no OCI runtime is installed (install runc or crun)";
+        else if (conmonBin.isEmpty()) why = "conmon is not installed";
+        this.unavailable = why;
+        this.host = why == null ? HostFacts.detect() : null;
+        this.runtime = binary == null ? null : new OciRuntime(name, binary, runtimeRoot);
+        this.conmon = why == null ? new Conmon(conmonBin.get(), runtime, exitDir, host) : null;
+    }
+
+    /**
+     * What to run.
+     *
+     * @param id       the container's ID (64 hex digits)
+     * @param rootfs   the mounted root file system
+     * @param args     argv
+     * @param env      KEY=value
+     * @param cwd      absolute working directory
+     * @param user     who runs it
+     * @param hostNetwork share the host's network namespace
+     */
+    public record RunSpec(String id, Path rootfs, List<String> args, List<String> env, String cwd, StageUsers.Identity user,
+                          boolean hostNetwork) {}
+
+    /** Receives the command's output, in order. */
+    public interface Output {
+        void write(AttachSession.StdStream stream, byte[] data);
+    }
+
+    /** The mount points a container gets whatever its image holds (created in the rootfs when missing). */
+    public static List<String> mountPoints(boolean hostNetwork) {
+        List<String> out = new ArrayList<>(List.of("/proc", "/dev", "/sys"));
+        if (hostNetwork) out.addAll(List.of("/etc/resolv.conf", "/etc/hosts"));
+        return out;
+    }
+
+    /** Runs the command to its end; returns its exit status. The container is gone when this returns. */
+    public int run(RunSpec s, Output out) throws IOException {
+        return run(s, out, () -> false);
+    }
+
+    /** Like {@link #run(RunSpec, Output)}; when {@code cancelled} turns true the command is killed. */
+    public int run(RunSpec s, Output out, java.util.function.BooleanSupplier cancelled) throws IOException {
+        if (unavailable != null) throw new IOException("cannot run a build container: " + unavailable);
+        String shortId = s.id().substring(0, 12);
+        Path bundle = bundles.resolve(shortId);
+        ContainerSpec.Builder b = ContainerSpec.builder(s.rootfs(), s.args())
+                .env(s.env())
+                .cwd(s.cwd())
+                .user(s.user().uid(), s.user().gid())
+                .additionalGids(s.user().additionalGids())
+                .hostname(shortId)
+                .cgroupParent(CGROUP_PARENT)
+                .seccomp(SeccompProfile.dockerDefault(
+                        new HashSet<>(Capabilities.resolve(List.of(), List.of(), false, host.capabilities())), SeccompProfile.hostGoArch()));
+        if (s.hostNetwork()) {
+            b.namespace(ContainerSpec.Namespace.NETWORK, ContainerSpec.NamespaceMode.HOST);
+            for (String f : List.of("/etc/resolv.conf", "/etc/hosts")) {
+                if (Files.isRegularFile(Path.of(f))) b.addMount(ContainerSpec.Mount.bind(Path.of(f), f, true));
+            }
+        }
+        ContainerSpec spec = b.build();
+        synchronized (this) {
+            running++;
+        }
+        Files.createDirectories(bundle);
+        AttachSession attach = null;
+        Thread reader = null;
+        try {
+            conmon.create(s.id(), bundle, spec, bundle.resolve("ctr.log"));
+            attach = AttachSession.open(bundle);
+            AttachSession a = attach;
+            reader = Thread.ofPlatform().daemon().name("build-run " + shortId).start(() -> {
+                try {
+                    AttachSession.Frame f;
+                    while ((f = a.read()) != null) out.write(f.stream(), f.data());
+                } catch (IOException ignored) {
+                    // closed
+                }
+            });
+            conmon.start(s.id());
+            ContainerExit exit = awaitExit(s.id(), reader, cancelled);
+            reader.join(TimeUnit.SECONDS.toMillis(5));
+            return exit.exitCode();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while running " + String.join(" ", s.args()));
+        } finally {
+            if (attach != null) attach.close();
+            remove(s.id(), bundle);
+            synchronized (this) {
+                if (--running == 0) removeParentCgroup();
+            }
+        }
+    }
+
+    /** Removes the (empty) parent cgroup of build containers, so a host without builds running has none. */
+    private static void removeParentCgroup() {
+        for (Path d : new ContainerCgroup(CGROUP_PARENT).existing()) {
+            try {
+                Files.delete(d);
+            } catch (IOException e) {
+                // not empty: another container is there
+            }
+        }
+    }
+
+    private ContainerExit awaitExit(String id, Thread reader, java.util.function.BooleanSupplier cancelled) throws InterruptedException {
+        long readerDoneAt = -1;
+        boolean killed = false;
+        while (true) {
+            if (!killed && cancelled.getAsBoolean()) {
+                killed = true;
+                try {
+                    conmon.kill(id, "KILL");
+                } catch (IOException e) {
+                    LOG.debug("killing cancelled build container {}: {}", id, e.getMessage());
+                }
+            }
+            Optional<ContainerExit> e = conmon.exitOf(id);
+            if (e.isPresent()) return e.get();
+            if (!reader.isAlive()) {
+                if (readerDoneAt < 0) readerDoneAt = System.nanoTime();
+                // output ended: conmon writes the exit file right after; a missing one means it died
+                if (System.nanoTime() - readerDoneAt > TimeUnit.SECONDS.toNanos(10)) {
+                    return new ContainerExit(id, -1, java.time.Instant.now());
+                }
+            }
+            Thread.sleep(reader.isAlive() ? 20 : 5);
+        }
+    }
+
+    /** Removes a container's runtime state, conmon, cgroup, bundle and exit file. */
+    private void remove(String id, Path bundle) {
+        try {
+            runtime.delete(id, true);
+        } catch (IOException e) {
+            LOG.warn("build container {}: {}", id, e.getMessage());
+        }
+        awaitConmon(bundle);
+        List<Path> left = new ContainerCgroup(OciSpec.cgroupsPath(CGROUP_PARENT, id)).remove();
+        if (!left.isEmpty()) LOG.warn("build container {}: cgroups left: {}", id, left);
+        try {
+            Files.deleteIfExists(exitDir.resolve(id));
+            LayerUnpacker.deleteTree(bundle);
+        } catch (IOException e) {
+            LOG.warn("build container {}: removing its bundle: {}", id, e.getMessage());
+        }
+    }
+
+    private static void awaitConmon(Path bundle) {
+        long pid;
+        try {
+            pid = Long.parseLong(Files.readString(bundle.resolve("conmon.pid")).trim());
+        } catch (IOException | NumberFormatException e) {
+            return;
+        }
+        if (!Conmon.isConmon(pid)) return;
+        ProcessHandle.of(pid).ifPresent(h -> {
+            try {
+                h.onExit().get(5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                h.destroyForcibly();
+            }
+        });
+    }
+
+    /** Removes the build containers a crash left: runtime state, conmons, cgroups, bundles, exit files. */
+    public void reconcile() {
+        if (runtime == null) return;
+        Set<String> ids = new HashSet<>();
+        try {
+            if (runtime.root() == null || Files.isDirectory(runtime.root())) {
+                for (RuntimeState st : runtime.list()) ids.add(st.id());
+            }
+        } catch (IOException e) {
+            LOG.warn("listing leftover build containers: {}", e.getMessage());
+        }
+        if (Files.isDirectory(exitDir)) {
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(exitDir)) {
+                for (Path p : ds) ids.add(p.getFileName().toString());
+            } catch (IOException ignored) {
+                // none
+            }
+        }
+        for (String id : ids) {
+            if (id.length() < 12) continue;
+            LOG.info("removing build container {} left by an earlier run", id);
+            remove(id, bundles.resolve(id.substring(0, 12)));
+        }
+        try {
+            LayerUnpacker.deleteTree(bundles);
+        } catch (IOException e) {
+            LOG.warn("removing {}: {}", bundles, e.getMessage());
+        }
+        removeParentCgroup();
+    }
+}

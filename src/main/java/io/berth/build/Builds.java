@@ -1,0 +1,154 @@
+package io.berth.build;
+
+import io.berth.content.Digest;
+import io.berth.image.ImageStore;
+import io.berth.runtime.OciRuntimes;
+import io.berth.snapshot.LayerUnpacker;
+import io.berth.snapshot.Mount;
+import io.berth.snapshot.Snapshotter;
+import io.berth.sys.MountTable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The classic builder of one data root ({@code DOCKER_BUILDKIT=0 docker build}).
+ *
+ * <pre>
+ * build/cache.json     the build cache ({@link BuildCache})
+ * build/contexts/      build contexts being used (deleted after each build)
+ * build/mnt/           mounts of the steps being run
+ * build/c/, exits/     build containers' bundles and exit files ({@link BuildContainers})
+ * snapshots "build-*"  writable snapshots of steps being run, views of COPY --from sources
+ * </pre>
+ *
+ * Everything but the cache is transient: {@link #open} removes what a crash left (mounts,
+ * containers, snapshots, contexts).
+ */
+public final class Builds {
+    private static final Logger LOG = LoggerFactory.getLogger(Builds.class);
+    static final String SNAPSHOT_PREFIX = "build-";
+
+    private final Path dir;
+    private final ImageStore store;
+    private final BuildCache cache;
+    private final BuildContainers containers;
+
+    private Builds(Path dir, ImageStore store, BuildCache cache, BuildContainers containers) {
+        this.dir = dir;
+        this.store = store;
+        this.cache = cache;
+        this.containers = containers;
+    }
+
+    /**
+     * Opens the builder under {@code dataRoot/build}, its build containers' runtime state under
+     * {@code execRoot/build-runtime}, and cleans up after a crash.
+     */
+    public static Builds open(Path dataRoot, Path execRoot, OciRuntimes runtimes, ImageStore store) throws IOException {
+        Path dir = dataRoot.toAbsolutePath().normalize().resolve("build");
+        Files.createDirectories(dir);
+        Builds b = new Builds(dir, store, new BuildCache(dir.resolve("cache.json")),
+                new BuildContainers(dir, execRoot.toAbsolutePath().resolve("build-runtime"), runtimes));
+        b.reconcile();
+        return b;
+    }
+
+    ImageStore store() {
+        return store;
+    }
+
+    BuildCache cache() {
+        return cache;
+    }
+
+    BuildContainers containers() {
+        return containers;
+    }
+
+    Path mountDir() {
+        return dir.resolve("mnt");
+    }
+
+    /** Unpacks a context tar for one build; the caller closes it. */
+    public BuildContext extractContext(InputStream tar, String dockerfile) throws IOException, BuildException {
+        return BuildContext.extract(tar, dir.resolve("contexts"), dockerfile);
+    }
+
+    /**
+     * Builds an image.
+     *
+     * @return the ID of the image built (tagged as asked)
+     * @throws StepFailedException a RUN command failed
+     * @throws BuildException      the build cannot go on for a reason the user can fix
+     */
+    public Digest build(BuildRequest request, BuildContext context, BuildHost host, BuildOutput out) throws Exception {
+        return new ImageBuilder(this, request, context, host, out).run();
+    }
+
+    /**
+     * True for an untagged image a build made as a step's result (the classic builder's
+     * intermediate images, which {@code docker images} leaves out unless {@code -a}).
+     */
+    public boolean isIntermediate(ImageStore.Image img) {
+        return img.dangling() && img.digests().isEmpty() && cache.names(img.id()) && !cache.isResult(img.id());
+    }
+
+    /** What {@link #prune} removed. */
+    public record PruneResult(List<Digest> deleted, long reclaimed) {}
+
+    /**
+     * {@code docker builder prune}: forgets the cache and removes the images it named that
+     * have no tag and no container (intermediate images); tagged images stay.
+     */
+    public PruneResult prune() throws IOException {
+        List<Digest> named = cache.images();
+        List<Digest> candidates = new ArrayList<>();
+        for (Digest d : named) {
+            store.get(d).ifPresent(img -> {
+                if (img.dangling() && img.digests().isEmpty()) candidates.add(d);
+            });
+        }
+        cache.removeIf(d -> true);
+        ImageStore.DeleteResult r = store.prune(img -> candidates.contains(img.id()));
+        List<Digest> deleted = new ArrayList<>();
+        for (ImageStore.DeleteItem item : r.items()) {
+            if (item instanceof ImageStore.DeleteItem.Deleted del && candidates.contains(del.id())) deleted.add(del.id());
+        }
+        return new PruneResult(deleted, r.reclaimed());
+    }
+
+    /** Removes mounts, containers, snapshots and contexts an interrupted build left. */
+    private void reconcile() throws IOException {
+        for (String m : MountTable.mountsUnder(mountDir())) {
+            try {
+                Mount.unmount(Path.of(m));
+            } catch (IOException e) {
+                LOG.warn("unmounting leftover build mount {}: {}", m, e.getMessage());
+            }
+        }
+        containers.reconcile();
+        LayerUnpacker.deleteTree(mountDir());
+        LayerUnpacker.deleteTree(dir.resolve("contexts"));
+        Snapshotter snapshots = store.snapshots();
+        boolean progress = true;
+        while (progress) {
+            progress = false;
+            for (Snapshotter.Info info : snapshots.list()) {
+                if (!info.key().startsWith(SNAPSHOT_PREFIX)) continue;
+                try {
+                    snapshots.remove(info.key());
+                    LOG.info("removed snapshot {} left by an interrupted build", info.key());
+                    progress = true;
+                } catch (IOException e) {
+                    // it has children: removed in a later round
+                }
+            }
+        }
+    }
+}
