@@ -85,7 +85,9 @@ final class ConmonProcess implements AutoCloseable {
         syncHold = FileChannel.open(syncFifo, StandardOpenOption.READ, StandardOpenOption.WRITE);
         start = FileChannel.open(startFifo, StandardOpenOption.READ, StandardOpenOption.WRITE);
         FileInputStream syncIn = new FileInputStream(syncFifo.toFile());
-        Thread.ofVirtual().name("conmon-sync " + dir.getFileName()).start(() -> readMessages(syncIn));
+        // A platform thread: a read of a FIFO pins a virtual thread's carrier, and a few such
+        // readers at once (parallel starts) starved every other virtual thread of the daemon.
+        Thread.ofPlatform().daemon().name("conmon-sync " + dir.getFileName()).start(() -> readMessages(syncIn));
 
         List<String> cmd = new ArrayList<>(List.of("/bin/sh", "-c",
                 "sync=$1; start=$2; shift 2; exec \"$@\" 3>\"$sync\" 4<\"$start\"", "berth-conmon",

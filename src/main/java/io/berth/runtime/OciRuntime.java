@@ -142,7 +142,7 @@ public record OciRuntime(String name, Path binary, Path root) {
 
     private static CompletableFuture<byte[]> readAll(InputStream in) {
         CompletableFuture<byte[]> f = new CompletableFuture<>();
-        Thread.ofVirtual().start(() -> {
+        Thread.ofPlatform().daemon().start(() -> {
             try (in) {
                 f.complete(in.readAllBytes());
             } catch (IOException e) {
