@@ -640,9 +640,25 @@ class Bench:
     def cleanup(self):
         for e in self.engines:
             try:
+                # Containers outlive berthd by design: remove them before stopping any engine.
+                if e.proc and e.proc.poll() is None:
+                    ids = e.docker("ps", "-aq", check=False, timeout=60).stdout.split()
+                    if ids:
+                        e.docker("rm", "-f", *ids, check=False, timeout=300)
+                    e.docker("network", "prune", "-f", check=False, timeout=60)
+                    e.docker("volume", "prune", "-f", check=False, timeout=60)
+            except Exception as ex:
+                log(f"removing {e.name}'s containers: {ex}")
+            try:
                 e.stop()
             except Exception as ex:
                 log(f"stopping {e.name}: {ex}")
+        # Anything still running from our folders (monitors, containers' processes) goes too.
+        for pid in pids_of(self.work):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         # dockerd leaves mounts under its data root when killed; unmount before deleting.
         subprocess.run(f"grep -o ' {self.work}[^ ]*' /proc/self/mounts | sort -r | xargs -r -n1 umount -l",
                        shell=True, check=False)
