@@ -360,6 +360,9 @@ class Bench:
         # remember the host's state to put it back afterwards.
         self.iptables_before = {t: run_text([t + "-save"]) for t in ("iptables", "ip6tables")}
         self.links_before = set(link_names())
+        self.cgroups_before = {os.path.join("/sys/fs/cgroup", c, n) for c in os.listdir("/sys/fs/cgroup")
+                               for n in ("berth", "berth-build", "docker", "libpod_parent")
+                               if os.path.isdir(os.path.join("/sys/fs/cgroup", c, n))}
         self.registry = Registry(self.work)
         Podman.registry_port = self.registry.port
 
@@ -666,6 +669,11 @@ class Bench:
         for tool, saved in self.iptables_before.items():
             if saved:
                 subprocess.run([tool + "-restore"], input=saved, text=True, check=False)
+        for ctl in os.listdir("/sys/fs/cgroup"):
+            for name in ("berth", "berth-build", "docker", "libpod_parent"):
+                path = os.path.join("/sys/fs/cgroup", ctl, name)
+                if os.path.isdir(path) and path not in self.cgroups_before:
+                    subprocess.run(["find", path, "-depth", "-type", "d", "-exec", "rmdir", "{}", ";"], capture_output=True)
         for link in set(link_names()) - self.links_before:
             subprocess.run(["ip", "link", "del", link], check=False, capture_output=True)
 

@@ -55,6 +55,48 @@ final class DnsServer implements AutoCloseable {
     private final DatagramSocket udp;
     private final ServerSocket tcp;
     private volatile boolean closed;
+    private volatile Peers peers;
+
+    /**
+     * Names on the other networks of the asking container: a container on two user networks
+     * resolves the names of both, though its resolv.conf names only one network's server.
+     */
+    interface Peers {
+        List<InetAddress> lookup(DnsServer asker, String containerId, String name);
+    }
+
+    void peers(Peers peers) {
+        this.peers = peers;
+    }
+
+    /** Whether a container has an endpoint (so a name) on this network. */
+    boolean hasContainer(String containerId) {
+        for (String key : entries.keySet()) {
+            if (key.startsWith(containerId + "/")) return true;
+        }
+        return false;
+    }
+
+    /** The addresses of {@code name} on this network only. */
+    List<InetAddress> lookupLocal(String name) {
+        List<InetAddress> found = new ArrayList<>();
+        for (Entry e : entries.values()) {
+            for (String n : e.names()) {
+                if (n.equalsIgnoreCase(name) && !found.contains(e.address())) found.add(e.address());
+            }
+        }
+        return found;
+    }
+
+    private String containerOf(InetAddress client) {
+        for (Map.Entry<String, Entry> e : entries.entrySet()) {
+            if (e.getValue().address().equals(client)) {
+                int slash = e.getKey().indexOf('/');
+                return slash < 0 ? e.getKey() : e.getKey().substring(0, slash);
+            }
+        }
+        return null;
+    }
 
     DnsServer(String networkName, InetAddress listen, int port, Supplier<List<InetSocketAddress>> hostUpstream) throws IOException {
         this.networkName = networkName;
@@ -231,10 +273,11 @@ final class DnsServer implements AutoCloseable {
             String target = asking.links().get(name);
             if (target != null) name = target.toLowerCase(Locale.ROOT);
         }
-        for (Entry e : entries.values()) {
-            for (String n : e.names()) {
-                if (n.equalsIgnoreCase(name) && !found.contains(e.address())) found.add(e.address());
-            }
+        found.addAll(lookupLocal(name));
+        Peers p = peers;
+        if (found.isEmpty() && p != null && asking != null) {
+            String containerId = containerOf(client);
+            if (containerId != null) found.addAll(p.lookup(this, containerId, name));
         }
         return found;
     }

@@ -770,6 +770,7 @@ public final class NetworkService implements AutoCloseable {
             if (dnsServers.containsKey(n.id())) return;
             HostLinks.ensureBridge(n.bridgeName(), n.gateway(), n.subnet().prefix());
             DnsServer s = new DnsServer(n.name(), InetAddress.getByName(n.gateway()), options.dnsPort(), options.dnsUpstream());
+            s.peers(this::lookupOnOtherNetworks);
             dnsServers.put(n.id(), s);
         }
     }
@@ -793,6 +794,19 @@ public final class NetworkService implements AutoCloseable {
             s.register(dnsKey(r.containerId(), ep.ifName()),
                     new DnsServer.Entry(ep.dnsNames(), InetAddress.getByName(ep.ipAddress()), links, upstream));
         }
+    }
+
+    /** A name asked on one network, answered from the asking container's other networks. */
+    private List<InetAddress> lookupOnOtherNetworks(DnsServer asker, String containerId, String name) {
+        List<DnsServer> servers;
+        synchronized (state) {
+            servers = new ArrayList<>(dnsServers.values());
+        }
+        List<InetAddress> found = new ArrayList<>();
+        for (DnsServer s : servers) {
+            if (s != asker && s.hasContainer(containerId)) found.addAll(s.lookupLocal(name));
+        }
+        return found;
     }
 
     private static String dnsKey(String cid, String ifName) {

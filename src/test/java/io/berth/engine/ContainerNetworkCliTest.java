@@ -233,6 +233,17 @@ class ContainerNetworkCliTest {
     }
 
     @Test
+    void aContainerOnTwoNetworksResolvesNamesOnBoth() throws Exception {
+        ok("network", "create", "dnsa");
+        ok("network", "create", "dnsb");
+        ok("run", "-d", "--name", "only-b", "--network", "dnsb", IMAGE, "sh", "-c", HTTPD);
+        ok("run", "-d", "--name", "client", "--network", "dnsa", IMAGE, "sleep", "300");
+        ok("network", "connect", "dnsb", "client");
+        // client's resolv.conf names dnsa's server, which answers from client's other network too
+        assertThat(ok("exec", "client", "wget", "-qO-", "http://only-b/index.html").stdout()).isEqualTo("served by berth\n");
+    }
+
+    @Test
     void etcFilesFollowAddHostDnsAndHostname() throws Exception {
         String out = ok("run", "--rm", "--hostname", "boxy", "--add-host", "db.example:10.1.2.3", "--add-host", "gw:host-gateway",
                 "--dns", "10.9.9.9", "--dns-search", "corp.example", "--dns-option", "ndots:3", IMAGE,
