@@ -354,6 +354,7 @@ class Bench:
         self.work = tempfile.mkdtemp(prefix="berth-bench.")
         self.engines = []
         self.results = []  # (workload, unit, {engine: [values]}, note)
+        self.jmh_rows = []  # (benchmark, time per op, throughput)
         self.images_dir = os.path.join(self.work, "images")
         os.makedirs(self.images_dir)
         # dockerd rewrites iptables (FORWARD DROP, DOCKER chains) and leaves docker0 behind:
@@ -417,6 +418,8 @@ class Bench:
                 continue
             self.engines.append(cls(n, self.work))
 
+        if self.args.only and "jmh" in self.args.only:
+            self.jmh()
         if self.want("start"):
             vals = {e.name: [] for e in self.engines}
             for _ in range(reps if not self.args.quick else 2):
@@ -637,6 +640,29 @@ class Bench:
         finally:
             reg.stop()
 
+    def jmh(self):
+        """The hot inner paths under JMH (src/test/java/io/berth/bench), berthd's code only."""
+        mvn = [os.path.join(ROOT, "mvnw"), "-q", "-B"]
+        subprocess.run(mvn + ["test-compile"], cwd=ROOT, check=True)
+        cp_file = os.path.join(ROOT, "target", "jmh-classpath.txt")
+        subprocess.run(mvn + ["dependency:build-classpath", "-Dmdep.includeScope=test", f"-Dmdep.outputFile={cp_file}"],
+                       cwd=ROOT, check=True, capture_output=True)
+        with open(cp_file) as f:
+            cp = ":".join([os.path.join(ROOT, "target", "test-classes"), os.path.join(ROOT, "target", "classes"), f.read().strip()])
+        out = os.path.join(self.work, "jmh.json")
+        java = os.path.join(os.environ.get("JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64"), "bin", "java")
+        iterations = ["-wi", "1", "-i", "3", "-w", "2s", "-r", "2s"] if self.args.quick else ["-wi", "3", "-i", "5", "-w", "2s", "-r", "3s"]
+        subprocess.run([java, "--enable-native-access=ALL-UNNAMED", "-cp", cp, "org.openjdk.jmh.Main", "-f", "1", *iterations,
+                        "-rf", "json", "-rff", out, "HotPathsBenchmark"], check=True)
+        with open(out) as f:
+            for r in json.load(f):
+                name = r["benchmark"].rsplit(".", 1)[1]
+                ms = r["primaryMetric"]["score"]
+                err = r["primaryMetric"].get("scoreError", 0.0)
+                rate = f"{32 / (ms / 1000):.0f} MiB/s" if "32MiB" in name else f"{1000 / ms:.0f} ops/s"
+                self.jmh_rows.append((name, f"{ms:.2f} ms ± {err:.2f}", rate))
+                print(f"jmh {name:24s} {ms:8.2f} ms/op  {rate}", flush=True)
+
     def want(self, name):
         return not self.args.only or name in self.args.only
 
@@ -698,6 +724,10 @@ class Bench:
             r = ratios(values)
             lines.append(f"| {workload} | " + " | ".join(cells) + " | " +
                          ", ".join(f"vs {k}: {v:.2f}" for k, v in r.items()) + " |")
+        if self.jmh_rows:
+            lines += ["", "## Hot inner paths (JMH, berthd's code, one fork)", "",
+                      "| benchmark | time per operation | throughput |", "| --- | --- | --- |"]
+            lines += [f"| {n} | {t} | {r} |" for n, t, r in self.jmh_rows]
         lines += ["", f"![ratios]({os.path.basename(svg)})", ""]
         with open(md, "w") as f:
             f.write("\n".join(lines))
@@ -763,7 +793,7 @@ def chart(results):
 def main():
     p = argparse.ArgumentParser(description="berthd side by side with dockerd and Podman")
     p.add_argument("--quick", action="store_true", help="fewer repetitions")
-    p.add_argument("--only", nargs="*", default=[], help="workloads: start idle-rss version info run exec many container-rss network port build pull push")
+    p.add_argument("--only", nargs="*", default=[], help="workloads: start idle-rss version info run exec many container-rss network port build pull push jmh (jmh runs only when named)")
     p.add_argument("--engines", nargs="*", default=[], help="berthd dockerd podman")
     p.add_argument("--make-busybox-image", metavar="TAR", help="only write the busybox test image (a docker-archive) and exit")
     args = p.parse_args()
