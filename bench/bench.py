@@ -707,8 +707,10 @@ class Bench:
         os.makedirs(RESULTS, exist_ok=True)
         stamp = datetime.date.today().isoformat()
         host = socket.gethostname()
-        md = os.path.join(RESULTS, f"{stamp}-{host}.md")
-        svg = os.path.join(RESULTS, f"{stamp}-{host}.svg")
+        # A JMH-only run gets its own file rather than replacing the day's engine comparison.
+        suffix = "-jmh" if self.jmh_rows and not self.results else ""
+        md = os.path.join(RESULTS, f"{stamp}-{host}{suffix}.md")
+        svg = os.path.join(RESULTS, f"{stamp}-{host}{suffix}.svg")
         lines = [f"# Berth benchmark, {stamp}, {host}", "",
                  f"Machine: {machine_description()}", "",
                  f"Command: `./berth bench{' --quick' if self.args.quick else ''}"
