@@ -67,15 +67,16 @@ class NetworkStoreTest {
 
     @Test
     void refusesOverlapsDuplicatesAndBadPools() {
+        // Names that are no hex prefix: a lookup by ID prefix would otherwise match a random ID.
         try (NetworkService s = service()) {
-            Network a = s.create(NetworkSpec.named("a").withPool("10.195.0.0/16", "10.195.0.254", "10.195.1.0/24"));
+            Network a = s.create(NetworkSpec.named("net-a").withPool("10.195.0.0/16", "10.195.0.254", "10.195.1.0/24"));
             assertThat(a.gateway()).isEqualTo("10.195.0.254");
             assertThat(a.ipv4().ipRange()).isEqualTo("10.195.1.0/24");
             assertThatThrownBy(() -> s.create(NetworkSpec.named("b").withPool("10.195.3.0/24", null, null)))
                     .hasMessage("invalid pool request: Pool overlaps with other one on this address space")
                     .satisfies(e -> assertThat(((NetworkException) e).kind()).isEqualTo(NetworkException.Kind.FORBIDDEN));
-            assertThatThrownBy(() -> s.create(NetworkSpec.named("a")))
-                    .hasMessage("network with name a already exists")
+            assertThatThrownBy(() -> s.create(NetworkSpec.named("net-a")))
+                    .hasMessage("network with name net-a already exists")
                     .satisfies(e -> assertThat(((NetworkException) e).kind()).isEqualTo(NetworkException.Kind.CONFLICT));
             assertThatThrownBy(() -> s.create(NetworkSpec.named("bridge"))).hasMessage("network with name bridge already exists");
             assertThatThrownBy(() -> s.create(NetworkSpec.named("c").withPool("10.194.0.0/24", "10.193.0.1", null)))
@@ -86,9 +87,9 @@ class NetworkStoreTest {
                     .hasMessageContaining("invalid subnet");
             assertThatThrownBy(() -> s.create(NetworkSpec.named("bad name"))).hasMessageContaining("invalid network name");
             assertThatThrownBy(() -> s.remove("bridge", id -> false)).hasMessage("bridge is a pre-defined network and cannot be removed");
-            assertThatThrownBy(() -> s.remove("a", id -> true)).hasMessageContaining("has active endpoints");
-            s.remove("a", id -> false);
-            assertThat(s.find("a")).isEmpty();
+            assertThatThrownBy(() -> s.remove("net-a", id -> true)).hasMessageContaining("has active endpoints");
+            s.remove("net-a", id -> false);
+            assertThat(s.find("net-a")).isEmpty();
             assertThat(Files.exists(root.resolve("data/networks/" + a.id() + ".json"))).isFalse();
         }
     }
