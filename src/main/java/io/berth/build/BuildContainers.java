@@ -203,7 +203,7 @@ public final class BuildContainers {
         if (!left.isEmpty()) LOG.warn("build container {}: cgroups left: {}", id, left);
         try {
             Files.deleteIfExists(exitDir.resolve(id));
-            LayerUnpacker.deleteTree(bundle);
+            io.berth.sys.FileTrees.deleteTree(bundle);
         } catch (IOException e) {
             LOG.warn("build container {}: removing its bundle: {}", id, e.getMessage());
         }
@@ -250,7 +250,7 @@ public final class BuildContainers {
             remove(id, bundles.resolve(id.substring(0, 12)));
         }
         try {
-            LayerUnpacker.deleteTree(bundles);
+            io.berth.sys.FileTrees.deleteTree(bundles);
         } catch (IOException e) {
             LOG.warn("removing {}: {}", bundles, e.getMessage());
         }

@@ -2,18 +2,17 @@ package io.berth.build;
 
 import io.berth.archive.TarEntry;
 import io.berth.archive.TarReader;
+import io.berth.sys.FileTrees;
 import io.berth.sys.Syscalls;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
@@ -72,7 +71,7 @@ public final class BuildContext implements AutoCloseable {
             ok = true;
             return c;
         } finally {
-            if (!ok) deleteTree(root);
+            if (!ok) FileTrees.deleteTree(root);
         }
     }
 
@@ -118,7 +117,7 @@ public final class BuildContext implements AutoCloseable {
     /** Deletes the unpacked context. */
     @Override
     public void close() throws IOException {
-        deleteTree(root);
+        FileTrees.deleteTree(root);
     }
 
     // ---- reading -------------------------------------------------------------------------
@@ -164,7 +163,7 @@ public final class BuildContext implements AutoCloseable {
             Path target = parent.resolve(rel.substring(slash + 1));
             BasicFileAttributes existing = attrs(target);
             if (existing != null && !(existing.isDirectory() && e.type() == TarEntry.Type.DIR)) {
-                if (existing.isDirectory()) deleteTree(target); else Files.delete(target);
+                if (existing.isDirectory()) FileTrees.deleteTree(target); else Files.delete(target);
             }
             switch (e.type()) {
                 case DIR -> {
@@ -281,7 +280,7 @@ public final class BuildContext implements AutoCloseable {
             boolean excluded = ignore.excludes(rel);
             if (a.isDirectory()) {
                 if (excluded && ignore.canSkipDirectory(rel)) {
-                    deleteTree(child);
+                    FileTrees.deleteTree(child);
                     continue;
                 }
                 prune(root, rel, ignore);
@@ -304,22 +303,4 @@ public final class BuildContext implements AutoCloseable {
         }
     }
 
-    /** Deletes a tree without following symlinks; a missing path is fine. */
-    static void deleteTree(Path top) throws IOException {
-        if (attrs(top) == null) return;
-        Files.walkFileTree(top, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                if (exc != null) throw exc;
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
-    }
 }

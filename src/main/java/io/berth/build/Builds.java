@@ -133,8 +133,8 @@ public final class Builds {
             }
         }
         containers.reconcile();
-        LayerUnpacker.deleteTree(mountDir());
-        LayerUnpacker.deleteTree(dir.resolve("contexts"));
+        io.berth.sys.FileTrees.deleteTree(mountDir());
+        io.berth.sys.FileTrees.deleteTree(dir.resolve("contexts"));
         Snapshotter snapshots = store.snapshots();
         boolean progress = true;
         while (progress) {

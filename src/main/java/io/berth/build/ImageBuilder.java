@@ -672,7 +672,7 @@ final class ImageBuilder {
                 }
 
                 public void close() throws IOException {
-                    LayerUnpacker.deleteTree(mnt);
+                    io.berth.sys.FileTrees.deleteTree(mnt);
                 }
             };
         }

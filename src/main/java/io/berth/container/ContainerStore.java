@@ -1,5 +1,6 @@
 package io.berth.container;
 
+import io.berth.sys.FileTrees;
 import io.berth.sys.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -133,7 +134,7 @@ public final class ContainerStore {
             names.remove(c.record().name(), c.id());
         }
         byId.remove(c.id());
-        deleteTree(directory(c.id()));
+        FileTrees.deleteTree(directory(c.id()));
         c.markRemoved();
     }
 
@@ -169,10 +170,4 @@ public final class ContainerStore {
         return byId.size();
     }
 
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
-        try (var walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
-    }
 }

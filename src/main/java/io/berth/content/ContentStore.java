@@ -1,12 +1,12 @@
 package io.berth.content;
 
+import io.berth.sys.FileTrees;
 import io.berth.sys.AtomicFiles;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -311,7 +311,7 @@ public final class ContentStore {
                 }
                 if (activeIngests.contains(dir)) continue;
                 if (cutoff != null && lastTouched(dir).isAfter(cutoff)) continue;
-                deleteTree(dir);
+                FileTrees.deleteTree(dir);
                 removed++;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -343,7 +343,7 @@ public final class ContentStore {
         try {
             if (expected != null && exists(expected)) {
                 // Someone (maybe the writer we waited for) committed it: nothing left to do.
-                deleteTree(dir);
+                FileTrees.deleteTree(dir);
                 return new Writer(this, ref, expected, expectedSize, dir, null, null, size(expected), digestLock, refLock);
             }
             Files.createDirectories(dir);
@@ -432,15 +432,6 @@ public final class ContentStore {
 
     private static String refKey(String ref) {
         return "ref:" + ref;
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
     }
 
     /**
@@ -586,18 +577,18 @@ public final class ContentStore {
                 channel.close();
                 channel = null;
                 if (expectedSize >= 0 && offset != expectedSize) {
-                    ContentStore.deleteTree(dir);
+                    io.berth.sys.FileTrees.deleteTree(dir);
                     throw new BlobMismatchException("failed to commit " + describe() + ": expected size " + expectedSize + " bytes, got " + offset + " bytes; the data was discarded",
                             expected, null, expectedSize, offset);
                 }
                 Digest actual = Digest.ofSha256(md);
                 if (expected != null && !expected.equals(actual)) {
-                    ContentStore.deleteTree(dir);
+                    io.berth.sys.FileTrees.deleteTree(dir);
                     throw new BlobMismatchException("failed to commit " + describe() + ": expected digest " + expected + ", got " + actual + " (" + offset + " bytes); the data was discarded",
                             expected, actual, expectedSize, offset);
                 }
                 store.commitInto(dir.resolve("data"), actual);
-                ContentStore.deleteTree(dir);
+                io.berth.sys.FileTrees.deleteTree(dir);
                 return actual;
             } finally {
                 finish();
@@ -610,7 +601,7 @@ public final class ContentStore {
             try {
                 if (channel != null) channel.close();
                 channel = null;
-                if (!existing) ContentStore.deleteTree(dir);
+                if (!existing) io.berth.sys.FileTrees.deleteTree(dir);
             } finally {
                 finish();
             }

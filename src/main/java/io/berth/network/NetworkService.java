@@ -948,9 +948,8 @@ public final class NetworkService implements AutoCloseable {
     }
 
     private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) return;
-        try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        try {
+            io.berth.sys.FileTrees.deleteTree(dir);
         } catch (IOException e) {
             LOG.warn("cannot delete {}: {}", dir, e.toString());
         }

@@ -3,18 +3,17 @@ package io.berth.snapshot;
 import io.berth.archive.TarEntry;
 import io.berth.archive.TarReader;
 import io.berth.content.Digest;
+import io.berth.sys.FileTrees;
 import io.berth.sys.Syscalls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -77,7 +76,7 @@ public final class LayerUnpacker {
             ok = true;
             return r;
         } finally {
-            if (!ok) deleteTree(temp);
+            if (!ok) FileTrees.deleteTree(temp);
         }
     }
 
@@ -91,25 +90,6 @@ public final class LayerUnpacker {
             reader.drain();
             return new Result(Digest.ofSha256(sha), reader.offset(), a.bytes, a.count);
         }
-    }
-
-    /** Deletes a tree without following symlinks; a missing path is fine. */
-    public static void deleteTree(Path top) throws IOException {
-        if (!Files.exists(top, LinkOption.NOFOLLOW_LINKS)) return;
-        Files.walkFileTree(top, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                if (exc != null) throw exc;
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 
     /**
@@ -171,7 +151,7 @@ public final class LayerUnpacker {
             BasicFileAttributes existing = attrs(target);
             if (existing != null && !(existing.isDirectory() && e.type() == TarEntry.Type.DIR)) {
                 // a later entry replaces an earlier one, as tar does; a directory only by a directory
-                if (existing.isDirectory()) deleteTree(target); else Files.delete(target);
+                if (existing.isDirectory()) FileTrees.deleteTree(target); else Files.delete(target);
             }
             switch (e.type()) {
                 case DIR -> {
@@ -241,7 +221,7 @@ public final class LayerUnpacker {
             Path target = parent.resolve(hidden);
             BasicFileAttributes a = attrs(target);
             if (a != null) {
-                if (a.isDirectory()) deleteTree(target); else Files.delete(target);
+                if (a.isDirectory()) FileTrees.deleteTree(target); else Files.delete(target);
             }
             Syscalls.mknod(target, Syscalls.S_IFCHR, Syscalls.makedev(0, 0));
             Syscalls.lchown(target, e.uid(), e.gid());

@@ -57,14 +57,14 @@ public final class Snapshotter {
             for (Path p : ds) {
                 String name = p.getFileName().toString();
                 if (!name.chars().allMatch(Character::isDigit) || name.isEmpty()) {
-                    if (name.startsWith(".")) LayerUnpacker.deleteTree(p); // interrupted unpack or removal
+                    if (name.startsWith(".")) io.berth.sys.FileTrees.deleteTree(p); // interrupted unpack or removal
                     continue;
                 }
                 lastId = Math.max(lastId, Long.parseLong(name));
                 Path rec = p.resolve(RECORD);
                 if (!Files.exists(rec)) {
                     LOG.warn("removing snapshot directory {} without a record (left by a crash)", p);
-                    LayerUnpacker.deleteTree(p);
+                    io.berth.sys.FileTrees.deleteTree(p);
                     continue;
                 }
                 Info info = JSON.readValue(Files.readAllBytes(rec), Info.class);
@@ -110,7 +110,7 @@ public final class Snapshotter {
         writeRecord(committed);
         byKey.remove(key);
         byKey.put(name, committed);
-        LayerUnpacker.deleteTree(snapshotDir(committed).resolve("work"));
+        io.berth.sys.FileTrees.deleteTree(snapshotDir(committed).resolve("work"));
         return committed;
     }
 
@@ -127,7 +127,7 @@ public final class Snapshotter {
         Files.move(from, doomed, StandardCopyOption.ATOMIC_MOVE);
         AtomicFiles.syncDirectory(dir);
         byKey.remove(key);
-        LayerUnpacker.deleteTree(doomed);
+        io.berth.sys.FileTrees.deleteTree(doomed);
     }
 
     public synchronized Info stat(String key) throws IOException {
@@ -170,7 +170,7 @@ public final class Snapshotter {
             ok = true;
             return new Applied(info, r);
         } finally {
-            if (!ok) LayerUnpacker.deleteTree(sdir);
+            if (!ok) io.berth.sys.FileTrees.deleteTree(sdir);
         }
     }
 
@@ -193,7 +193,7 @@ public final class Snapshotter {
             ok = true;
             return info;
         } finally {
-            if (!ok) LayerUnpacker.deleteTree(sdir);
+            if (!ok) io.berth.sys.FileTrees.deleteTree(sdir);
         }
     }
 

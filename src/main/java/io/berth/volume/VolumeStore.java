@@ -1,5 +1,6 @@
 package io.berth.volume;
 
+import io.berth.sys.FileTrees;
 import io.berth.sys.AtomicFiles;
 import io.berth.sys.MountTable;
 import io.berth.sys.Syscalls;
@@ -57,7 +58,7 @@ public final class VolumeStore {
                 Path record = dir.resolve("opts.json");
                 if (!Files.exists(record)) {
                     // A create that died before its record was written: nothing refers to it.
-                    deleteTree(dir);
+                    FileTrees.deleteTree(dir);
                     continue;
                 }
                 Record r = JSON.readValue(Files.readAllBytes(record), Record.class);
@@ -163,7 +164,7 @@ public final class VolumeStore {
         Path dir = root.resolve(name);
         // Drop the record first: a crash midway leaves a folder without record, removed at load.
         Files.deleteIfExists(dir.resolve("opts.json"));
-        deleteTree(dir);
+        FileTrees.deleteTree(dir);
     }
 
     /** Removes every volume no container uses and that {@code keep} does not protect; returns them with their sizes. */
@@ -250,20 +251,4 @@ public final class VolumeStore {
         return HexFormat.of().formatHex(b);
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return;
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
-    }
 }
