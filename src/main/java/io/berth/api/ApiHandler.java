@@ -67,7 +67,11 @@ public final class ApiHandler implements HttpServer.Handler {
                 log.debug("no route for {} {}", request.method(), path);
                 throw ApiException.notFound("page not found");
             }
+            long started = System.nanoTime();
             match.handler().handle(new ApiCall(request, exchange, match.params(), version));
+            if (log.isDebugEnabled()) {
+                log.debug("{} {} took {} ms", request.method(), path, (System.nanoTime() - started) / 1_000_000);
+            }
         } catch (ApiException e) {
             answer(exchange, e.status(), e.getMessage());
         } catch (JacksonException e) {

@@ -36,6 +36,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -112,12 +113,15 @@ public final class ContainerLifecycle {
         ContainerRecord r = c.record();
         String id = r.id();
         Path rootfs = service.rootfsDir(id);
+        long t0 = System.nanoTime();
         try {
             Files.createDirectories(rootfs);
             if (!MountTable.mountsUnder(rootfs).contains(rootfs.toString())) {
                 Mount.mountAll(service.images().snapshots().mounts(r.snapshotKey()), rootfs);
             }
+            long t1 = System.nanoTime();
             ContainerWiring.Started wired = service.wiring().starting(r, rootfs);
+            long t2 = System.nanoTime();
             ContainerSpec spec = spec(r, rootfs, wired);
             Conmon conmon = conmon(r);
             exits.forget(id);
@@ -128,9 +132,14 @@ public final class ContainerLifecycle {
             } catch (IOException ignored) {
                 // nothing to delete
             }
+            long t3 = System.nanoTime();
             ContainerHandle h = conmon.create(id, bundle, spec, service.logPath(id));
             handles.put(id, h);
-            if (!r.hostConfig().network().equals("host") && !r.hostConfig().network().startsWith("container:")) loopbackUp(h.pid());
+            long t4 = System.nanoTime();
+            // a namespace of the network box comes with lo up; one the runtime made does not
+            if (wired.netnsPath() == null && !r.hostConfig().network().equals("host")
+                    && !r.hostConfig().network().startsWith("container:")) loopbackUp(h.pid());
+            long t5 = System.nanoTime();
             // Attach clients connect before the process starts, so they miss nothing of its output.
             List<CompletableFuture<AttachSession>> waiting = attachOnStart.remove(id);
             if (waiting != null) {
@@ -160,6 +169,10 @@ public final class ContainerLifecycle {
             }
             service.publish(c.record(), "start", Map.of());
             if (c.record().state().health() != null) startHealthChecks(c, h.pid());
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("started {}: rootfs {} ms, wiring {} ms, spec {} ms, create {} ms, lo {} ms, start {} ms", id,
+                        ms(t1 - t0), ms(t2 - t1), ms(t3 - t2), ms(t4 - t3), ms(t5 - t4), ms(System.nanoTime() - t5));
+            }
         } catch (IOException | RuntimeException e) {
             String message = e.getMessage() == null ? e.toString() : e.getMessage();
             LOG.warn("container {} failed to start: {}", id, message);
@@ -181,6 +194,10 @@ public final class ContainerLifecycle {
             // not an IOException: the API layer takes those for a broken connection; this is dockerd's 500
             throw new IllegalStateException("failed to start container " + id + ": " + message, e);
         }
+    }
+
+    private static long ms(long nanos) {
+        return nanos / 1_000_000;
     }
 
     private static void loopbackUp(long pid) {
@@ -421,14 +438,25 @@ public final class ContainerLifecycle {
             Conmon conmon = conmon(r);
             boolean oom = h != null && conmon.oomKilled(h, cgroupsPath(r));
             int code = exit.exitCode() < 0 ? 255 : exit.exitCode();
+            long t0 = System.nanoTime();
+            // The network's teardown and the runtime's delete are independent runs of other
+            // programs: side by side, the exit is handled in the time of the longer one.
+            CompletableFuture<Void> unwired = CompletableFuture.runAsync(() -> service.wiring().stopped(r), Thread::startVirtualThread);
             try {
-                conmon.delete(id);
+                conmon.delete(id, bundle(id));
             } catch (IOException e) {
                 LOG.debug("runtime delete of {}: {}", id, e.toString());
             }
             exits.forget(id);
+            long t1 = System.nanoTime();
             unmountQuietly(service.rootfsDir(id));
-            service.wiring().stopped(r);
+            long t2 = System.nanoTime();
+            try {
+                unwired.join();
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof RuntimeException re ? re : e;
+            }
+            long t3 = System.nanoTime();
             boolean restart = !r.hostConfig().isAutoRemove()
                     && RestartPolicies.shouldRestart(r.hostConfig().restart(), code, r.restartCount(), r.manuallyStopped());
             Instant started = r.state().startedAt();
@@ -445,6 +473,10 @@ public final class ContainerLifecycle {
                 scheduleRestart(c, delay);
             } else if (r.hostConfig().isAutoRemove()) {
                 autoRemove(c);
+            }
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("exit of {} handled: delete {} ms, unmount {} ms, unwire {} ms, rest {} ms", id,
+                        ms(t1 - t0), ms(t2 - t1), ms(t3 - t2), ms(System.nanoTime() - t3));
             }
         } catch (IOException | RuntimeException e) {
             LOG.error("handling the exit of container {} failed", c.id(), e);

@@ -230,14 +230,24 @@ public final class ContainerService {
     /** Unmounts and deletes the writable layer and the record, then tells: destroy. With {@code volumes}, anonymous volumes go too. */
     void destroy(Container c, boolean volumes) throws IOException {
         ContainerRecord r = c.record();
+        long t0 = System.nanoTime();
         lifecycle.releaseResources(c);
+        long t1 = System.nanoTime();
         wiring.removed(r, volumes);
+        long t2 = System.nanoTime();
         execs.forgetContainer(r.id());
         Path rootfs = rootfsDir(r.id());
         if (MountTable.mountsUnder(rootfs).contains(rootfs.toString())) Mount.unmount(rootfs);
+        long t3 = System.nanoTime();
         removeSnapshotQuietly(r.snapshotKey());
+        long t4 = System.nanoTime();
         store.remove(c);
+        long t5 = System.nanoTime();
         publish(r, "destroy", Map.of());
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("destroyed {}: release {} ms, unwire {} ms, unmount {} ms, snapshot {} ms, record {} ms", r.id(),
+                    (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000, (t5 - t4) / 1_000_000);
+        }
     }
 
     /** docker container prune: removes every stopped container the filter keeps; returns their IDs and bytes. */

@@ -23,6 +23,8 @@ import tools.jackson.databind.node.ObjectNode;
  * result or a {@code {code, msg, details}} error on stdout.
  */
 final class Cni {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Cni.class);
+
     static final List<Path> DEFAULT_PLUGIN_DIRS = List.of(Path.of("/usr/lib/cni"), Path.of("/opt/cni/bin"), Path.of("/usr/libexec/cni"));
     private static final long TIMEOUT_SECONDS = 60;
 
@@ -94,6 +96,7 @@ final class Cni {
         if (!rc.isEmpty()) conf.set("runtimeConfig", rc);
         if (prevResult != null) conf.set("prevResult", prevResult);
 
+        long started = System.nanoTime();
         ProcessBuilder pb = new ProcessBuilder(exe.toString());
         Map<String, String> env = pb.environment();
         env.put("CNI_COMMAND", command);
@@ -131,6 +134,7 @@ final class Cni {
             throw new IOException("interrupted while running CNI plugin " + type, e);
         }
         String text = new String(out, StandardCharsets.UTF_8).trim();
+        if (LOG.isDebugEnabled()) LOG.debug("CNI {} {} took {} ms", type, command, (System.nanoTime() - started) / 1_000_000);
         if (exit != 0) {
             String msg = text;
             int code = 0;

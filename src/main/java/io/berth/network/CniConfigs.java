@@ -5,16 +5,17 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The CNI configuration list of a bridge network: the bridge plugin (gateway on the bridge,
- * masquerade and a default route unless internal, hairpin on) with host-local IPAM keeping
- * its leases under Berth's data root, then portmap (not on internal networks) and firewall.
+ * The CNI configuration list of one endpoint on a bridge network: the bridge plugin (gateway
+ * on the bridge and a default route unless internal, hairpin on) with host-local IPAM keeping
+ * its leases under Berth's data root, then portmap when ports are published. Masquerade and
+ * forwarding are the network's own rules (see {@link BridgeRules}), not per container.
  */
 final class CniConfigs {
     static final String CNI_VERSION = "1.0.0";
 
     private CniConfigs() {}
 
-    static ObjectNode bridge(Network n, Path ipamDir) {
+    static ObjectNode bridge(Network n, Path ipamDir, boolean publishesPorts) {
         Network.IpamConfig pool = n.ipv4();
         if (pool == null) throw new NetworkException(NetworkException.Kind.FAILED, "network " + n.name() + " has no IPv4 subnet");
         Ipv4.Cidr subnet = Ipv4.Cidr.parse(pool.subnet());
@@ -27,7 +28,7 @@ final class CniConfigs {
         bridge.put("type", "bridge");
         bridge.put("bridge", n.bridgeName());
         bridge.put("isGateway", !n.internal());
-        bridge.put("ipMasq", !n.internal() && !"false".equals(n.options().get("com.docker.network.bridge.enable_ip_masquerade")));
+        bridge.put("ipMasq", false);
         bridge.put("hairpinMode", true);
         String mtu = n.options().get("com.docker.network.driver.mtu");
         if (mtu != null && mtu.matches("\\d+") && Integer.parseInt(mtu) > 0) bridge.put("mtu", Integer.parseInt(mtu));
@@ -49,25 +50,12 @@ final class CniConfigs {
         }
         if (!n.internal()) ipam.putArray("routes").addObject().put("dst", "0.0.0.0/0");
 
-        if (!n.internal()) {
+        if (!n.internal() && publishesPorts) {
             ObjectNode portmap = plugins.addObject();
             portmap.put("type", "portmap");
             portmap.putObject("capabilities").put("portMappings", true);
             portmap.put("snat", true);
         }
-
-        ObjectNode firewall = plugins.addObject();
-        firewall.put("type", "firewall");
-        firewall.put("backend", "iptables");
-        return list;
-    }
-
-    /** The loopback-only list every namespace gets first. */
-    static ObjectNode loopback() {
-        ObjectNode list = NetJson.object();
-        list.put("cniVersion", CNI_VERSION);
-        list.put("name", "berth-loopback");
-        list.putArray("plugins").addObject().put("type", "loopback");
         return list;
     }
 

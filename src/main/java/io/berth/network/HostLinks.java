@@ -46,6 +46,11 @@ final class HostLinks {
         List<String> cmd = new ArrayList<>();
         cmd.add("ip");
         cmd.addAll(List.of(args));
+        return run(cmd);
+    }
+
+    /** Runs a host command ({@code ip}, {@code iptables}); null on success, else its output. */
+    static String run(List<String> cmd) throws IOException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
         try {

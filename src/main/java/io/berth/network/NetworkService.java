@@ -106,6 +106,8 @@ public final class NetworkService implements AutoCloseable {
     private final Map<String, DnsServer> dnsServers = new HashMap<>();
     private final Set<String> reservedPorts = new HashSet<>();
     private final Map<String, ReentrantLock> containerLocks = new ConcurrentHashMap<>();
+    /** Networks whose bridge and rules this daemon run has made sure of (see ensureHostSide). */
+    private final Set<String> hostSideReady = ConcurrentHashMap.newKeySet();
 
     public NetworkService(Options options) {
         this.options = options;
@@ -330,7 +332,7 @@ public final class NetworkService implements AutoCloseable {
         Network n = inspect(nameOrId);
         if (!usesEmbeddedDns(n) || n.subnet() == null) return;
         try {
-            HostLinks.ensureBridge(n.bridgeName(), n.gateway(), n.subnet().prefix());
+            ensureHostSide(n);
             ensureDns(n);
         } catch (IOException e) {
             throw new NetworkException(NetworkException.Kind.FAILED, "cannot bring up bridge " + n.bridgeName() + " of network " + n.name() + ": " + e.getMessage(), e);
@@ -354,6 +356,8 @@ public final class NetworkService implements AutoCloseable {
             DnsServer dns = dnsServers.remove(n.id());
             if (dns != null) dns.close();
             try {
+                hostSideReady.remove(n.id());
+                BridgeRules.remove(n);
                 HostLinks.deleteLink(n.bridgeName());
             } catch (IOException e) {
                 throw new NetworkException(NetworkException.Kind.FAILED, "error while removing network " + n.name() + ": " + e.getMessage(), e);
@@ -361,6 +365,23 @@ public final class NetworkService implements AutoCloseable {
             deleteTree(ipamDir.resolve(CniConfigs.cniName(n)));
             store.delete(n.id());
             networks.remove(n.id());
+        }
+    }
+
+    /**
+     * Deletes the default bridge's device and iptables rules, which otherwise stay (as docker0
+     * and its rules outlive dockerd): for a host handing the bridge back, as tests do. Refused
+     * while a container is attached to it.
+     */
+    public void removeDefaultBridge() throws IOException {
+        Network n = inspect("bridge");
+        if (!endpointsOn(n.id()).isEmpty()) {
+            throw new NetworkException(NetworkException.Kind.FORBIDDEN, "the default bridge has active endpoints");
+        }
+        synchronized (hostSideReady) {
+            hostSideReady.remove(n.id());
+            BridgeRules.remove(n);
+            HostLinks.deleteLink(n.bridgeName());
         }
     }
 
@@ -417,8 +438,7 @@ public final class NetworkService implements AutoCloseable {
             writeRecord(record);
             try {
                 NetNamespaces.remove(netns);
-                NetNamespaces.create(netns);
-                cni.add(CniConfigs.loopback(), cid, netns.toString(), "lo", null);
+                NetNamespaces.create(netns); // with lo up
                 if (!none) {
                     int portsOn = -1;
                     for (int i = 0; i < nets.size(); i++) if (portsOn < 0 && !nets.get(i).internal()) portsOn = i;
@@ -623,6 +643,21 @@ public final class NetworkService implements AutoCloseable {
 
     // ---------------------------------------------------------------- internals
 
+    /**
+     * The bridge device and the network's iptables rules, made once a daemon run: checking
+     * them costs three {@code ip} and five {@code iptables} runs, too dear for every start.
+     * A bridge deleted behind our back is made again.
+     */
+    private void ensureHostSide(Network n) throws IOException {
+        if (hostSideReady.contains(n.id()) && HostLinks.exists(n.bridgeName())) return;
+        synchronized (hostSideReady) {
+            if (hostSideReady.contains(n.id()) && HostLinks.exists(n.bridgeName())) return;
+            HostLinks.ensureBridge(n.bridgeName(), n.gateway(), n.subnet().prefix());
+            BridgeRules.ensure(n);
+            hostSideReady.add(n.id());
+        }
+    }
+
     private static boolean usesEmbeddedDns(Network n) {
         return n.isBridge() && !n.isDefaultBridge();
     }
@@ -641,9 +676,9 @@ public final class NetworkService implements AutoCloseable {
         if (!a.aliases().isEmpty() && n.isDefaultBridge()) {
             throw NetworkException.invalid("network-scoped alias is supported only for containers in user defined networks");
         }
-        HostLinks.ensureBridge(n.bridgeName(), n.gateway(), subnet.prefix());
+        ensureHostSide(n);
         if (usesEmbeddedDns(n)) ensureDns(n);
-        ObjectNode conf = CniConfigs.bridge(n, ipamDir);
+        ObjectNode conf = CniConfigs.bridge(n, ipamDir, !ports.isEmpty());
         ObjectNode rc = NetJson.object();
         if (!ports.isEmpty()) {
             ArrayNode pm = rc.putArray("portMappings");

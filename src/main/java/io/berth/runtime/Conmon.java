@@ -179,11 +179,24 @@ public final class Conmon {
      * its exit and ends) and forgets its exit file.
      */
     public void delete(String id) throws IOException {
+        if (!runtime.knows(id)) {
+            Files.deleteIfExists(exitDir.resolve(id));
+            return;
+        }
         Optional<RuntimeState> state = runtime.state(id);
+        delete(id, state.isPresent() && state.get().bundle() != null ? Path.of(state.get().bundle()) : null);
+    }
+
+    /** {@link #delete(String)} when the caller knows the bundle: one runtime run instead of two. */
+    public void delete(String id, Path bundle) throws IOException {
+        if (!runtime.knows(id)) {
+            Files.deleteIfExists(exitDir.resolve(id));
+            return;
+        }
         long conmonPid = -1;
-        if (state.isPresent() && state.get().bundle() != null) {
+        if (bundle != null) {
             try {
-                conmonPid = readPid(Path.of(state.get().bundle()).resolve("conmon.pid"));
+                conmonPid = readPid(bundle.resolve("conmon.pid"));
             } catch (IOException ignored) {
                 // no conmon to wait for
             }

@@ -3,6 +3,7 @@ package io.berth.runtime;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -73,6 +74,14 @@ public record OciRuntime(String name, Path binary, Path root) {
         } catch (OciRuntimeException.NoSuchContainer e) {
             // already gone
         }
+    }
+
+    /**
+     * Whether the runtime may know the container: its state folder under our --root exists
+     * (runc and crun both keep one a container). Asking the runtime costs a process run.
+     */
+    public boolean knows(String id) {
+        return root == null || Files.isDirectory(root.resolve(id));
     }
 
     /** The container's state, or empty when the runtime does not know it. */

@@ -117,6 +117,11 @@ class NetworkUseCasesTest {
                     System.err.println("cleanup: " + e.getMessage());
                 }
             }
+            try {
+                s.removeDefaultBridge();
+            } catch (Exception e) {
+                System.err.println("cleanup: " + e.getMessage());
+            }
             networks.close();
         }
         run("ip", "link", "del", defaultBridge);

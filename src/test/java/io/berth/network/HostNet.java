@@ -68,6 +68,8 @@ final class HostNet {
         for (String line : iptables()) {
             if (before.contains(line)) continue;
             if (line.matches(".*CNI-(FORWARD|ADMIN|HOSTPORT-(DNAT|SETMARK|MASQ))\\b.*") && !line.matches(".*\\d+\\.\\d+\\.\\d+\\.\\d+.*")) continue;
+            // Berth's forward chain and its jump stay, like the plugins' chains
+            if (line.equals(":BERTH-FORWARD - [0:0]") || line.equals(":BERTH-FORWARD -") || line.equals("-A FORWARD -j BERTH-FORWARD")) continue;
             leaks.add(line);
         }
         return leaks;
