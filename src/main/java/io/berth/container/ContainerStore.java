@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -34,11 +36,18 @@ public final class ContainerStore {
     /** "/name" → id; guarded by {@code this}. */
     private final Map<String, String> names = new HashMap<>();
 
+    /** A removed container's folder is renamed to this prefix and its ID, then deleted in the background. */
+    private static final String REMOVING = ".removing-";
+
     public ContainerStore(Path dataRoot) throws IOException {
         this.dir = dataRoot.resolve("containers");
         Files.createDirectories(dir);
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
+                if (p.getFileName().toString().startsWith(REMOVING)) {
+                    FileTrees.deleteTree(p); // a removal the daemon did not finish
+                    continue;
+                }
                 Path file = p.resolve("config.json");
                 if (!Files.isRegularFile(file)) continue;
                 try {
@@ -134,7 +143,14 @@ public final class ContainerStore {
             names.remove(c.record().name(), c.id());
         }
         byId.remove(c.id());
-        FileTrees.deleteTree(directory(c.id()));
+        Path doomed = dir.resolve(REMOVING + c.id());
+        try {
+            Files.move(directory(c.id()), doomed, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.syncDirectory(dir);
+            FileTrees.deleteLater(doomed);
+        } catch (NoSuchFileException e) {
+            // never written
+        }
         c.markRemoved();
     }
 

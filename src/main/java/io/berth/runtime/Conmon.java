@@ -286,6 +286,7 @@ public final class Conmon {
      */
     public ExecSession exec(String containerId, Path bundle, Path execDir, ExecSpec spec) throws IOException {
         checkId(containerId);
+        long t0 = System.nanoTime();
         Path dir = execDir.toAbsolutePath();
         Files.createDirectories(dir.resolve("exit"));
         Files.deleteIfExists(dir.resolve("exit").resolve(containerId));
@@ -315,11 +316,13 @@ public final class Conmon {
         if (spec.stdin()) args.add("-i");
         Map<String, String> env = spec.attach() ? Map.of("_OCI_ATTACHPIPE", "3") : Map.of();
 
+        long t1 = System.nanoTime();
         ConmonProcess p = ConmonProcess.start(conmon, args, dir, env);
         AttachSession attach = null;
         boolean ok = false;
         try {
             p.awaitForked(CREATE_TIMEOUT);
+            long t2 = System.nanoTime();
             long conmonPid = readPid(dir.resolve("conmon.pid"));
             if (spec.attach()) {
                 ConmonProcess.Message ready = p.next(CREATE_TIMEOUT);
@@ -340,10 +343,14 @@ public final class Conmon {
             if (started.isEof() || started.data() <= 0) {
                 throw new OciRuntimeException("exec in " + containerId + ": " + failure(started, dir.resolve("runtime.log"), p));
             }
+            long t3 = System.nanoTime();
+            LOG.debug("exec in {}: spec {} ms, conmon forked {} ms, started {} ms", containerId, (t1 - t0) / 1_000_000,
+                    (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000);
             CompletableFuture<Integer> exit = new CompletableFuture<>();
             Thread.ofVirtual().name("exec-wait " + containerId).start(() -> {
                 try {
                     ConmonProcess.Message m = p.next();
+                    LOG.debug("exec in {}: exit seen {} ms after start", containerId, (System.nanoTime() - t3) / 1_000_000);
                     if (!m.isEof()) {
                         exit.complete((int) m.data());
                     } else {

@@ -127,7 +127,7 @@ public final class Snapshotter {
         Files.move(from, doomed, StandardCopyOption.ATOMIC_MOVE);
         AtomicFiles.syncDirectory(dir);
         byKey.remove(key);
-        io.berth.sys.FileTrees.deleteTree(doomed);
+        io.berth.sys.FileTrees.deleteLater(doomed);
     }
 
     public synchronized Info stat(String key) throws IOException {

@@ -1,5 +1,6 @@
 package io.berth.sys;
 
+import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -23,5 +24,21 @@ public final class FileTrees {
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
+    }
+
+    /**
+     * Deletes, in the background, a tree its owner has already renamed out of sight (an
+     * atomic rename is what makes the removal durable): removing a container or snapshot
+     * then costs one rename instead of an unlink per file. Owners delete such leftovers of
+     * a crash when they open.
+     */
+    public static void deleteLater(Path doomed) {
+        Thread.ofVirtual().name("delete " + doomed.getFileName()).start(() -> {
+            try {
+                deleteTree(doomed);
+            } catch (IOException | RuntimeException e) {
+                LoggerFactory.getLogger(FileTrees.class).warn("cannot delete {}: {}", doomed, e.toString());
+            }
+        });
     }
 }
