@@ -86,7 +86,7 @@ public final class ContainerLifecycle {
         return out;
     }
 
-    /** A last look at a log once conmon has ended: what the container wrote in its last moments is capped too. */
+    /** A last look at a log once conmon has ended: a file conmon replaced on its own is kept, the held name dropped. */
     private void capLogAfterExit(ContainerRecord r) {
         LogOptions.limits(r.hostConfig().logConfig()).ifPresent(l -> {
             try {

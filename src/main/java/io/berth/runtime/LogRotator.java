@@ -114,9 +114,11 @@ public final class LogRotator implements AutoCloseable {
     }
 
     /**
-     * Looks at one log once: rotates it when it is over its size (asking conmon to reopen it
-     * when {@code running}), and rotates a file conmon replaced on its own. Call it with
-     * {@code running} false once conmon has ended, so a stopped container's log is capped too.
+     * Looks at one log once: rotates it when it is over its size and asks conmon to reopen
+     * it, and rotates a file conmon replaced on its own. Call it with {@code running} false
+     * once conmon has ended: that only rotates a file conmon replaced and drops the held
+     * name; the last file stays as it is (over its size by at most one interval's output;
+     * with max-file 1, rotating it would delete every line kept), and a next start rotates it.
      */
     public void check(Target t, boolean running) throws IOException {
         Path log = t.log();
@@ -147,10 +149,10 @@ public final class LogRotator implements AutoCloseable {
             return;
         }
         missingSince.remove(t.id());
-        if (current.size() > t.limits().maxSize()) {
+        if (running && current.size() > t.limits().maxSize()) {
             rotate(log, log, maxFiles);
             Files.deleteIfExists(hold);
-            if (running) Conmon.reopenLog(t.bundle());
+            Conmon.reopenLog(t.bundle());
             return;
         }
         if (!running) {

@@ -107,13 +107,16 @@ class LogRotatorTest {
         assertThat(dir.resolve("c.log.2")).hasContent(records(0, 4));
         assertThat(texts(LogReader.readAll(log, LogQuery.ALL))).containsExactlyElementsOf(lines(0, 6));
 
-        // after the exit: over size is rotated without asking conmon, the held name goes
+        // after the exit: the last file stays (a next start rotates it), the held name goes
         Files.writeString(ctl, "");
         Files.writeString(log, records(6, 9), StandardOpenOption.APPEND);
         rotator.check(t, false);
         assertThat(Files.readString(ctl)).isEmpty();
-        assertThat(log).doesNotExist();
+        assertThat(log).hasContent(records(5, 9));
         assertThat(LogRotator.holdPath(log)).doesNotExist();
+        assertThat(dir.resolve("c.log.1")).hasContent(records(4, 5));
+        assertThat(dir.resolve("c.log.2")).hasContent(records(0, 4));
+        rotator.check(t, true); // started again, over size
         assertThat(dir.resolve("c.log.1")).hasContent(records(5, 9));
         assertThat(dir.resolve("c.log.2")).hasContent(records(4, 5));
         assertThat(dir.resolve("c.log.3")).doesNotExist();
