@@ -178,6 +178,52 @@ class ContainerLogsCliTest {
         assertThat(lc.toString()).isEqualTo("{\"Type\":\"json-file\",\"Config\":{}}");
     }
 
+    /**
+     * daemon.json's log-opts apply to containers that ask for nothing, and rotation goes on
+     * after a daemon restart: what conmon wrote while the daemon was away is rotated then,
+     * and nothing is lost or repeated.
+     */
+    @Test
+    void daemonDefaultsAndRotationAcrossADaemonRestart() throws Exception {
+        Path dir = Files.createTempDirectory("berthd-logs");
+        Files.writeString(dir.resolve("daemon.json"), "{\"log-opts\": {\"max-size\": \"10k\", \"max-file\": \"3\"}}\n");
+        BerthdProcess first = BerthdProcess.start(dir);
+        BerthdProcess second = null;
+        try {
+            DockerCli d = first.docker();
+            DockerCli.Result load = d.run(Duration.ofSeconds(60), "load", "-i",
+                    TestImages.busybox().tag("bb:logs").writeTo(dir.resolve("bb.tar")).archive().toString());
+            assertThat(load.exitCode()).as("%s", load).isZero();
+            DockerCli.Result run = d.run("run", "-d", "--name", "again", "bb:logs", "sh", "-c", writer(1500, 0));
+            assertThat(run.exitCode()).as("%s", run).isZero();
+            JsonNode lc = JSON.readTree(d.run("inspect", "again").stdout()).get(0).get("HostConfig").get("LogConfig");
+            assertThat(lc.toString()).isEqualTo("{\"Type\":\"json-file\",\"Config\":{\"max-size\":\"10k\",\"max-file\":\"3\"}}");
+            Thread.sleep(1000);
+            first.signal("KILL");
+            first.process().waitFor();
+            Thread.sleep(1000);
+            second = BerthdProcess.start(dir);
+            DockerCli d2 = second.docker();
+            assertThat(d2.run(Duration.ofSeconds(60), "wait", "again").stdout().trim()).isEqualTo("0");
+            String id = JSON.readTree(d2.run("inspect", "again").stdout()).get(0).get("Id").asString();
+            Map<String, Long> files = new TreeMap<>();
+            try (Stream<Path> s = Files.list(second.dataRoot().resolve("containers").resolve(id))) {
+                for (Path p : s.filter(p -> p.getFileName().toString().startsWith("container.log")).toList()) {
+                    files.put(p.getFileName().toString(), Files.size(p));
+                }
+            }
+            assertThat(files.keySet()).as("%s", files).isSubsetOf("container.log", "container.log.1", "container.log.2");
+            List<String> all = lines(d2.run("logs", "again").stdout());
+            int first1 = Integer.parseInt(all.getFirst().substring(4));
+            assertThat(all).containsExactlyElementsOf(seq(first1, 1500));
+        } finally {
+            BerthdProcess live = second != null ? second : first;
+            if (second == null && !first.process().isAlive()) live = BerthdProcess.start(dir);
+            ContainerOpsCliTest.removeAll(live.docker());
+            live.close();
+        }
+    }
+
     static String post(String path, String json) {
         byte[] body = json.getBytes(StandardCharsets.UTF_8);
         return "POST " + path + " HTTP/1.1\r\nHost: berth\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: "
