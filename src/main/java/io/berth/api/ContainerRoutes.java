@@ -4,11 +4,12 @@ import io.berth.container.Container;
 import io.berth.container.ContainerException;
 import io.berth.container.ContainerRecord;
 import io.berth.container.HostConfig;
-import io.berth.container.LogFile;
 import io.berth.engine.ContainerLifecycle;
 import io.berth.engine.ContainerService;
 import io.berth.engine.Engine;
 import io.berth.image.ImageConfig;
+import io.berth.runtime.AttachSession;
+import io.berth.runtime.LogReader.LogQuery;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -277,13 +278,13 @@ final class ContainerRoutes {
         boolean timestamps = call.queryBool("timestamps", false);
         boolean follow = call.queryBool("follow", false);
         boolean tty = c.record().tty();
-        var options = new LogFile.Options(stdout, stderr, since, until, tail, follow);
+        var options = new LogQuery(stdout, stderr, since == null ? null : instant(since), until == null ? null : instant(until), tail, follow);
         OutputStream out = call.exchange().startStream(200, tty ? RAW : MULTIPLEXED);
         Thread caller = Thread.currentThread();
         if (follow) call.exchange().onClientGone(caller::interrupt);
         try {
             lifecycle().logs(c.id(), options, e -> {
-                byte[] data = e.text();
+                byte[] data = e.content();
                 if (timestamps) {
                     byte[] stamp = (rfc3339Nano(e.time()) + " ").getBytes(StandardCharsets.US_ASCII);
                     byte[] joined = new byte[stamp.length + data.length];
@@ -291,7 +292,8 @@ final class ContainerRoutes {
                     System.arraycopy(data, 0, joined, stamp.length, data.length);
                     data = joined;
                 }
-                writeFrame(out, tty, tty ? 1 : e.stream(), data);
+                writeFrame(out, tty, tty || e.stream() != AttachSession.StdStream.STDERR ? 1 : 2, data);
+                return true;
             });
         } catch (InterruptedException e) {
             // the client left
@@ -401,6 +403,10 @@ final class ContainerRoutes {
         cpu.put("online_cpus", s.onlineCpus());
         cpu.put("throttling_data", Map.of("periods", 0, "throttled_periods", 0, "throttled_time", 0));
         return cpu;
+    }
+
+    private static java.time.Instant instant(long nanos) {
+        return java.time.Instant.ofEpochSecond(Math.floorDiv(nanos, 1_000_000_000L), Math.floorMod(nanos, 1_000_000_000L));
     }
 
     static String rfc3339Nano(java.time.Instant t) {

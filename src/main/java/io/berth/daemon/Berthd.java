@@ -101,7 +101,7 @@ public final class Berthd implements AutoCloseable {
         }
         return new EngineSettings(daemonId(config.dataRoot()), config.dataRoot(), config.labels(), config.debug(), runtimes,
                 config.insecureRegistries(), config.registryMirrors(), config.maxConcurrentDownloads(), config.maxConcurrentUploads(),
-                config.execRoot(), pools);
+                config.execRoot(), pools, new io.berth.container.HostConfig.LogConfig(config.logDriver(), config.logOpts()));
     }
 
     /** The daemon's lasting identity, made once per data root. */

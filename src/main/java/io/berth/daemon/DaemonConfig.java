@@ -27,7 +27,9 @@ public record DaemonConfig(
         List<String> labels,
         int maxConcurrentDownloads,
         int maxConcurrentUploads,
-        Path configFile) {
+        Path configFile,
+        String logDriver,
+        Map<String, String> logOpts) {
 
     public static final Path DEFAULT_DATA_ROOT = Path.of("/var/lib/berth");
     public static final Path DEFAULT_EXEC_ROOT = Path.of("/run/berth");
@@ -41,6 +43,7 @@ public record DaemonConfig(
         registryMirrors = List.copyOf(registryMirrors);
         defaultAddressPools = List.copyOf(defaultAddressPools);
         labels = List.copyOf(labels);
+        logOpts = logOpts == null ? Map.of() : Map.copyOf(logOpts);
     }
 
     /** An extra OCI runtime: `"runtimes": {"name": {"path": "...", "runtimeArgs": [...]}}`. */

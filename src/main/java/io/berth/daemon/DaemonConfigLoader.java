@@ -137,7 +137,26 @@ public final class DaemonConfigLoader {
                 strings(fromFile, "labels"),
                 fromFile.containsKey("max-concurrent-downloads") ? fromFile.get("max-concurrent-downloads").asInt() : 3,
                 fromFile.containsKey("max-concurrent-uploads") ? fromFile.get("max-concurrent-uploads").asInt() : 5,
-                file);
+                file,
+                logDriver,
+                logOpts(fromFile));
+    }
+
+    private static Map<String, String> logOpts(Map<String, JsonNode> json) throws ConfigException {
+        JsonNode n = json.get("log-opts");
+        Map<String, String> out = new LinkedHashMap<>();
+        if (n == null || n.isNull()) return out;
+        if (!n.isObject()) throw new ConfigException("\"log-opts\" must be an object of strings, as {\"max-size\": \"10m\"}");
+        for (Map.Entry<String, JsonNode> e : n.properties()) {
+            if (!e.getValue().isString()) throw new ConfigException("log-opts \"" + e.getKey() + "\" must be a string");
+            out.put(e.getKey(), e.getValue().asString());
+        }
+        try {
+            io.berth.container.LogOptions.validate(null, new io.berth.container.HostConfig.LogConfig(null, out));
+        } catch (io.berth.container.ContainerException e) {
+            throw new ConfigException("log-opts: " + e.getMessage());
+        }
+        return out;
     }
 
     private static JsonNode readFile(Path file, boolean mustExist) throws ConfigException {

@@ -6,7 +6,7 @@ import io.berth.container.ContainerException;
 import io.berth.container.ContainerRecord;
 import io.berth.container.ContainerStatus;
 import io.berth.container.HostConfig;
-import io.berth.container.LogFile;
+import io.berth.container.LogOptions;
 import io.berth.container.Operation;
 import io.berth.container.RestartPolicies;
 import io.berth.container.StopSignals;
@@ -18,6 +18,9 @@ import io.berth.runtime.ContainerHandle;
 import io.berth.runtime.ContainerSpec;
 import io.berth.runtime.ExitWatcher;
 import io.berth.runtime.HostFacts;
+import io.berth.runtime.LogReader;
+import io.berth.runtime.LogReader.LogQuery;
+import io.berth.runtime.LogRotator;
 import io.berth.runtime.OciRuntime;
 import io.berth.runtime.OciSpec;
 import io.berth.runtime.SeccompProfile;
@@ -61,6 +64,8 @@ public final class ContainerLifecycle {
     private final Map<String, List<CompletableFuture<AttachSession>>> attachOnStart = new ConcurrentHashMap<>();
     private final Map<String, Duration> backoff = new ConcurrentHashMap<>();
     private final ExitWatcher exits;
+    /** Caps the logs of running containers that have a max-size. */
+    private final LogRotator logRotator = new LogRotator(this::logTargets);
 
     ContainerLifecycle(ContainerService service) throws IOException {
         this.service = service;
@@ -69,6 +74,28 @@ public final class ContainerLifecycle {
         this.exits = new ExitWatcher(runtimeDir.resolve("exits"), null);
         exits.start();
         reconcile();
+        logRotator.start();
+    }
+
+    /** The logs the rotator looks after: those of the containers conmon holds now, with a max-size. */
+    private List<LogRotator.Target> logTargets() {
+        List<LogRotator.Target> out = new ArrayList<>();
+        for (String id : handles.keySet()) {
+            service.store().find(id).ifPresent(c -> LogOptions.limits(c.record().hostConfig().logConfig())
+                    .ifPresent(l -> out.add(new LogRotator.Target(id, service.logPath(id), bundle(id), l))));
+        }
+        return out;
+    }
+
+    /** A last look at a log once conmon has ended: a file conmon replaced on its own is kept, the held name dropped. */
+    private void capLogAfterExit(ContainerRecord r) {
+        LogOptions.limits(r.hostConfig().logConfig()).ifPresent(l -> {
+            try {
+                logRotator.check(new LogRotator.Target(r.id(), service.logPath(r.id()), bundle(r.id()), l), false);
+            } catch (IOException e) {
+                LOG.debug("log rotation of {} after its exit: {}", r.shortId(), e.toString());
+            }
+        });
     }
 
     private Conmon conmon(String runtimeName) {
@@ -133,7 +160,8 @@ public final class ContainerLifecycle {
                 // nothing to delete
             }
             long t3 = System.nanoTime();
-            ContainerHandle h = conmon.create(id, bundle, spec, service.logPath(id));
+            long logCap = LogOptions.limits(r.hostConfig().logConfig()).map(LogRotator::hardCap).orElse(0L);
+            ContainerHandle h = conmon.create(id, bundle, spec, service.logPath(id), logCap);
             handles.put(id, h);
             long t4 = System.nanoTime();
             // a namespace of the network box comes with lo up; one the runtime made does not
@@ -447,6 +475,7 @@ public final class ContainerLifecycle {
             } catch (IOException e) {
                 LOG.debug("runtime delete of {}: {}", id, e.toString());
             }
+            capLogAfterExit(r);
             exits.forget(id);
             long t1 = System.nanoTime();
             unmountQuietly(service.rootfsDir(id));
@@ -709,8 +738,10 @@ public final class ContainerLifecycle {
         Container c = service.get(ref);
         ContainerRecord r = c.check(Operation.ATTACH);
         if (o.logs()) {
-            LogFile.read(service.logPath(r.id()), new LogFile.Options(o.stdout(), o.stderr(), null, null, -1, false),
-                    e -> out.write(r.tty() ? 1 : e.stream(), e.text()), () -> false);
+            LogReader.read(service.logPath(r.id()), LogQuery.ALL.withStreams(o.stdout(), o.stderr()), () -> false, e -> {
+                out.write(r.tty() || e.stream() != AttachSession.StdStream.STDERR ? 1 : 2, e.content());
+                return true;
+            });
         }
         if (!o.stream()) return;
         AttachSession session = openSession(c);
@@ -808,13 +839,14 @@ public final class ContainerLifecycle {
         conmon(r).resize(h, rows, cols);
     }
 
-    public void logs(String ref, LogFile.Options o, LogFile.Sink sink) throws IOException, InterruptedException {
+    /** Reads the container's log (its rotated files first); with {@code q.follow()}, until the container stops or the sink says no. */
+    public void logs(String ref, LogQuery q, LogReader.Sink sink) throws IOException, InterruptedException {
         Container c = service.get(ref);
         String id = c.id();
-        LogFile.read(service.logPath(id), o, sink, () -> {
+        LogReader.read(service.logPath(id), q, () -> {
             ContainerStatus s = c.record().state().status();
             return !c.isRemoved() && (s.hasProcess() || s == ContainerStatus.RESTARTING);
-        });
+        }, sink);
     }
 
     public ContainerHandle handle(String id) {

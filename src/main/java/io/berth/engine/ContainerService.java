@@ -74,6 +74,7 @@ public final class ContainerService {
         if (!s.runtimes().available().containsKey(runtime)) throw ContainerException.invalid("Unknown runtime specified " + runtime);
         wiring.check(host);
         checkResources(host);
+        host = host.withLogConfig(io.berth.container.LogOptions.validate(host.logConfig(), s.logDefaults()));
         List<String> warnings = new ArrayList<>();
 
         ImageSource.Resolved image = images.resolve(asked.image());

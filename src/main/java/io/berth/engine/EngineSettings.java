@@ -8,7 +8,8 @@ import java.util.List;
 /**
  * What the engine is told by the daemon that hosts it; replaced as a whole on reload.
  * {@code execRoot} holds runtime state (network namespaces); {@code addressPools} are
- * daemon.json's default-address-pools (empty: the network box's defaults), read at start only.
+ * daemon.json's default-address-pools (empty: the network box's defaults), read at start only;
+ * {@code logDefaults} its log-driver and log-opts (null: json-file without options).
  */
 public record EngineSettings(
         String daemonId,
@@ -21,7 +22,8 @@ public record EngineSettings(
         int maxConcurrentDownloads,
         int maxConcurrentUploads,
         Path execRoot,
-        List<NetworkService.AddressPool> addressPools) {
+        List<NetworkService.AddressPool> addressPools,
+        io.berth.container.HostConfig.LogConfig logDefaults) {
     public EngineSettings {
         labels = List.copyOf(labels);
         insecureRegistries = List.copyOf(insecureRegistries);

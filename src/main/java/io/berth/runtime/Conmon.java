@@ -2,8 +2,12 @@ package io.berth.runtime;
 
 import io.berth.sys.AtomicFiles;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -88,18 +92,25 @@ public final class Conmon {
      * @param tty the config asks for a terminal
      * @param stdin keep a stdin pipe (docker -i)
      * @param stdinOnce close stdin when the first attached client leaves; else it stays open
+     * @param logSizeMax conmon's own cap on the log ({@code --log-size-max}, see {@link LogRotator#hardCap}); 0: none
      */
-    public record CreateOptions(String id, String name, Path bundle, Path logPath, boolean tty, boolean stdin, boolean stdinOnce) {}
+    public record CreateOptions(String id, String name, Path bundle, Path logPath, boolean tty, boolean stdin, boolean stdinOnce,
+                                long logSizeMax) {}
 
     /**
      * Writes the container's config.json from {@code spec} into {@code bundle} and creates the
      * container (its process waits in the runtime until {@link #start}).
      */
     public ContainerHandle create(String id, Path bundle, ContainerSpec spec, Path logPath) throws IOException {
+        return create(id, bundle, spec, logPath, 0);
+    }
+
+    /** As {@link #create(String, Path, ContainerSpec, Path)}, with conmon capping the log at {@code logSizeMax} bytes (0: no cap). */
+    public ContainerHandle create(String id, Path bundle, ContainerSpec spec, Path logPath, long logSizeMax) throws IOException {
         checkId(id);
         OciConfig config = OciSpec.build(id, spec, host);
         OciSpec.write(bundle, config);
-        return create(new CreateOptions(id, id, bundle, logPath, spec.tty(), spec.openStdin(), spec.stdinOnce()));
+        return create(new CreateOptions(id, id, bundle, logPath, spec.tty(), spec.openStdin(), spec.stdinOnce(), logSizeMax));
     }
 
     /** Starts conmon, which runs {@code runtime create}; returns once the container's process exists. */
@@ -126,6 +137,7 @@ public final class Conmon {
                 "-l", "k8s-file:" + o.logPath().toAbsolutePath(),
                 "--log-level", logLevel,
                 "--conmon-pidfile", bundle.resolve("conmon.pid").toString()));
+        if (o.logSizeMax() > 0) args.addAll(List.of("--log-size-max", Long.toString(o.logSizeMax())));
         addRuntimeArgs(args, bundle.resolve("runtime.log"));
         if (o.tty()) args.add("-t");
         if (o.stdin()) args.add("-i");
@@ -227,6 +239,17 @@ public final class Conmon {
     /** Resizes a tty container's terminal. */
     public void resize(ContainerHandle h, int rows, int cols) throws IOException {
         AttachSession.resize(h.bundle(), rows, cols);
+    }
+
+    /**
+     * Asks the container's conmon to reopen its log path: message 2 ("2 0 0\n") on the ctl
+     * fifo in the bundle, as CRI-O does after it renamed the log. conmon then closes the file
+     * it writes and puts a new empty one at the path (it never appends to a file found there).
+     */
+    public static void reopenLog(Path bundle) throws IOException {
+        try (FileChannel ch = FileChannel.open(bundle.resolve("ctl"), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap("2 0 0\n".getBytes(StandardCharsets.US_ASCII)));
+        }
     }
 
     /** A container found again after a daemon restart. */

@@ -7,17 +7,21 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -76,9 +80,9 @@ public final class LogReader {
         boolean accept(LogEntry entry) throws IOException;
     }
 
-    private static final long POLL_MILLIS = 100;
+    private static final long POLL_MILLIS = 50;
 
-    /** Every entry the query selects from what the file holds now. */
+    /** Every entry the query selects from what the log (its rotated files, then the current one) holds now. */
     public static List<LogEntry> readAll(Path file, LogQuery query) throws IOException {
         List<LogEntry> out = new ArrayList<>();
         try {
@@ -91,29 +95,22 @@ public final class LogReader {
     }
 
     /**
-     * Reads the log into {@code sink}. With {@code query.follow()}, keeps reading new lines
-     * until {@code writing} says the container no longer runs (then reads what is left), the
-     * sink returns false, or a line is past {@code until}.
+     * Reads the log into {@code sink}: the rotated files {@code file.N ... file.1} (oldest
+     * first, see {@link LogRotator}), then {@code file} itself. With {@code query.follow()},
+     * keeps reading new lines until {@code writing} says the container no longer runs (then
+     * reads what is left), the sink returns false, a line is past {@code until} or the clock
+     * is.
+     *
+     * <p>Following survives rotation: the open file is read to its end once the path names
+     * another file (conmon then has closed the old one), then any file rotated after it,
+     * then the new current one; files are told apart by inode, so no line comes twice.
      */
     public static void read(Path file, LogQuery query, BooleanSupplier writing, Sink sink) throws IOException, InterruptedException {
         Parser parser = new Parser(query);
-        FileChannel ch = null;
+        ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+        List<Opened> files = openAll(file);
+        Opened cur = null;
         try {
-            try {
-                ch = FileChannel.open(file, StandardOpenOption.READ);
-            } catch (NoSuchFileException e) {
-                if (!query.follow()) return;
-                while (ch == null) {
-                    if (!writing.getAsBoolean() && !Files.exists(file)) return;
-                    Thread.sleep(POLL_MILLIS);
-                    try {
-                        ch = FileChannel.open(file, StandardOpenOption.READ);
-                    } catch (NoSuchFileException again) {
-                        // not yet
-                    }
-                }
-            }
-            ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
             // What is there now: with a tail, keep only the last lines.
             ArrayDeque<LogEntry> tail = query.tail() >= 0 ? new ArrayDeque<>() : null;
             Sink first = tail == null ? sink : e -> {
@@ -122,7 +119,14 @@ public final class LogReader {
                 tail.addLast(e);
                 return true;
             };
-            boolean go = drain(ch, buf, parser, first);
+            boolean go = true;
+            for (Opened o : files) {
+                if (go && !parser.pastUntil) go = drain(o.ch, buf, parser, first);
+            }
+            // the newest stays open for following
+            if (!files.isEmpty()) cur = files.removeLast();
+            for (Opened o : files) o.ch.close();
+            files.clear();
             if (tail != null) {
                 for (LogEntry e : tail) {
                     if (!sink.accept(e)) return;
@@ -135,18 +139,111 @@ public final class LogReader {
             }
             while (true) {
                 boolean running = writing.getAsBoolean();
-                long before = ch.position();
-                if (!drain(ch, buf, parser, sink) || parser.pastUntil) return;
-                if (ch.position() == before) {
-                    if (!running) {
-                        parser.flushPartials(sink);
-                        return;
+                if (cur == null) {
+                    cur = open(file);
+                    if (cur == null) {
+                        if (!running || pastClock(query)) break;
+                        Thread.sleep(POLL_MILLIS);
+                        continue;
                     }
-                    Thread.sleep(POLL_MILLIS);
                 }
+                long before = cur.ch.position();
+                if (!drain(cur.ch, buf, parser, sink) || parser.pastUntil) return;
+                if (cur.ch.position() != before) continue;
+                Object now = key(file);
+                if (now != null && !now.equals(cur.key)) {
+                    // Rotated: conmon closed the old file before it made the new one, so what we
+                    // hold is complete once read to its end.
+                    if (!drain(cur.ch, buf, parser, sink) || parser.pastUntil) return;
+                    // Files rotated after ours, looked up while ours is still open (so its inode
+                    // cannot be reused by a new file meanwhile).
+                    List<Path> newer = rotatedAfter(file, cur.key);
+                    Object held = cur.key;
+                    for (Path p : newer) {
+                        Opened o = open(p);
+                        if (o == null) continue;
+                        try {
+                            if (!o.key.equals(held) && (!drain(o.ch, buf, parser, sink) || parser.pastUntil)) return;
+                        } finally {
+                            o.ch.close();
+                        }
+                    }
+                    cur.ch.close();
+                    cur = null;
+                    continue;
+                }
+                if (!running || pastClock(query)) break;
+                Thread.sleep(POLL_MILLIS);
             }
+            parser.flushPartials(sink);
         } finally {
-            if (ch != null) ch.close();
+            if (cur != null) cur.ch.close();
+            for (Opened o : files) o.ch.close();
+        }
+    }
+
+    private static boolean pastClock(LogQuery query) {
+        return query.until() != null && Instant.now().isAfter(query.until());
+    }
+
+    /** An open log file and the identity (device and inode) of what it opened. */
+    private record Opened(FileChannel ch, Object key) {}
+
+    /** The log's files, oldest first; the current file (if any) last. */
+    private static List<Opened> openAll(Path file) throws IOException {
+        // Newest first: a rotation while we open moves files towards older names, so going
+        // that way meets a moved file again rather than missing it; the inode drops the repeat.
+        List<Opened> newestFirst = new ArrayList<>();
+        Set<Object> keys = new HashSet<>();
+        try {
+            List<Path> paths = new ArrayList<>();
+            paths.add(file);
+            paths.addAll(LogRotator.rotatedFiles(file));
+            for (Path p : paths) {
+                Opened o = open(p);
+                if (o == null) continue;
+                if (keys.add(o.key)) newestFirst.add(o);
+                else o.ch.close();
+            }
+        } catch (IOException | RuntimeException e) {
+            for (Opened o : newestFirst) o.ch.close();
+            throw e;
+        }
+        return new ArrayList<>(newestFirst.reversed());
+    }
+
+    /** The rotated files written after the file {@code key} (it is among them), oldest first. */
+    private static List<Path> rotatedAfter(Path file, Object key) throws IOException {
+        List<Path> rotated = LogRotator.rotatedFiles(file);
+        for (int i = 0; i < rotated.size(); i++) {
+            if (key.equals(key(rotated.get(i)))) return rotated.subList(0, i).reversed();
+        }
+        return List.of();
+    }
+
+    /** Opens {@code p} and learns which file it opened (stat, open, stat: equal keys mean no rename came between); null if missing. */
+    private static Opened open(Path p) throws IOException {
+        for (int attempt = 0; attempt < 10; attempt++) {
+            Object k1 = key(p);
+            if (k1 == null) return null;
+            FileChannel ch;
+            try {
+                ch = FileChannel.open(p, StandardOpenOption.READ);
+            } catch (NoSuchFileException e) {
+                continue;
+            }
+            if (k1.equals(key(p))) return new Opened(ch, k1);
+            ch.close();
+        }
+        return null;
+    }
+
+    /** The file's identity (device and inode), or null when it does not exist. */
+    static Object key(Path p) throws IOException {
+        try {
+            return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+        } catch (NoSuchFileException e) {
+            return null;
         }
     }
 

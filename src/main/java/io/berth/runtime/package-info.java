@@ -18,7 +18,8 @@
  * conmon.kill(id, "TERM"); conmon.pause(id); conmon.resume(id); conmon.state(id);
  * ExecSession e = conmon.exec(id, h.bundle(), execDir, ExecSpec.of("id", "-u").withTty(false).withStdin(false));
  * e.attach().read(); e.exitCode().get();
- * LogReader.read(logFile, LogQuery.ALL.withFollow(true).withTail(10), stillRunning, entry -> ...);
+ * LogReader.read(logFile, LogQuery.ALL.withFollow(true).withTail(10), stillRunning, entry -> ...); // rotated files too
+ * new LogRotator(() -> targets).start();  // max-size/max-file: rename log -> log.1, Conmon.reopenLog(bundle)
  * conmon.delete(id);   // runtime delete --force, waits for conmon, removes the exit file
  * conmon.recover(id, bundleDir);   // after a daemon restart: Live(handle, state) | Exited(exit) | Gone
  * }</pre>

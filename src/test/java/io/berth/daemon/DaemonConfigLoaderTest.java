@@ -54,6 +54,18 @@ class DaemonConfigLoaderTest {
     }
 
     @Test
+    void logOptsAreCheckedAndKept() throws Exception {
+        DaemonConfig c = DaemonConfigLoader.merge(flags(null, null),
+                JSON.readTree("{\"log-driver\": \"json-file\", \"log-opts\": {\"max-size\": \"10m\", \"max-file\": \"3\"}}"), Path.of("f"));
+        assertThat(c.logDriver()).isEqualTo("json-file");
+        assertThat(c.logOpts()).containsOnly(java.util.Map.entry("max-size", "10m"), java.util.Map.entry("max-file", "3"));
+        assertThatThrownBy(() -> DaemonConfigLoader.merge(flags(null, null), JSON.readTree("{\"log-opts\": {\"max-size\": \"big\"}}"), Path.of("f")))
+                .hasMessage("log-opts: failed to initialize logging driver: invalid size: 'big'");
+        assertThatThrownBy(() -> DaemonConfigLoader.merge(flags(null, null), JSON.readTree("{\"log-opts\": {\"max-file\": 3}}"), Path.of("f")))
+                .hasMessageContaining("log-opts \"max-file\" must be a string");
+    }
+
+    @Test
     void hostAddressesParse() {
         assertThat(HostAddress.parse("unix:///tmp/x.sock")).isEqualTo(new HostAddress.Unix(Path.of("/tmp/x.sock")));
         assertThat(HostAddress.parse("tcp://127.0.0.1:2376")).isEqualTo(new HostAddress.Tcp("127.0.0.1", 2376));
