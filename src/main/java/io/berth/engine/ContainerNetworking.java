@@ -348,8 +348,9 @@ final class ContainerNetworking {
         }
     }
 
+    /** The /etc files are made again at each start: a machine crash loses nothing of them. */
     private static void write(Path p, String text) throws IOException {
-        AtomicFiles.write(p, text.getBytes(StandardCharsets.UTF_8));
+        AtomicFiles.writeForThisBoot(p, text.getBytes(StandardCharsets.UTF_8));
     }
 
     private static void copy(Path from, Path to) throws IOException {

@@ -947,9 +947,18 @@ public final class NetworkService implements AutoCloseable {
         return attachmentsDir.resolve(cid + ".json");
     }
 
+    /**
+     * Namespaces, links and rules die with the machine; only the IPAM leases outlive it. So
+     * the record is made durable only while an endpoint is being added (its lease may exist
+     * before its result is known, and the record is what lets reconcile release it); the
+     * other writes survive a daemon crash, which is what they are for.
+     */
     private void writeRecord(AttachmentRecord r) {
+        boolean pending = r.endpoints().stream().anyMatch(e -> e.result() == null);
         try {
-            AtomicFiles.write(recordPath(r.containerId()), NetJson.MAPPER.writeValueAsBytes(r));
+            byte[] json = NetJson.MAPPER.writeValueAsBytes(r);
+            if (pending) AtomicFiles.write(recordPath(r.containerId()), json);
+            else AtomicFiles.writeForThisBoot(recordPath(r.containerId()), json);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the network record of container " + r.containerId(), e);
         }

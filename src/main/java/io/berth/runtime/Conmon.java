@@ -316,7 +316,7 @@ public final class Conmon {
         OciConfig config = OciSpec.read(bundle);
         OciConfig.Process process = execProcess(config.process(), spec, host);
         Path processJson = dir.resolve("process.json");
-        AtomicFiles.write(processJson, OciSpec.JSON.writeValueAsBytes(process));
+        AtomicFiles.writeForThisBoot(processJson, OciSpec.JSON.writeValueAsBytes(process));
 
         List<String> args = new ArrayList<>(List.of(
                 "--api-version", "1",

@@ -85,7 +85,7 @@ public final class OciSpec {
     /** Writes config.json into {@code bundle} atomically. */
     public static void write(Path bundle, OciConfig config) throws IOException {
         Files.createDirectories(bundle);
-        AtomicFiles.write(bundle.resolve("config.json"), JSON.writeValueAsBytes(config));
+        AtomicFiles.writeForThisBoot(bundle.resolve("config.json"), JSON.writeValueAsBytes(config)); // made again at each start
     }
 
     public static OciConfig read(Path bundle) throws IOException {
