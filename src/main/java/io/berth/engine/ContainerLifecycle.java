@@ -141,13 +141,15 @@ public final class ContainerLifecycle {
         String id = r.id();
         Path rootfs = service.rootfsDir(id);
         long t0 = System.nanoTime();
+        ContainerWiring.Started wired = null;
+        boolean created = false;
         try {
             Files.createDirectories(rootfs);
             if (!MountTable.mountsUnder(rootfs).contains(rootfs.toString())) {
                 Mount.mountAll(service.images().snapshots().mounts(r.snapshotKey()), rootfs);
             }
             long t1 = System.nanoTime();
-            ContainerWiring.Started wired = service.wiring().starting(r, rootfs);
+            wired = service.wiring().starting(r, rootfs);
             long t2 = System.nanoTime();
             ContainerSpec spec = spec(r, rootfs, wired);
             Conmon conmon = conmon(r);
@@ -162,8 +164,10 @@ public final class ContainerLifecycle {
             long t3 = System.nanoTime();
             long logCap = LogOptions.limits(r.hostConfig().logConfig()).map(LogRotator::hardCap).orElse(0L);
             ContainerHandle h = conmon.create(id, bundle, spec, service.logPath(id), logCap);
+            created = true;
             handles.put(id, h);
             long t4 = System.nanoTime();
+            awaitWiring(wired);
             // a namespace of the network box comes with lo up; one the runtime made does not
             if (wired.netnsPath() == null && !r.hostConfig().network().equals("host")
                     && !r.hostConfig().network().startsWith("container:")) loopbackUp(h.pid());
@@ -198,13 +202,22 @@ public final class ContainerLifecycle {
             service.publish(c.record(), "start", Map.of());
             if (c.record().state().health() != null) startHealthChecks(c, h.pid());
             if (LOG.isDebugEnabled()) {
-                LOG.debug("started {}: rootfs {} ms, wiring {} ms, spec {} ms, create {} ms, lo {} ms, start {} ms", id,
+                LOG.debug("started {}: rootfs {} ms, namespace {} ms, spec {} ms, create {} ms, rest of wiring {} ms, start {} ms", id,
                         ms(t1 - t0), ms(t2 - t1), ms(t3 - t2), ms(t4 - t3), ms(t5 - t4), ms(System.nanoTime() - t5));
             }
         } catch (IOException | RuntimeException e) {
             String message = e.getMessage() == null ? e.toString() : e.getMessage();
             LOG.warn("container {} failed to start: {}", id, message);
             if (!c.record().state().status().hasProcess()) {
+                if (wired != null) wired.ready().handle((v, x) -> null).join(); // never undo a wiring still being done
+                if (created) {
+                    handles.remove(id);
+                    try {
+                        conmon(r).delete(id, bundle(id));
+                    } catch (IOException | RuntimeException x) {
+                        e.addSuppressed(x);
+                    }
+                }
                 unmountQuietly(rootfs);
                 service.wiring().stopped(c.record());
                 int code = message.contains("executable file not found") || message.contains("no such file or directory") ? 127
@@ -221,6 +234,17 @@ public final class ContainerLifecycle {
             }
             // not an IOException: the API layer takes those for a broken connection; this is dockerd's 500
             throw new IllegalStateException("failed to start container " + id + ": " + message, e);
+        }
+    }
+
+    /** Waits for the wiring the runtime's create ran beside; its failure as thrown. */
+    private static void awaitWiring(ContainerWiring.Started wired) throws IOException {
+        try {
+            wired.ready().join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof IOException io) throw io;
+            if (e.getCause() instanceof RuntimeException re) throw re;
+            throw e;
         }
     }
 

@@ -13,7 +13,6 @@ import io.berth.network.EtcFiles;
 import io.berth.network.Network;
 import io.berth.network.NetworkException;
 import io.berth.network.PortBinding;
-import io.berth.sys.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,6 +20,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletableFuture;
 import java.util.Map;
 import java.util.Optional;
 
@@ -38,16 +39,18 @@ final class ContainerNetworking {
         this.containers = containers;
     }
 
-    /** Refuses a network mode naming no network or container, as dockerd does at create. */
+    /**
+     * Refuses a network mode naming no container, as dockerd does at create. A network that
+     * does not exist is refused at start, as dockerd does too (a 404 at create would make the
+     * CLI try to pull the image).
+     */
     void check(HostConfig host) {
         String mode = host.network();
         if (mode.startsWith("container:")) {
             String ref = mode.substring("container:".length());
             if (ref.isEmpty()) throw ContainerException.invalid("Invalid network mode: invalid container format container:<name|id>");
             containers.get(ref);
-            return;
         }
-        network(mode);
     }
 
     Network network(String nameOrId) {
@@ -73,7 +76,15 @@ final class ContainerNetworking {
             }
             return List.of();
         }
-        Network primary = network(mode);
+        Network primary;
+        try {
+            primary = network(mode);
+        } catch (ContainerException e) {
+            // dockerd creates the container and refuses its start ("network X not found"): the
+            // CLI takes a 404 at create for a missing image and would try to pull it
+            if (e.kind() != ContainerException.Kind.NOT_FOUND || !endpoints.isEmpty()) throw e;
+            return List.of(Attachment.to(mode));
+        }
         List<Attachment> out = new ArrayList<>();
         Attachment asked = null;
         Map<String, Attachment> rest = new LinkedHashMap<>();
@@ -132,12 +143,18 @@ final class ContainerNetworking {
 
     // ================================================================ start and stop
 
+    /** A start's networking: the namespace for the runtime, and the rest going on meanwhile. */
+    record Starting(String netnsPath, CompletableFuture<Void> ready) {}
+
     /**
      * Joins the container's namespace to its networks (or records host networking), publishes
-     * its ports and writes its /etc files; returns the namespace path for the runtime (null for
-     * host networking and {@code container:} mode). Undoes itself on failure.
+     * its ports and writes its /etc files. Returns once the namespace exists (its path for the
+     * runtime; null for host networking and {@code container:} mode): joining the networks and
+     * writing the files go on in {@code ready}, so the runtime's create runs beside the CNI
+     * plugins. The /etc files exist (empty) on return, for the runtime's bind mounts, and are
+     * written in place. A failure undoes what was done and fails {@code ready} (or throws).
      */
-    String start(ContainerRecord r, List<Attachment> nets) throws IOException {
+    Starting start(ContainerRecord r, List<Attachment> nets) throws IOException {
         HostConfig h = r.hostConfig();
         String mode = h.network();
         if (mode.startsWith("container:")) {
@@ -148,30 +165,52 @@ final class ContainerNetworking {
             copy(containers.hostsPath(other.id()), containers.hostsPath(r.id()));
             copy(containers.resolvConfPath(other.id()), containers.resolvConfPath(r.id()));
             write(containers.hostnamePath(r.id()), EtcFiles.hostname(other.record().config().hostname()));
-            return null;
+            return new Starting(null, CompletableFuture.completedFuture(null));
         }
         String id = r.id();
         networks.service().detach(id); // a leftover of a run the daemon did not see end
         List<EtcFiles.Link> links = bridgeLinks(r, nets);
-        AttachResult result;
-        try {
-            result = networks.service().attach(new AttachRequest(id, r.plainName(), nets, ports(r), h.dns()));
-        } catch (NetworkException e) {
-            switch (e.kind()) {
-                case NOT_FOUND -> throw ContainerException.notFound(e.getMessage());
-                case INVALID -> throw ContainerException.invalid(e.getMessage());
-                default -> throw e;
-            }
+        for (Path p : List.of(containers.hostnamePath(id), containers.hostsPath(id), containers.resolvConfPath(id))) {
+            if (!Files.exists(p)) write(p, "");
         }
+        AttachRequest request = new AttachRequest(id, r.plainName(), nets, ports(r), h.dns());
+        CompletableFuture<String> namespace = new CompletableFuture<>();
+        CompletableFuture<Void> ready = new CompletableFuture<>();
+        Thread.ofVirtual().name("wire " + id.substring(0, 12)).start(() -> {
+            try {
+                AttachResult result;
+                try {
+                    result = networks.service().attach(request, namespace::complete);
+                } catch (NetworkException e) {
+                    throw switch (e.kind()) {
+                        case NOT_FOUND -> ContainerException.notFound(e.getMessage());
+                        case INVALID -> ContainerException.invalid(e.getMessage());
+                        default -> e;
+                    };
+                }
+                try {
+                    writeEtcFiles(r, result, links);
+                } catch (IOException | RuntimeException e) {
+                    detachQuietly(id, e);
+                    throw e;
+                }
+                for (Endpoint ep : result.endpoints()) publish(ep.networkId(), "connect", id);
+                if (result.hostNetwork()) nets.forEach(a -> publish(a.network(), "connect", id));
+                namespace.complete(result.hostNetwork() ? null : result.netnsPath());
+                ready.complete(null);
+            } catch (Throwable e) {
+                namespace.completeExceptionally(e);
+                ready.completeExceptionally(e);
+            }
+        });
         try {
-            writeEtcFiles(r, result, links);
-        } catch (IOException | RuntimeException e) {
-            detachQuietly(id, e);
+            return new Starting(namespace.join(), ready);
+        } catch (CompletionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) throw io;
+            if (cause instanceof RuntimeException re) throw re;
             throw e;
         }
-        for (Endpoint ep : result.endpoints()) publish(ep.networkId(), "connect", id);
-        if (result.hostNetwork()) nets.forEach(a -> publish(a.network(), "connect", id));
-        return result.hostNetwork() ? null : result.netnsPath();
     }
 
     /** Undoes the container's networking; logs what it cannot undo. */
@@ -348,9 +387,13 @@ final class ContainerNetworking {
         }
     }
 
-    /** The /etc files are made again at each start: a machine crash loses nothing of them. */
+    /**
+     * The /etc files are made again at each start, so a machine crash loses nothing of them.
+     * Written in place, not renamed over: the runtime may already have bind-mounted them.
+     */
     private static void write(Path p, String text) throws IOException {
-        AtomicFiles.writeForThisBoot(p, text.getBytes(StandardCharsets.UTF_8));
+        Files.createDirectories(p.getParent());
+        Files.write(p, text.getBytes(StandardCharsets.UTF_8));
     }
 
     private static void copy(Path from, Path to) throws IOException {

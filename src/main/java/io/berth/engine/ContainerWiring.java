@@ -7,6 +7,7 @@ import io.berth.runtime.ContainerSpec;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.Map;
 
 /**
@@ -28,9 +29,12 @@ public interface ContainerWiring {
      */
     default void created(ContainerRecord r, Map<String, Attachment> endpoints) throws IOException {}
 
-    /** At start, with the rootfs mounted: mounts held, network joined, /etc files written. */
+    /**
+     * At start, with the rootfs mounted: mounts held, the network namespace made; joining the
+     * networks and writing the /etc files go on in {@link Started#ready()}.
+     */
     default Started starting(ContainerRecord r, Path rootfs) throws IOException {
-        return new Started(null, List.of());
+        return new Started(null, List.of(), CompletableFuture.completedFuture(null));
     }
 
     /** The process ended, or its start failed: undoes the networking, releases the volumes. Never throws. */
@@ -41,9 +45,12 @@ public interface ContainerWiring {
 
     /**
      * What a start gets: the network namespace to join (null: a new private one, or what the
-     * network mode says) and the runtime mounts for volumes, binds and tmpfs.
+     * network mode says), the runtime mounts for volumes, binds and tmpfs, and the rest of the
+     * wiring (joining networks, /etc files) running meanwhile: the runtime may create the
+     * container, but its process must not start before {@code ready} completes. Whatever
+     * happens, {@code ready} is awaited before the wiring is undone.
      */
-    record Started(String netnsPath, List<ContainerSpec.Mount> mounts) {
+    record Started(String netnsPath, List<ContainerSpec.Mount> mounts, CompletableFuture<Void> ready) {
         public Started {
             mounts = List.copyOf(mounts);
         }

@@ -120,7 +120,8 @@ public final class Wiring implements ContainerWiring, ContainerNetworkHooks {
         Saved s = read(r.id());
         List<io.berth.runtime.ContainerSpec.Mount> m = mounts.start(r.id(), s.mounts(), rootfs);
         try {
-            return new Started(net.start(r, s.networks()), m);
+            ContainerNetworking.Starting n = net.start(r, s.networks());
+            return new Started(n.netnsPath(), m, n.ready());
         } catch (IOException | RuntimeException e) {
             mounts.stopped(r.id(), s.mounts());
             throw e;

@@ -411,6 +411,15 @@ public final class NetworkService implements AutoCloseable {
      * undone and the plugin's message is thrown.
      */
     public AttachResult attach(AttachRequest req) {
+        return attach(req, netns -> { });
+    }
+
+    /**
+     * {@link #attach(AttachRequest)}, telling {@code namespaceReady} the namespace's path as
+     * soon as it exists with its loopback up, before the networks are joined: the runtime can
+     * create the container in it meanwhile (the process must not start before attach returns).
+     */
+    public AttachResult attach(AttachRequest req, java.util.function.Consumer<String> namespaceReady) {
         String cid = req.containerId();
         if (cid == null || !cid.matches("[a-zA-Z0-9][a-zA-Z0-9_.-]*")) throw NetworkException.invalid("invalid container ID " + cid);
         ReentrantLock lock = lockOf(cid);
@@ -439,6 +448,7 @@ public final class NetworkService implements AutoCloseable {
             try {
                 NetNamespaces.remove(netns);
                 NetNamespaces.create(netns); // with lo up
+                namespaceReady.accept(netns.toString());
                 if (!none) {
                     int portsOn = -1;
                     for (int i = 0; i < nets.size(); i++) if (portsOn < 0 && !nets.get(i).internal()) portsOn = i;
