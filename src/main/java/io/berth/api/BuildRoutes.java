@@ -34,7 +34,8 @@ import tools.jackson.databind.JsonNode;
  *
  * <p>Accepted and ignored: {@code rm}/{@code forcerm} (build containers are always removed),
  * {@code cachefrom}, resource limits ({@code memory}, {@code cpushares} ...). RUN's network
- * is the host's with {@code networkmode=host}, else none.
+ * is {@code networkmode}: the default bridge for {@code default} (or none given), else
+ * {@code bridge}, {@code host}, {@code none} or a network's name.
  */
 final class BuildRoutes {
     private final Engine engine;

@@ -513,7 +513,7 @@ final class ImageBuilder {
         String id = randomHex(32);
         String shortId = id.substring(0, 12);
         out.stream(" ---> Running in " + shortId + "\n");
-        boolean hostNet = request.hostNetwork() || "host".equals(r.network());
+        String network = r.network() == null || r.network().equals("default") ? request.networkMode() : r.network();
         List<String> runEnv = new ArrayList<>();
         Map<String, String> all = new LinkedHashMap<>();
         argValues.forEach((k, v) -> {
@@ -524,13 +524,13 @@ final class ImageBuilder {
         all.putIfAbsent("HOSTNAME", shortId);
         String workdir = st.config.workingDir == null ? "/" : st.config.workingDir;
         String user = st.config.user;
-        layerStep(st, key, createdBy.toString(), BuildContainers.mountPoints(hostNet), root -> {
+        layerStep(st, key, createdBy.toString(), BuildContainers.mountPoints(network), root -> {
             StageUsers.Identity who = StageUsers.read(root).user(user);
             Map<String, String> e = new LinkedHashMap<>(all);
             e.putIfAbsent("HOME", who.home() == null ? "/" : who.home());
             e.forEach((k, v) -> runEnv.add(k + "=" + v));
             StreamForwarder fwd = new StreamForwarder(out);
-            int code = builds.containers().run(new BuildContainers.RunSpec(id, root, argv, runEnv, workdir, who, hostNet), fwd,
+            int code = builds.containers().run(new BuildContainers.RunSpec(id, root, argv, runEnv, workdir, who, network), fwd,
                     out::cancelled);
             fwd.flush();
             if (out.cancelled()) throw new BuildException("the build was cancelled: the client went away");
