@@ -599,7 +599,7 @@ final class ImageBuilder {
         Integer mode = FileCopier.parseChmod(chmod);
         try (SourceRoot src = sourceRoot(st, from, dockerfile)) {
             List<ContextSources.SourceMatch> matches = ContextSources.resolve(src.path(), sources, true);
-            String hash = ContextSources.contentHash(matches, null, null, chmod);
+            String hash = ContextSources.contentHash(matches, null, null, chmod, src.digests());
             String kind = matches.size() > 1 ? "multi" : matches.getFirst().directory() ? "dir" : "file";
             String destAbs = absoluteDest(dest, st.config.workingDir);
             String text = keyword + " " + kind + ":" + hash.substring("sha256:".length()) + " in " + destAbs + " ";
@@ -633,6 +633,11 @@ final class ImageBuilder {
     private interface SourceRoot extends AutoCloseable {
         Path path();
 
+        /** File digests known without reading the files (the context's, hashed as it was received). */
+        default ContextSources.KnownDigests digests() {
+            return ContextSources.KnownDigests.NONE;
+        }
+
         @Override
         void close() throws IOException;
     }
@@ -643,6 +648,10 @@ final class ImageBuilder {
             return new SourceRoot() {
                 public Path path() {
                     return root;
+                }
+
+                public ContextSources.KnownDigests digests() {
+                    return context;
                 }
 
                 public void close() {}
