@@ -198,20 +198,12 @@ public final class BuildContext implements AutoCloseable, ContextSources.KnownDi
                     dirTimes.add(new DirTime(target, e.mtime()));
                 }
                 case FILE -> {
-                    InputStream content = reader.content();
-                    MessageDigest sha = sha256();
+                    byte[] digest;
                     try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW,
                             StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
-                        long left = e.size();
-                        while (left > 0) {
-                            int n = content.read(buf, 0, (int) Math.min(buf.length, left));
-                            if (n < 0) throw new BuildException("build context entry \"" + e.name() + "\" is cut short");
-                            out.write(buf, 0, n);
-                            sha.update(buf, 0, n);
-                            left -= n;
-                        }
+                        digest = copy(reader.content(), out, e.size(), e.name(), buf);
                     }
-                    digests.put(rel, new FileDigest(e.size(), sha.digest()));
+                    digests.put(rel, new FileDigest(e.size(), digest));
                     Syscalls.chmod(target, e.mode());
                     Syscalls.utimensat(target, null, e.mtime());
                 }
@@ -232,6 +224,20 @@ public final class BuildContext implements AutoCloseable, ContextSources.KnownDi
             DirTime d = dirTimes.get(i);
             if (attrs(d.dir()) instanceof BasicFileAttributes a && a.isDirectory()) Syscalls.utimensat(d.dir(), null, d.mtime());
         }
+    }
+
+    /** Copies {@code size} bytes of an entry to {@code out}; returns their sha256. */
+    private static byte[] copy(InputStream content, OutputStream out, long size, String name, byte[] buf) throws IOException, BuildException {
+        MessageDigest sha = sha256();
+        long left = size;
+        while (left > 0) {
+            int n = content.read(buf, 0, (int) Math.min(buf.length, left));
+            if (n < 0) throw new BuildException("build context entry \"" + name + "\" is cut short");
+            out.write(buf, 0, n);
+            sha.update(buf, 0, n);
+            left -= n;
+        }
+        return sha.digest();
     }
 
     /** A tar name as a clean relative path; climbing above the root is refused. */
