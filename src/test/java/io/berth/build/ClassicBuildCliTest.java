@@ -491,6 +491,13 @@ class ClassicBuildCliTest {
             ok("network", "rm", "buildnet");
         }
 
+        // a failing RUN on the bridge leaves nothing either
+        Path failing = context(tmp.resolve("failing"), "FROM busybox\nRUN ip -o link show eth0; ip -4 -o addr show dev eth0; exit 3\n", Map.of());
+        DockerCli.Result failed = build(failing, "--no-cache");
+        assertThat(failed.exitCode()).isNotZero();
+        assertThat(failed.stdout() + failed.stderr()).contains("returned a non-zero code: 3");
+        assertNetworkGone(failed, execRoot, ipam);
+
         // none: loopback only
         Path none = context(tmp.resolve("none"), "FROM busybox\nRUN ip -o link; ! ip link show eth0 2>/dev/null && echo loopback-only\n", Map.of());
         DockerCli.Result n = buildOk(none, "--no-cache", "--network", "none");
