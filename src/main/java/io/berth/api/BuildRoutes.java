@@ -18,7 +18,6 @@ import io.berth.image.InvalidReferenceException;
 import io.berth.image.Platform;
 import io.berth.registry.RegistryAuth;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -34,7 +33,8 @@ import tools.jackson.databind.JsonNode;
  *
  * <p>Accepted and ignored: {@code rm}/{@code forcerm} (build containers are always removed),
  * {@code cachefrom}, resource limits ({@code memory}, {@code cpushares} ...). RUN's network
- * is the host's with {@code networkmode=host}, else none.
+ * is {@code networkmode}: the default bridge for {@code default} (or none given), else
+ * {@code bridge}, {@code host}, {@code none} or a network's name.
  */
 final class BuildRoutes {
     private final Engine engine;
@@ -98,7 +98,7 @@ final class BuildRoutes {
         }
         Stream stream = new Stream(call.exchange(), request.quiet());
         call.exchange().onClientGone(stream::cancel); // the body is read: what comes next is the client leaving
-        try (context) {
+        try {
             BuildHost host = new BuildHost() {
                 @Override
                 public ImageStore.Image pull(ImageReference ref, Platform p) throws IOException {
@@ -110,25 +110,33 @@ final class BuildRoutes {
                     engine.images().tag(id.toString(), tag);
                 }
             };
-            Digest id = builds.build(request, context, host, stream);
-            stream.succeeded(id);
-        } catch (StepFailedException e) {
-            stream.error(e.getMessage(), e.code());
-        } catch (BuildException | DockerfileParseException e) {
-            if (!stream.started()) throw ApiException.badRequest(e.getMessage());
-            stream.error(e.getMessage(), 0);
-        } catch (ApiException e) {
-            if (!stream.started()) throw e;
-            stream.error(e.getMessage(), 0);
-        } catch (Exception e) {
-            String m = e.getMessage() == null ? e.toString() : e.getMessage();
-            if (!stream.started()) {
-                if (e instanceof RuntimeException re) throw ImageRoutes.translate(re);
-                throw new ApiException(500, m);
+            try {
+                Digest id = builds.build(request, context, host, stream);
+                stream.succeeded(id);
+            } catch (StepFailedException e) {
+                stream.error(e.getMessage(), e.code());
+            } catch (BuildException | DockerfileParseException e) {
+                if (!stream.started()) throw ApiException.badRequest(e.getMessage());
+                stream.error(e.getMessage(), 0);
+            } catch (ApiException e) {
+                if (!stream.started()) throw e;
+                stream.error(e.getMessage(), 0);
+            } catch (Exception e) {
+                String m = e.getMessage() == null ? e.toString() : e.getMessage();
+                if (!stream.started()) {
+                    if (e instanceof RuntimeException re) throw ImageRoutes.translate(re);
+                    throw new ApiException(500, m);
+                }
+                stream.error(m, 0);
             }
-            stream.error(m, 0);
+            stream.end(); // the client has its answer; deleting the context is no longer its wait
+        } finally {
+            try {
+                context.close();
+            } catch (IOException e) {
+                org.slf4j.LoggerFactory.getLogger(BuildRoutes.class).warn("deleting the build context {}: {}", context.root(), e.getMessage());
+            }
         }
-        stream.finish();
     }
 
     private void prune(ApiCall call) throws Exception {
@@ -197,22 +205,20 @@ final class BuildRoutes {
         return a == null ? RegistryAuth.ANONYMOUS : a;
     }
 
-    /** The build's JSON stream, started at its first message; quiet keeps the text back. */
+    /** The build's JSON stream ({@link JsonStream}), started at its first message; quiet keeps the text back. */
     private static final class Stream implements BuildOutput, Progress.Sink {
-        private final HttpExchange exchange;
+        private final JsonStream json;
         private final boolean quiet;
         private final StringBuilder held = new StringBuilder();
-        private OutputStream out;
-        private boolean gone;
         private volatile boolean cancelled;
 
         Stream(HttpExchange exchange, boolean quiet) {
-            this.exchange = exchange;
+            this.json = new JsonStream(exchange);
             this.quiet = quiet;
         }
 
-        synchronized boolean started() {
-            return out != null;
+        boolean started() {
+            return json.started();
         }
 
         void cancel() {
@@ -230,56 +236,34 @@ final class BuildRoutes {
                 held.append(text);
                 return;
             }
-            write(Map.of("stream", text));
+            json.write(Map.of("stream", text));
         }
 
         @Override
-        public synchronized void imageId(Digest id) {
+        public void imageId(Digest id) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("id", "moby.image.id");
             m.put("aux", Map.of("ID", id.toString()));
-            write(m);
+            json.write(m);
         }
 
         @Override
-        public synchronized void emit(Progress p) {
+        public void emit(Progress p) {
             if (quiet) return;
-            write(JsonProgress.message(p));
+            json.write(JsonProgress.message(p));
         }
 
-        synchronized void succeeded(Digest id) {
-            if (quiet) write(Map.of("stream", id + "\n"));
+        void succeeded(Digest id) {
+            if (quiet) json.write(Map.of("stream", id + "\n"));
         }
 
         synchronized void error(String message, int code) {
-            String m = quiet && !held.isEmpty() ? held + message : message;
-            Map<String, Object> detail = new LinkedHashMap<>();
-            if (code != 0) detail.put("code", code);
-            detail.put("message", m);
-            Map<String, Object> line = new LinkedHashMap<>();
-            line.put("errorDetail", detail);
-            line.put("error", m);
-            write(line);
+            json.error(quiet && !held.isEmpty() ? held + message : message, code);
         }
 
-        synchronized void finish() throws IOException {
-            if (out == null) out = exchange.startStream(200, "application/json");
-        }
-
-        private void write(Map<String, ?> message) {
-            if (gone) return;
-            try {
-                if (out == null) out = exchange.startStream(200, "application/json");
-                byte[] json = Json.bytes(message);
-                byte[] line = new byte[json.length + 2];
-                System.arraycopy(json, 0, line, 0, json.length);
-                line[json.length] = '\r';
-                line[json.length + 1] = '\n';
-                out.write(line);
-                out.flush();
-            } catch (IOException e) {
-                gone = true; // the client left; the build goes on to its end
-            }
+        /** Ends the response: the client has its answer before the context is deleted. */
+        void end() throws IOException {
+            json.end();
         }
     }
 }

@@ -3,7 +3,6 @@ package io.berth.api;
 import io.berth.api.http.HttpExchange;
 import io.berth.engine.Progress;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.util.LinkedHashMap;
@@ -16,50 +15,29 @@ import java.util.Map;
  */
 final class JsonProgress implements Progress.Sink {
     private static final int BAR = 50;
-    private final HttpExchange exchange;
-    private OutputStream out;
-    private boolean gone;
+    private final JsonStream stream;
 
     JsonProgress(HttpExchange exchange) {
-        this.exchange = exchange;
+        this.stream = new JsonStream(exchange);
     }
 
-    synchronized boolean started() {
-        return out != null;
+    boolean started() {
+        return stream.started();
     }
 
     /** Commits the stream if nothing was written yet (an operation that ends without a message). */
-    synchronized void start() throws IOException {
-        if (out == null) out = exchange.startStream(200, "application/json");
+    void start() throws IOException {
+        stream.start();
     }
 
     @Override
-    public synchronized void emit(Progress p) {
-        write(message(p));
+    public void emit(Progress p) {
+        stream.write(message(p));
     }
 
     /** The error line the CLI prints before it exits 1. */
-    synchronized void error(String message) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("errorDetail", Map.of("message", message));
-        m.put("error", message);
-        write(m);
-    }
-
-    private void write(Map<String, Object> message) {
-        if (gone) return;
-        try {
-            if (out == null) out = exchange.startStream(200, "application/json");
-            byte[] json = Json.bytes(message);
-            byte[] line = new byte[json.length + 2];
-            System.arraycopy(json, 0, line, 0, json.length);
-            line[json.length] = '\r';
-            line[json.length + 1] = '\n';
-            out.write(line);
-            out.flush();
-        } catch (IOException e) {
-            gone = true; // the client left; the operation goes on to its end
-        }
+    void error(String message) {
+        stream.error(message, 0);
     }
 
     static Map<String, Object> message(Progress p) {

@@ -33,9 +33,12 @@ import org.slf4j.LoggerFactory;
  * and exit file when it ends, whatever happened; {@link #reconcile} removes what a crash
  * left.
  *
- * <p>Network: the host's namespace when the build asks for {@code host}, else a fresh
- * namespace with only a loopback device (Docker's {@code none}); /etc/resolv.conf and
- * /etc/hosts are the host's (read-only) in host mode only.
+ * <p>Network ({@link RunSpec#network}): {@code host} shares the host's namespace, with the
+ * host's /etc/resolv.conf and /etc/hosts (read-only); {@code none} is a fresh namespace with
+ * only a loopback device; anything else ({@code default}, {@code bridge}, a network's name)
+ * is a namespace the engine joins to that network ({@link BuildNetworks}), as for
+ * {@code docker run}, with the /etc/hosts and /etc/resolv.conf it gives, and undone when the
+ * command ends, whatever happened.
  */
 public final class BuildContainers {
     private static final Logger LOG = LoggerFactory.getLogger(BuildContainers.class);
@@ -47,6 +50,7 @@ public final class BuildContainers {
     private final Conmon conmon;
     private final HostFacts host;
     private final String unavailable;
+    private final BuildNetworks networks;
     private int running;
 
     /**
@@ -54,7 +58,8 @@ public final class BuildContainers {
      *                    must fit in 108 bytes)
      * @param runtimeRoot the OCI runtime's state root for build containers
      */
-    public BuildContainers(Path dir, Path runtimeRoot, OciRuntimes runtimes) {
+    public BuildContainers(Path dir, Path runtimeRoot, OciRuntimes runtimes, BuildNetworks networks) {
+        this.networks = networks;
         this.bundles = dir.resolve("c");
         this.exitDir = dir.resolve("exits");
         String name = runtimes.defaultRuntime();
@@ -78,10 +83,10 @@ public final class BuildContainers {
      * @param env      KEY=value
      * @param cwd      absolute working directory
      * @param user     who runs it
-     * @param hostNetwork share the host's network namespace
+     * @param network  {@code host}, {@code none}, {@code default}, {@code bridge} or a network's name or ID
      */
     public record RunSpec(String id, Path rootfs, List<String> args, List<String> env, String cwd, StageUsers.Identity user,
-                          boolean hostNetwork) {}
+                          String network) {}
 
     /** Receives the command's output, in order. */
     public interface Output {
@@ -89,19 +94,19 @@ public final class BuildContainers {
     }
 
     /** The mount points a container gets whatever its image holds (created in the rootfs when missing). */
-    public static List<String> mountPoints(boolean hostNetwork) {
+    public static List<String> mountPoints(String network) {
         List<String> out = new ArrayList<>(List.of("/proc", "/dev", "/sys"));
-        if (hostNetwork) out.addAll(List.of("/etc/resolv.conf", "/etc/hosts"));
+        if (!network.equals("none")) out.addAll(List.of("/etc/resolv.conf", "/etc/hosts"));
         return out;
     }
 
     /** Runs the command to its end; returns its exit status. The container is gone when this returns. */
-    public int run(RunSpec s, Output out) throws IOException {
+    public int run(RunSpec s, Output out) throws IOException, BuildException {
         return run(s, out, () -> false);
     }
 
     /** Like {@link #run(RunSpec, Output)}; when {@code cancelled} turns true the command is killed. */
-    public int run(RunSpec s, Output out, java.util.function.BooleanSupplier cancelled) throws IOException {
+    public int run(RunSpec s, Output out, java.util.function.BooleanSupplier cancelled) throws IOException, BuildException {
         if (unavailable != null) throw new IOException("cannot run a build container: " + unavailable);
         String shortId = s.id().substring(0, 12);
         Path bundle = bundles.resolve(shortId);
@@ -114,13 +119,40 @@ public final class BuildContainers {
                 .cgroupParent(CGROUP_PARENT)
                 .seccomp(SeccompProfile.dockerDefault(
                         new HashSet<>(Capabilities.resolve(List.of(), List.of(), false, host.capabilities())), SeccompProfile.hostGoArch()));
-        if (s.hostNetwork()) {
+        boolean attached = false;
+        if (s.network().equals("host")) {
             b.namespace(ContainerSpec.Namespace.NETWORK, ContainerSpec.NamespaceMode.HOST);
             for (String f : List.of("/etc/resolv.conf", "/etc/hosts")) {
                 if (Files.isRegularFile(Path.of(f))) b.addMount(ContainerSpec.Mount.bind(Path.of(f), f, true));
             }
+        } else if (!s.network().equals("none")) {
+            BuildNetworks.Sandbox box = networks.attach(s.id(), shortId, s.network());
+            attached = box != null;
+            if (box != null) {
+                try {
+                    Files.createDirectories(bundle);
+                    Path hosts = bundle.resolve("hosts");
+                    Path resolv = bundle.resolve("resolv.conf");
+                    Files.writeString(hosts, box.hosts());
+                    Files.writeString(resolv, box.resolvConf());
+                    b.namespace(ContainerSpec.Namespace.NETWORK, ContainerSpec.NamespaceMode.join(box.netns()));
+                    b.addMount(ContainerSpec.Mount.bind(hosts, "/etc/hosts", false));
+                    b.addMount(ContainerSpec.Mount.bind(resolv, "/etc/resolv.conf", false));
+                } catch (IOException | RuntimeException e) {
+                    detach(s.id());
+                    io.berth.sys.FileTrees.deleteTree(bundle);
+                    throw e;
+                }
+            }
         }
-        ContainerSpec spec = b.build();
+        ContainerSpec spec;
+        try {
+            spec = b.build();
+        } catch (RuntimeException e) {
+            if (attached) detach(s.id());
+            io.berth.sys.FileTrees.deleteTree(bundle);
+            throw e;
+        }
         synchronized (this) {
             running++;
         }
@@ -149,9 +181,19 @@ public final class BuildContainers {
         } finally {
             if (attach != null) attach.close();
             remove(s.id(), bundle);
+            if (attached) detach(s.id());
             synchronized (this) {
                 if (--running == 0) removeParentCgroup();
             }
+        }
+    }
+
+    /** Takes a build container off its network; a failure is logged (the daemon's reconcile retries it at start). */
+    private void detach(String id) {
+        try {
+            networks.detach(id);
+        } catch (RuntimeException e) {
+            LOG.warn("build container {}: undoing its network: {}", id, e.getMessage());
         }
     }
 

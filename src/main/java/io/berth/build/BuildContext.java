@@ -17,8 +17,12 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 
@@ -36,7 +40,7 @@ import java.util.zip.GZIPInputStream;
  * removed, the Dockerfile and {@code .dockerignore} included (the client always sends them,
  * and the Dockerfile is read even when excluded, as Docker does).
  */
-public final class BuildContext implements AutoCloseable {
+public final class BuildContext implements AutoCloseable, ContextSources.KnownDigests {
     public static final String DEFAULT_DOCKERFILE = "Dockerfile";
 
     private final Path root;
@@ -44,13 +48,19 @@ public final class BuildContext implements AutoCloseable {
     private final byte[] dockerfile;
     private final DockerIgnore ignore;
     private final List<String> skipped;
+    private final Map<String, FileDigest> digests;
 
-    private BuildContext(Path root, String dockerfileName, byte[] dockerfile, DockerIgnore ignore, List<String> skipped) {
+    /** A regular file's size and sha256 as the tar gave it. */
+    private record FileDigest(long size, byte[] sha256) {}
+
+    private BuildContext(Path root, String dockerfileName, byte[] dockerfile, DockerIgnore ignore, List<String> skipped,
+                         Map<String, FileDigest> digests) {
         this.root = root;
         this.dockerfileName = dockerfileName;
         this.dockerfile = dockerfile;
         this.ignore = ignore;
         this.skipped = List.copyOf(skipped);
+        this.digests = digests;
     }
 
     /**
@@ -66,8 +76,9 @@ public final class BuildContext implements AutoCloseable {
         boolean ok = false;
         try {
             List<String> skipped = new ArrayList<>();
-            unpack(decompress(tar), root, skipped);
-            BuildContext c = open(root, dockerfileName, skipped);
+            Map<String, FileDigest> digests = new HashMap<>();
+            unpack(decompress(tar), root, skipped, digests);
+            BuildContext c = open(root, dockerfileName, skipped, digests);
             ok = true;
             return c;
         } finally {
@@ -80,15 +91,29 @@ public final class BuildContext implements AutoCloseable {
      * deletes it): reads the Dockerfile and applies {@code .dockerignore}.
      */
     public static BuildContext open(Path root, String dockerfileName) throws IOException, BuildException {
-        return open(root.toAbsolutePath().normalize(), dockerfileName, List.of());
+        return open(root.toAbsolutePath().normalize(), dockerfileName, List.of(), Map.of());
     }
 
-    private static BuildContext open(Path root, String dockerfileName, List<String> skipped) throws IOException, BuildException {
+    private static BuildContext open(Path root, String dockerfileName, List<String> skipped, Map<String, FileDigest> digests)
+            throws IOException, BuildException {
         String name = dockerfileName == null || dockerfileName.isEmpty() ? DEFAULT_DOCKERFILE : dockerfileName;
         byte[] content = readDockerfile(root, name);
         DockerIgnore ignore = DockerIgnore.read(root);
         if (!ignore.isEmpty()) prune(root, "", ignore);
-        return new BuildContext(root, name, content, ignore, skipped);
+        return new BuildContext(root, name, content, ignore, skipped, digests);
+    }
+
+    /**
+     * The sha256 of a regular file of the context, hashed while the tar was read (the
+     * context is private to the build and nothing writes it after), or null for a path
+     * outside the context or a size that does not match.
+     */
+    @Override
+    public byte[] sha256(Path path, long size) {
+        Path p = path.toAbsolutePath().normalize();
+        if (!p.startsWith(root) || p.equals(root)) return null;
+        FileDigest d = digests.get(root.relativize(p).toString());
+        return d == null || d.size() != size ? null : d.sha256().clone();
     }
 
     /** The unpacked context, .dockerignore applied. */
@@ -145,12 +170,13 @@ public final class BuildContext implements AutoCloseable {
 
     private record DirTime(Path dir, Instant mtime) {}
 
-    private static void unpack(InputStream in, Path root, List<String> skipped) throws IOException, BuildException {
+    private static void unpack(InputStream in, Path root, List<String> skipped, Map<String, FileDigest> digests) throws IOException, BuildException {
         List<DirTime> dirTimes = new ArrayList<>();
         byte[] buf = new byte[1 << 16];
         TarReader reader = new TarReader(in);
         for (TarEntry e; (e = reader.next()) != null; ) {
             String rel = clean(e.name());
+            digests.remove(rel);
             if (rel.isEmpty()) {
                 if (e.type() == TarEntry.Type.DIR) {
                     Syscalls.chmod(root, e.mode() == 0 ? 0755 : e.mode());
@@ -172,17 +198,12 @@ public final class BuildContext implements AutoCloseable {
                     dirTimes.add(new DirTime(target, e.mtime()));
                 }
                 case FILE -> {
-                    InputStream content = reader.content();
+                    byte[] digest;
                     try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW,
                             StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
-                        long left = e.size();
-                        while (left > 0) {
-                            int n = content.read(buf, 0, (int) Math.min(buf.length, left));
-                            if (n < 0) throw new BuildException("build context entry \"" + e.name() + "\" is cut short");
-                            out.write(buf, 0, n);
-                            left -= n;
-                        }
+                        digest = copy(reader.content(), out, e.size(), e.name(), buf);
                     }
+                    digests.put(rel, new FileDigest(e.size(), digest));
                     Syscalls.chmod(target, e.mode());
                     Syscalls.utimensat(target, null, e.mtime());
                 }
@@ -191,7 +212,10 @@ public final class BuildContext implements AutoCloseable {
                     Files.createSymbolicLink(target, Path.of(e.linkName()));
                     Syscalls.utimensat(target, null, e.mtime());
                 }
-                case HARDLINK -> hardlink(root, target, e);
+                case HARDLINK -> {
+                    String to = hardlink(root, target, e);
+                    if (to != null && digests.get(to) instanceof FileDigest d) digests.put(rel, d);
+                }
                 case CHAR, BLOCK, FIFO -> skipped.add(rel);
             }
         }
@@ -200,6 +224,20 @@ public final class BuildContext implements AutoCloseable {
             DirTime d = dirTimes.get(i);
             if (attrs(d.dir()) instanceof BasicFileAttributes a && a.isDirectory()) Syscalls.utimensat(d.dir(), null, d.mtime());
         }
+    }
+
+    /** Copies {@code size} bytes of an entry to {@code out}; returns their sha256. */
+    private static byte[] copy(InputStream content, OutputStream out, long size, String name, byte[] buf) throws IOException, BuildException {
+        MessageDigest sha = sha256();
+        long left = size;
+        while (left > 0) {
+            int n = content.read(buf, 0, (int) Math.min(buf.length, left));
+            if (n < 0) throw new BuildException("build context entry \"" + name + "\" is cut short");
+            out.write(buf, 0, n);
+            sha.update(buf, 0, n);
+            left -= n;
+        }
+        return sha.digest();
     }
 
     /** A tar name as a clean relative path; climbing above the root is refused. */
@@ -238,7 +276,8 @@ public final class BuildContext implements AutoCloseable {
         return p;
     }
 
-    private static void hardlink(Path root, Path target, TarEntry e) throws IOException, BuildException {
+    /** Makes a hard link; returns the cleaned relative path it points at, or null when it is the entry itself. */
+    private static String hardlink(Path root, Path target, TarEntry e) throws IOException, BuildException {
         String to = clean(e.linkName());
         String what = "hard link \"" + e.name() + "\" -> \"" + e.linkName() + "\"";
         if (to.isEmpty()) throw new BuildException(what + " points at the context root");
@@ -252,8 +291,17 @@ public final class BuildContext implements AutoCloseable {
                 throw new BuildException(what + ": the target is not an earlier regular file of the context");
             }
         }
-        if (p.equals(target)) return;
+        if (p.equals(target)) return null;
         Files.createLink(target, p);
+        return to;
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static byte[] readDockerfile(Path root, String name) throws IOException, BuildException {

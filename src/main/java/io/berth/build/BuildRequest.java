@@ -13,8 +13,8 @@ import java.util.Map;
  * @param noCache     do not use the build cache
  * @param pull        pull every FROM image even when it is here
  * @param labels      labels to add to the resulting image
- * @param networkMode RUN's network: {@code host}, or {@code none} for anything else
- *                    (default, bridge, none): a build container gets no network of its own
+ * @param networkMode RUN's network: {@code default} (the daemon's default bridge, as
+ *                    {@code bridge}), {@code host}, {@code none} or a network's name or ID
  * @param quiet       print only the image ID
  */
 public record BuildRequest(List<String> tags, String dockerfile, Map<String, String> buildArgs, String target, boolean noCache,
@@ -24,10 +24,5 @@ public record BuildRequest(List<String> tags, String dockerfile, Map<String, Str
         buildArgs = buildArgs == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(buildArgs));
         labels = labels == null ? Map.of() : Map.copyOf(labels);
         networkMode = networkMode == null || networkMode.isEmpty() ? "default" : networkMode;
-    }
-
-    /** True when RUN shares the host's network namespace. */
-    public boolean hostNetwork() {
-        return networkMode.equals("host");
     }
 }

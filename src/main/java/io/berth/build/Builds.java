@@ -46,15 +46,21 @@ public final class Builds {
         this.containers = containers;
     }
 
+    /** Like {@link #open(Path, Path, OciRuntimes, ImageStore, BuildNetworks)} without networks: RUN gets loopback only. */
+    public static Builds open(Path dataRoot, Path execRoot, OciRuntimes runtimes, ImageStore store) throws IOException {
+        return open(dataRoot, execRoot, runtimes, store, BuildNetworks.NONE);
+    }
+
     /**
      * Opens the builder under {@code dataRoot/build}, its build containers' runtime state under
-     * {@code execRoot/build-runtime}, and cleans up after a crash.
+     * {@code execRoot/build-runtime}, and cleans up after a crash. RUN joins {@code networks}
+     * (the default bridge unless the build names another).
      */
-    public static Builds open(Path dataRoot, Path execRoot, OciRuntimes runtimes, ImageStore store) throws IOException {
+    public static Builds open(Path dataRoot, Path execRoot, OciRuntimes runtimes, ImageStore store, BuildNetworks networks) throws IOException {
         Path dir = dataRoot.toAbsolutePath().normalize().resolve("build");
         Files.createDirectories(dir);
         Builds b = new Builds(dir, store, new BuildCache(dir.resolve("cache.json")),
-                new BuildContainers(dir, execRoot.toAbsolutePath().resolve("build-runtime"), runtimes));
+                new BuildContainers(dir, execRoot.toAbsolutePath().resolve("build-runtime"), runtimes, networks));
         b.reconcile();
         return b;
     }

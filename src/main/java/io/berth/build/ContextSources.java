@@ -223,6 +223,23 @@ public final class ContextSources {
      * @return {@code sha256:<hex>}
      */
     public static String contentHash(List<SourceMatch> sources, Integer uid, Integer gid, String chmod) throws IOException {
+        return contentHash(sources, uid, gid, chmod, KnownDigests.NONE);
+    }
+
+    /**
+     * The sha256 of files' content already known (hashed while the build context was read),
+     * so that {@link #contentHash} need not read them again.
+     */
+    @FunctionalInterface
+    public interface KnownDigests {
+        KnownDigests NONE = (path, size) -> null;
+
+        /** The sha256 of the regular file {@code path} of {@code size} bytes, or null when not known. */
+        byte[] sha256(Path path, long size);
+    }
+
+    /** Like {@link #contentHash(List, Integer, Integer, String)}, taking file digests from {@code known} where it has them. */
+    public static String contentHash(List<SourceMatch> sources, Integer uid, Integer gid, String chmod, KnownDigests known) throws IOException {
         MessageDigest md = sha256();
         int u = uid == null ? 0 : uid;
         int g = gid == null ? 0 : gid;
@@ -249,12 +266,12 @@ public final class ContextSources {
                 sorted.add(new String[] {rel.isEmpty() ? "." : rel, p.toString()});
             }
             sorted.sort((a, b) -> Arrays.compare(a[0].getBytes(StandardCharsets.UTF_8), b[0].getBytes(StandardCharsets.UTF_8)));
-            for (String[] e : sorted) entry(md, e[0], Path.of(e[1]), u, g);
+            for (String[] e : sorted) entry(md, e[0], Path.of(e[1]), u, g, known);
         }
         return "sha256:" + HexFormat.of().formatHex(md.digest());
     }
 
-    private static void entry(MessageDigest md, String rel, Path p, int uid, int gid) throws IOException {
+    private static void entry(MessageDigest md, String rel, Path p, int uid, int gid, KnownDigests known) throws IOException {
         BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         int mode = ((Number) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS)).intValue() & 07777;
         String type = a.isSymbolicLink() ? "l" : a.isDirectory() ? "d" : a.isRegularFile() ? "f" : "o";
@@ -264,13 +281,17 @@ public final class ContextSources {
         field(md, uid + ":" + gid);
         switch (type) {
             case "f" -> {
-                MessageDigest content = sha256();
-                byte[] buf = new byte[1 << 16];
-                try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
-                    for (int n; (n = in.read(buf)) > 0; ) content.update(buf, 0, n);
+                byte[] digest = known.sha256(p, a.size());
+                if (digest == null) {
+                    MessageDigest content = sha256();
+                    byte[] buf = new byte[1 << 16];
+                    try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
+                        for (int n; (n = in.read(buf)) > 0; ) content.update(buf, 0, n);
+                    }
+                    digest = content.digest();
                 }
                 field(md, Long.toString(a.size()));
-                field(md, HexFormat.of().formatHex(content.digest()));
+                field(md, HexFormat.of().formatHex(digest));
             }
             case "l" -> field(md, Files.readSymbolicLink(p).toString());
             default -> { }

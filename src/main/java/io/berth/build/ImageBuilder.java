@@ -513,7 +513,7 @@ final class ImageBuilder {
         String id = randomHex(32);
         String shortId = id.substring(0, 12);
         out.stream(" ---> Running in " + shortId + "\n");
-        boolean hostNet = request.hostNetwork() || "host".equals(r.network());
+        String network = r.network() == null || r.network().equals("default") ? request.networkMode() : r.network();
         List<String> runEnv = new ArrayList<>();
         Map<String, String> all = new LinkedHashMap<>();
         argValues.forEach((k, v) -> {
@@ -524,13 +524,13 @@ final class ImageBuilder {
         all.putIfAbsent("HOSTNAME", shortId);
         String workdir = st.config.workingDir == null ? "/" : st.config.workingDir;
         String user = st.config.user;
-        layerStep(st, key, createdBy.toString(), BuildContainers.mountPoints(hostNet), root -> {
+        layerStep(st, key, createdBy.toString(), BuildContainers.mountPoints(network), root -> {
             StageUsers.Identity who = StageUsers.read(root).user(user);
             Map<String, String> e = new LinkedHashMap<>(all);
             e.putIfAbsent("HOME", who.home() == null ? "/" : who.home());
             e.forEach((k, v) -> runEnv.add(k + "=" + v));
             StreamForwarder fwd = new StreamForwarder(out);
-            int code = builds.containers().run(new BuildContainers.RunSpec(id, root, argv, runEnv, workdir, who, hostNet), fwd,
+            int code = builds.containers().run(new BuildContainers.RunSpec(id, root, argv, runEnv, workdir, who, network), fwd,
                     out::cancelled);
             fwd.flush();
             if (out.cancelled()) throw new BuildException("the build was cancelled: the client went away");
@@ -599,7 +599,7 @@ final class ImageBuilder {
         Integer mode = FileCopier.parseChmod(chmod);
         try (SourceRoot src = sourceRoot(st, from, dockerfile)) {
             List<ContextSources.SourceMatch> matches = ContextSources.resolve(src.path(), sources, true);
-            String hash = ContextSources.contentHash(matches, null, null, chmod);
+            String hash = ContextSources.contentHash(matches, null, null, chmod, src.digests());
             String kind = matches.size() > 1 ? "multi" : matches.getFirst().directory() ? "dir" : "file";
             String destAbs = absoluteDest(dest, st.config.workingDir);
             String text = keyword + " " + kind + ":" + hash.substring("sha256:".length()) + " in " + destAbs + " ";
@@ -633,6 +633,11 @@ final class ImageBuilder {
     private interface SourceRoot extends AutoCloseable {
         Path path();
 
+        /** File digests known without reading the files (the context's, hashed as it was received). */
+        default ContextSources.KnownDigests digests() {
+            return ContextSources.KnownDigests.NONE;
+        }
+
         @Override
         void close() throws IOException;
     }
@@ -643,6 +648,10 @@ final class ImageBuilder {
             return new SourceRoot() {
                 public Path path() {
                     return root;
+                }
+
+                public ContextSources.KnownDigests digests() {
+                    return context;
                 }
 
                 public void close() {}

@@ -35,7 +35,7 @@ public final class Engine {
         this.containers = Containers.open(settings.dataRoot(), this::settings, events, Containers.imageSource(images.store()),
                 s -> new Wiring(s, networks, volumes)); // installs the network hooks (Containers.networkHooks is the bare form)
         this.builds = io.berth.build.Builds.open(settings.dataRoot(), settings.execRoot() != null ? settings.execRoot() : settings.dataRoot(),
-                settings.runtimes(), images.store());
+                settings.runtimes(), images.store(), new BuildNetworking(networks));
     }
 
     public ContainerService containers() {

@@ -454,9 +454,11 @@ public final class ImageStore {
             ImageRecord r = records.get(id);
             if (r == null) throw ImageNotFoundException.of(id.toString());
             Digest previous = refs.put(tagged.canonicalString(), id);
-            writeRefs();
             ImageRecord updated = r.withLastTagTime(Instant.now().toString());
-            writeRecord(updated);
+            if (!id.equals(previous)) { // a tag that already names this image moves only LastTagTime: kept in memory until the record is next written
+                writeRefs();
+                writeRecord(updated);
+            }
             records.put(id, updated);
             return new TagResult(previous == null || previous.equals(id) ? Optional.empty() : Optional.of(previous));
         }

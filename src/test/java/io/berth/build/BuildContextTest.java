@@ -199,9 +199,41 @@ class BuildContextTest {
             E.file("app/run.sh", "#!/bin/sh").mode(0755),
             E.symlink("app/current", "lib"));
 
+    /** The hash from the digests taken while the tar was read; checked against the one that reads the files. */
     String hash(List<E> entries, List<String> sources, Integer uid, Integer gid, String chmod) throws Exception {
         try (BuildContext c = extract(entries, false, null)) {
-            return ContextSources.contentHash(ContextSources.resolve(c.root(), sources, true), uid, gid, chmod);
+            List<ContextSources.SourceMatch> matches = ContextSources.resolve(c.root(), sources, true);
+            String known = ContextSources.contentHash(matches, uid, gid, chmod, c);
+            assertThat(known).as("with the digests of the tar").isEqualTo(ContextSources.contentHash(matches, uid, gid, chmod));
+            return known;
+        }
+    }
+
+    @Test
+    void digestsTakenWhileReadingMatchTheFilesWrittenWhateverTheTarReplaced() throws Exception {
+        List<E> entries = List.of(
+                E.file("Dockerfile", "FROM a"),
+                E.file("a.txt", "first"),
+                E.file("a.txt", "second, longer"),   // a later entry replaces the file
+                E.file("b", "was a file"),
+                E.dir("b"),                            // then a directory
+                E.file("b/c.txt", "inside"),
+                E.file("d.txt", "linked"),
+                E.hardlink("e.txt", "d.txt"),          // a hard link shares the target's digest
+                E.file("f.txt", "old"),
+                E.hardlink("f.txt", "d.txt"));         // a hard link over a file
+        try (BuildContext c = extract(entries, false, null)) {
+            Path root = c.root();
+            for (String f : List.of("a.txt", "b/c.txt", "d.txt", "e.txt", "f.txt")) {
+                Path p = root.resolve(f);
+                byte[] content = Files.readAllBytes(p);
+                assertThat(c.sha256(p, content.length)).as(f).isEqualTo(java.security.MessageDigest.getInstance("SHA-256").digest(content));
+                assertThat(c.sha256(p, content.length + 1)).as("a size that does not match").isNull();
+            }
+            assertThat(c.sha256(root.resolve("b"), 10)).as("now a directory").isNull();
+            assertThat(c.sha256(tmp.resolve("elsewhere.txt"), 5)).as("outside the context").isNull();
+            List<ContextSources.SourceMatch> all = ContextSources.resolve(root, List.of("."), true);
+            assertThat(ContextSources.contentHash(all, null, null, null, c)).isEqualTo(ContextSources.contentHash(all, null, null, null));
         }
     }
 

@@ -465,6 +465,70 @@ class ClassicBuildCliTest {
     }
 
     @Test
+    void runJoinsTheDefaultBridgeOrTheNetworkTheBuildNamesAndLeavesNothingBehind() throws Exception {
+        Path ctx = context(tmp.resolve("net"), """
+                FROM busybox
+                RUN ip -o link show eth0; ip -4 -o addr show dev eth0; ip -4 -o addr show dev eth0 | grep -q 'inet ' \\
+                    && ping -c 1 -W 5 "$(ip route | awk '/^default/ {print $3}')" >/dev/null && echo gateway-answered && cat /etc/resolv.conf
+                """, Map.of());
+        Path execRoot = daemon.dir().resolve("run");
+        Path ipam = daemon.dataRoot().resolve("network").resolve("ipam");
+
+        // default: the daemon's default bridge, as docker run; the namespace, veth, address and rules go with the step
+        for (String mode : new String[] {null, "bridge"}) {
+            DockerCli.Result r = mode == null ? buildOk(ctx, "--no-cache") : buildOk(ctx, "--no-cache", "--network", mode);
+            assertThat(r.stdout()).as(r.toString()).containsPattern("inet \\d+\\.\\d+\\.\\d+\\.\\d+/\\d+").contains("gateway-answered", "nameserver");
+            assertNetworkGone(r, execRoot, ipam);
+        }
+
+        // a user-defined network by name
+        ok("network", "create", "--subnet", "10.93.77.0/24", "buildnet");
+        try {
+            DockerCli.Result r = buildOk(ctx, "--no-cache", "--network", "buildnet");
+            assertThat(r.stdout()).as(r.toString()).contains("inet 10.93.77.", "gateway-answered");
+            assertNetworkGone(r, execRoot, ipam);
+        } finally {
+            ok("network", "rm", "buildnet");
+        }
+
+        // a failing RUN on the bridge leaves nothing either
+        Path failing = context(tmp.resolve("failing"), "FROM busybox\nRUN ip -o link show eth0; ip -4 -o addr show dev eth0; exit 3\n", Map.of());
+        DockerCli.Result failed = build(failing, "--no-cache");
+        assertThat(failed.exitCode()).isNotZero();
+        assertThat(failed.stdout() + failed.stderr()).contains("returned a non-zero code: 3");
+        assertNetworkGone(failed, execRoot, ipam);
+
+        // none: loopback only
+        Path none = context(tmp.resolve("none"), "FROM busybox\nRUN ip -o link; ! ip link show eth0 2>/dev/null && echo loopback-only\n", Map.of());
+        DockerCli.Result n = buildOk(none, "--no-cache", "--network", "none");
+        assertThat(n.stdout()).contains("1: lo:", "loopback-only").doesNotContainPattern("(?m)^\\d+: (?!lo:)");
+
+        // an unknown network fails the RUN step as dockerd does; container: is refused clearly
+        DockerCli.Result unknown = build(ctx, "--no-cache", "--network", "nosuchnet");
+        assertThat(unknown.stdout() + unknown.stderr()).contains("network nosuchnet not found");
+        assertThat(unknown.stdout()).doesNotContain("Successfully built");
+        DockerCli.Result other = build(ctx, "--no-cache", "--network", "container:abc");
+        assertThat(other.stdout() + other.stderr()).contains("network mode container:abc is not supported for RUN");
+        assertThat(WiringHostState.netns(execRoot)).isEmpty();
+        assertThat(WiringHostState.leases(ipam)).isEmpty();
+        assertThat(leftovers()).isEmpty();
+    }
+
+    /** After a build whose RUN printed {@code ip -o link show eth0} and its address: no namespace, lease, host veth or rule of it remains. */
+    private static void assertNetworkGone(DockerCli.Result r, Path execRoot, Path ipam) throws Exception {
+        Matcher peer = Pattern.compile("eth0@if(\\d+)").matcher(r.stdout());
+        assertThat(peer.find()).as(r.stdout()).isTrue();
+        Matcher ip = Pattern.compile("inet (\\d+\\.\\d+\\.\\d+\\.\\d+)/").matcher(r.stdout());
+        assertThat(ip.find()).as(r.stdout()).isTrue();
+        assertThat(WiringHostState.netns(execRoot)).as("network namespaces left").isEmpty();
+        assertThat(WiringHostState.leases(ipam)).as("address leases left").isEmpty();
+        assertThat(WiringHostState.run("ip", "-o", "link")).as("the host end of the veth").doesNotContainPattern("(?m)^" + peer.group(1) + ":");
+        String address = ip.group(1);
+        assertThat(WiringHostState.run("iptables-save").lines().filter(l -> l.contains(address + "/") || l.contains(address + " ")).toList())
+                .as("iptables rules of %s", address).isEmpty();
+    }
+
+    @Test
     void unsupportedRequestsFailClearly() throws Exception {
         Path ctx = context(tmp.resolve("ctx"), "FROM busybox\nADD http://127.0.0.1:1/file.txt /file.txt\n", Map.of());
         DockerCli.Result url = build(ctx);
