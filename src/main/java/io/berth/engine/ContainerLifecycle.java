@@ -163,7 +163,20 @@ public final class ContainerLifecycle {
             }
             long t3 = System.nanoTime();
             long logCap = LogOptions.limits(r.hostConfig().logConfig()).map(LogRotator::hardCap).orElse(0L);
-            ContainerHandle h = conmon.create(id, bundle, spec, service.logPath(id), logCap);
+            ContainerHandle h;
+            try {
+                h = conmon.create(id, bundle, spec, service.logPath(id), logCap);
+            } catch (IOException | RuntimeException createFailed) {
+                // a failed wiring (a port taken, say) takes the namespace away under the
+                // runtime's feet: its failure is the one to tell
+                try {
+                    awaitWiring(wired);
+                } catch (IOException | RuntimeException wiringFailed) {
+                    wiringFailed.addSuppressed(createFailed);
+                    throw wiringFailed;
+                }
+                throw createFailed;
+            }
             created = true;
             handles.put(id, h);
             long t4 = System.nanoTime();
