@@ -266,6 +266,10 @@ final class ContainerRoutes {
 
     private void logs(ApiCall call) throws Exception {
         Container c = containers().get(call.path("id"));
+        HostConfig.LogConfig logConfig = c.record().hostConfig().logConfig();
+        if (logConfig != null && "none".equals(logConfig.type())) {
+            throw new ApiException(501, "configured logging driver does not support reading"); // dockerd's answer
+        }
         boolean stdout = call.queryBool("stdout", false);
         boolean stderr = call.queryBool("stderr", false);
         if (!stdout && !stderr) throw ApiException.badRequest("Bad parameters: you must choose at least one stream");
