@@ -643,6 +643,9 @@ public final class ContainerLifecycle {
 
     private void sendSignal(Container c, int sig) throws IOException {
         ContainerRecord r = c.record();
+        // What runc kill does (kill(2) on the init process), without its process run: 30-40 ms
+        // a stop or rm -f. The cgroup check makes sure the pid is still this container's.
+        if (io.berth.sys.Syscalls.signalIfInCgroup(r.state().pid(), r.id(), sig)) return;
         try {
             conmon(r).kill(r.id(), Integer.toString(sig));
         } catch (IOException e) {
