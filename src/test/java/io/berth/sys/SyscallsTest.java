@@ -15,6 +15,23 @@ class SyscallsTest {
     @TempDir Path dir;
 
     @Test
+    void aSignalGoesOnlyToAProcessOfTheNamedCgroup() throws Exception {
+        Process sleeper = new ProcessBuilder("sleep", "60").start();
+        try {
+            long pid = sleeper.pid();
+            assertThat(Syscalls.signalIfInCgroup(pid, "no-such-cgroup-mark", 9)).isFalse();
+            assertThat(sleeper.isAlive()).isTrue();
+            String line = Files.readAllLines(Path.of("/proc/" + pid + "/cgroup")).getFirst();
+            String mark = line.substring(line.lastIndexOf(':') + 1); // its own cgroup path, as a container's names its ID
+            assertThat(Syscalls.signalIfInCgroup(pid, mark, 9)).isTrue();
+            assertThat(sleeper.waitFor()).isEqualTo(137);
+            assertThat(Syscalls.signalIfInCgroup(pid, mark, 9)).as("a process gone").isFalse();
+        } finally {
+            sleeper.destroyForcibly();
+        }
+    }
+
+    @Test
     void makedevRoundTrips() {
         long dev = Syscalls.makedev(259, 70000);
         assertThat(Syscalls.major(dev)).isEqualTo(259);
