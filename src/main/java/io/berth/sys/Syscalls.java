@@ -80,9 +80,9 @@ public final class Syscalls {
     private static final MethodHandle CHMOD = errnoCall("chmod", FunctionDescriptor.of(INT, PTR, INT));
     private static final MethodHandle LCHOWN = errnoCall("lchown", FunctionDescriptor.of(INT, PTR, INT, INT));
     private static final MethodHandle UTIMENSAT = errnoCall("utimensat", FunctionDescriptor.of(INT, INT, PTR, PTR, INT));
-    /** syscall(2) with three arguments, for calls glibc may lack a wrapper of (pidfd_open, pidfd_send_signal). */
-    private static final MethodHandle SYSCALL3 = LINKER.downcallHandle(LIBC.find("syscall").orElseThrow(),
-            FunctionDescriptor.of(LONG, LONG, LONG, LONG, LONG), Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO);
+    /** syscall(2) with four arguments, for calls glibc may lack a wrapper of (pidfd_open, pidfd_send_signal). */
+    private static final MethodHandle SYSCALL4 = LINKER.downcallHandle(LIBC.find("syscall").orElseThrow(),
+            FunctionDescriptor.of(LONG, LONG, LONG, LONG, LONG, LONG), Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO);
     /** The same number on every architecture: both came after the syscall tables were unified. */
     private static final long SYS_PIDFD_SEND_SIGNAL = 424;
     private static final long SYS_PIDFD_OPEN = 434;
@@ -127,12 +127,12 @@ public final class Syscalls {
         if (pid <= 0) return false;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
-            int fd = (int) (long) SYSCALL3.invokeExact(state, SYS_PIDFD_OPEN, pid, 0L, 0L);
+            int fd = (int) (long) SYSCALL4.invokeExact(state, SYS_PIDFD_OPEN, pid, 0L, 0L, 0L);
             if (fd < 0) return false;
             try {
                 String cgroups = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/cgroup"));
                 if (!cgroups.contains(cgroupMark)) return false;
-                long rc = (long) SYSCALL3.invokeExact(state, SYS_PIDFD_SEND_SIGNAL, (long) fd, (long) signal, 0L);
+                long rc = (long) SYSCALL4.invokeExact(state, SYS_PIDFD_SEND_SIGNAL, (long) fd, (long) signal, 0L, 0L);
                 return rc == 0;
             } finally {
                 int ignored = (int) CLOSE.invokeExact(state, fd);
