@@ -192,7 +192,9 @@ public final class Container {
     public ContainerRecord startFailed(String message, int code) throws IOException {
         lock.lock();
         try {
-            ContainerRecord next = update(r -> r.withState(r.state().failed(message, code, ContainerStatus.EXITED)));
+            // as dockerd: a container that never ran stays "created" (with the exit code and error), else "exited"
+            ContainerRecord next = update(r -> r.withState(r.state().failed(message, code,
+                    r.state().startedAt() == null ? ContainerStatus.CREATED : ContainerStatus.EXITED)));
             exits++;
             changed.signalAll();
             return next;

@@ -13,7 +13,8 @@ import java.util.Set;
 /**
  * Resolves a container's {@code User} ({@code name}, {@code uid}, {@code name:group},
  * {@code uid:gid}) and its supplementary groups against the image's /etc/passwd and
- * /etc/group, as Docker does.
+ * /etc/group, as Docker does. The supplementary groups always hold the primary group, then the
+ * user's memberships (unless a group was named), then the --group-add ones.
  */
 public final class Users {
     private Users() {}
@@ -67,7 +68,9 @@ public final class Users {
             if (entry.length >= 6 && !entry[5].isEmpty()) home = entry[5];
         }
         if (groupPart != null && !groupPart.isEmpty()) gid = groupId(groups, groupPart);
+        // as dockerd 20.10 (since the fix of CVE-2022-36109): the primary group is always among the supplementary ones
         Set<Integer> extra = new LinkedHashSet<>();
+        extra.add(gid);
         if (name != null && (groupPart == null || groupPart.isEmpty())) {
             for (String[] g : groups) {
                 if (g.length >= 4 && List.of(g[3].split(",")).contains(name)) extra.add(parseOr(g[2], -1));
@@ -83,7 +86,7 @@ public final class Users {
         for (String[] e : groups) {
             if (e.length >= 3 && e[0].equals(g)) return parseOr(e[2], 0);
         }
-        throw ContainerException.invalid("unable to find group " + g + ": no matching entries in group file");
+        throw ContainerException.invalid("Unable to find group " + g + ": no matching entries in group file");
     }
 
     private static List<String[]> read(Path rootfs, String rel) throws IOException {

@@ -125,13 +125,19 @@ public final class ContainerLifecycle {
     public void start(String ref) throws IOException {
         Container c = service.get(ref);
         c.begin(Operation.START, Duration.ofSeconds(60));
+        boolean failed = false;
         try {
             c.cancelPendingRestart();
             c.update(r -> r.withManuallyStopped(false).withRestartCount(0));
             backoff.remove(c.id());
             startProcess(c);
+        } catch (IOException | RuntimeException e) {
+            failed = true;
+            throw e;
         } finally {
             c.end(Operation.START);
+            // as dockerd: a --rm container that failed to start is removed, so a client waiting for its removal returns
+            if (failed && c.record().hostConfig().isAutoRemove() && !c.record().state().status().hasProcess()) autoRemove(c);
         }
     }
 
@@ -338,6 +344,11 @@ public final class ContainerLifecycle {
             b.namespace(ContainerSpec.Namespace.PID, joinOf(h.pidMode().substring(10), ContainerSpec.Namespace.PID));
         }
         if ("host".equals(h.ipcMode())) b.namespace(ContainerSpec.Namespace.IPC, ContainerSpec.NamespaceMode.HOST);
+        else if (h.ipcMode() != null && h.ipcMode().startsWith("container:")) {
+            // the IPC namespace only: the peer's /dev/shm tmpfs lives in its own mount namespace and cannot be bound
+            // from there (dockerd mounts a shareable container's /dev/shm on the host to share it); not done yet
+            b.namespace(ContainerSpec.Namespace.IPC, joinOf(h.ipcMode().substring(10), ContainerSpec.Namespace.IPC));
+        }
         if ("host".equals(h.utsMode())) b.namespace(ContainerSpec.Namespace.UTS, ContainerSpec.NamespaceMode.HOST);
 
         // mounts: etc files, binds, tmpfs
@@ -354,7 +365,18 @@ public final class ContainerLifecycle {
         if (h.devices() != null) {
             for (HostConfig.DeviceMapping d : h.devices()) {
                 String inCtr = d.pathInContainer() == null || d.pathInContainer().isEmpty() ? d.pathOnHost() : d.pathInContainer();
-                devices.add(OciSpec.hostDevice(Path.of(d.pathOnHost()), inCtr, d.cgroupPermissions()));
+                ContainerSpec.Device dev;
+                try {
+                    dev = OciSpec.hostDevice(Path.of(d.pathOnHost()), inCtr, d.cgroupPermissions());
+                } catch (java.nio.file.NoSuchFileException e) {
+                    throw new IOException("error gathering device information while adding custom device \"" + d.pathOnHost()
+                            + "\": no such file or directory", e);
+                }
+                if (dev == null) {
+                    throw ContainerException.invalid("error gathering device information while adding custom device \""
+                            + d.pathOnHost() + "\": not a device node");
+                }
+                devices.add(dev);
             }
         }
         b.devices(devices);
@@ -381,7 +403,7 @@ public final class ContainerLifecycle {
                 } else if (o.startsWith("label=") || o.startsWith("apparmor=")) {
                     // no SELinux or AppArmor here: accepted and ignored, as dockerd does without them
                 } else {
-                    throw ContainerException.invalid("Invalid --security-opt: \"" + opt + "\"");
+                    throw ContainerException.invalid("invalid --security-opt 2: \"" + opt + "\"");
                 }
             }
         }

@@ -75,6 +75,7 @@ public final class ContainerService {
         wiring.check(host);
         checkResources(host);
         host = host.withLogConfig(io.berth.container.LogOptions.validate(host.logConfig(), s.logDefaults()));
+        checkSecurity(host);
         List<String> warnings = new ArrayList<>();
 
         ImageSource.Resolved image = images.resolve(asked.image());
@@ -165,6 +166,31 @@ public final class ContainerService {
         }
     }
 
+    /** What dockerd refuses at create: unknown capability names and security options. */
+    private static void checkSecurity(HostConfig h) {
+        checkCaps("CapAdd", h.capAdd());
+        checkCaps("CapDrop", h.capDrop());
+        if (h.securityOpt() != null) {
+            for (String opt : h.securityOpt()) {
+                String o = opt.replaceFirst("^([a-z-]+):", "$1=");
+                if (!o.matches("no-new-privileges(=(true|false))?|(seccomp|label|apparmor)=.*")) {
+                    throw ContainerException.invalid("invalid --security-opt 2: \"" + opt + "\"");
+                }
+            }
+        }
+    }
+
+    private static void checkCaps(String field, List<String> caps) {
+        if (caps == null) return;
+        for (String cap : caps) {
+            try {
+                io.berth.runtime.Capabilities.normalize(cap);
+            } catch (IllegalArgumentException e) {
+                throw ContainerException.invalid("invalid " + field + ": " + e.getMessage());
+            }
+        }
+    }
+
     // ================================================================ rename, wait, remove
 
     public void rename(String ref, String newName) throws IOException {
@@ -199,6 +225,8 @@ public final class ContainerService {
             case REMOVED -> c.await(Container::isRemoved, forever);
         }
         ContainerState st = c.record().state();
+        // as dockerd: waiting for the removal reports the removal's error (none once it is gone), not a failed start's
+        if (w.condition() == WaitCondition.REMOVED && c.isRemoved()) return new WaitResult(st.exitCode(), null);
         return new WaitResult(st.exitCode(), st.error().isEmpty() ? null : st.error());
     }
 

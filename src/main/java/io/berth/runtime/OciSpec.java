@@ -58,7 +58,7 @@ public final class OciSpec {
 
         OciConfig.Linux linux = new OciConfig.Linux(
                 devices(s),
-                s.sysctls().isEmpty() ? null : new LinkedHashMap<>(s.sysctls()),
+                sysctls(s, ns, domainname),
                 resources(s, host),
                 cgroupsPath(s.cgroupParent(), id),
                 namespaceList(ns),
@@ -74,6 +74,22 @@ public final class OciSpec {
                 mounts(s, ns),
                 s.annotations().isEmpty() ? null : new LinkedHashMap<>(s.annotations()),
                 linux);
+    }
+
+    /**
+     * The user's sysctls over dockerd's defaults: in a network namespace of its own a container
+     * may ping and bind ports below 1024 without capabilities; and the domain name is set through
+     * kernel.domainname, as runc before 1.2 ignores config.json's domainname.
+     */
+    static Map<String, String> sysctls(ContainerSpec s, Map<Namespace, NamespaceMode> ns, String domainname) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (!(ns.get(Namespace.NETWORK) instanceof NamespaceMode.Host)) {
+            out.put("net.ipv4.ip_unprivileged_port_start", "0");
+            out.put("net.ipv4.ping_group_range", "0 2147483647");
+        }
+        if (domainname != null) out.put("kernel.domainname", domainname);
+        out.putAll(s.sysctls());
+        return out.isEmpty() ? null : out;
     }
 
     /** The cgroupfs path of container {@code id} under {@code parent}: "/berth/ID". */

@@ -113,8 +113,10 @@ class ContainerBoxTest {
         Files.createDirectories(root.resolve("etc"));
         Files.writeString(root.resolve("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nwww:x:33:33:www:/var/www:/bin/false\n");
         Files.writeString(root.resolve("etc/group"), "root:x:0:\nwww:x:33:\nextra:x:500:www\n");
-        assertThat(Users.resolve(root, "", List.of())).isEqualTo(new Users.Resolved(0, 0, List.of(), "/root"));
-        assertThat(Users.resolve(root, "www", List.of())).isEqualTo(new Users.Resolved(33, 33, List.of(500), "/var/www"));
+        assertThat(Users.resolve(root, "", List.of())).isEqualTo(new Users.Resolved(0, 0, List.of(0), "/root"));
+        assertThat(Users.resolve(root, "www", List.of())).isEqualTo(new Users.Resolved(33, 33, List.of(33, 500), "/var/www"));
+        assertThat(Users.resolve(root, "www:www", List.of("7")).additionalGids()).containsExactly(33, 7);
+        assertThat(Users.resolve(root, "33:44", List.of()).additionalGids()).containsExactly(44);
         assertThat(Users.resolve(root, "1000:1000", List.of()).uid()).isEqualTo(1000);
         assertThat(Users.resolve(root, "www:root", List.of("extra")).gid()).isEqualTo(0);
         assertThatThrownBy(() -> Users.resolve(root, "nobody", List.of())).hasMessageContaining("unable to find user nobody");
