@@ -124,7 +124,7 @@ final class BuildRoutes {
             } catch (Exception e) {
                 String m = e.getMessage() == null ? e.toString() : e.getMessage();
                 if (!stream.started()) {
-                    if (e instanceof RuntimeException re) throw ImageRoutes.translate(re);
+                    if (e instanceof RuntimeException re) throw ApiErrors.translate(re);
                     throw new ApiException(500, m);
                 }
                 stream.error(m, 0);

@@ -65,12 +65,8 @@ final class ContainerRoutes {
             try {
                 h.handle(call);
             } catch (ContainerException e) {
-                switch (e.kind()) {
-                    case NOT_MODIFIED -> call.exchange().sendEmpty(304);
-                    case NOT_FOUND -> throw new ApiException(404, e.getMessage());
-                    case CONFLICT -> throw new ApiException(409, e.getMessage());
-                    case INVALID -> throw new ApiException(400, e.getMessage());
-                }
+                if (e.kind() != ContainerException.Kind.NOT_MODIFIED) throw ApiErrors.of(e);
+                call.exchange().sendEmpty(304);
             }
         };
     }

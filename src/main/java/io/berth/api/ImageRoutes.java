@@ -5,13 +5,9 @@ import io.berth.engine.Engine;
 import io.berth.engine.ImageService;
 import io.berth.image.ImageArchive;
 import io.berth.image.ImageConfig;
-import io.berth.image.ImageConflictException;
-import io.berth.image.ImageNotFoundException;
 import io.berth.image.ImageRecord;
 import io.berth.image.ImageReference;
 import io.berth.image.ImageStore;
-import io.berth.image.InvalidReferenceException;
-import io.berth.image.NoMatchingPlatformException;
 import io.berth.image.Platform;
 import io.berth.registry.LoginResult;
 import io.berth.registry.RegistryAuth;
@@ -61,21 +57,6 @@ final class ImageRoutes {
         return engine.images();
     }
 
-    /** Maps the image and registry boxes' failures to Docker's status codes. */
-    static ApiException translate(Throwable e) {
-        if (e instanceof ApiException a) return a;
-        String m = e.getMessage() == null ? e.toString() : e.getMessage();
-        return switch (e) {
-            case ImageNotFoundException x -> ApiException.notFound(m);
-            case ImageConflictException x -> ApiException.conflict(m);
-            case InvalidReferenceException x -> ApiException.badRequest(m);
-            case NoMatchingPlatformException x -> ApiException.notFound(m);
-            case io.berth.registry.NotFoundException x -> ApiException.notFound(m);
-            case IllegalArgumentException x -> ApiException.badRequest(m);
-            default -> new ApiException(500, m);
-        };
-    }
-
     @FunctionalInterface
     private interface Work {
         void run() throws Exception;
@@ -87,7 +68,7 @@ final class ImageRoutes {
         } catch (ApiException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw translate(e);
+            throw ApiErrors.translate(e);
         } catch (IOException e) {
             throw new ApiException(500, e.getMessage() == null ? e.toString() : e.getMessage());
         }
@@ -100,7 +81,7 @@ final class ImageRoutes {
             progress.start();
         } catch (Exception e) {
             if (!progress.started()) {
-                if (e instanceof RuntimeException re) throw translate(re);
+                if (e instanceof RuntimeException re) throw ApiErrors.translate(re);
                 throw new ApiException(500, e.getMessage() == null ? e.toString() : e.getMessage());
             }
             progress.error(e.getMessage() == null ? e.toString() : e.getMessage());
@@ -449,7 +430,7 @@ final class ImageRoutes {
                     ref = tag.contains(":") ? ref.nameOnly().withDigest(Digest.parse(tag)) : ref.withTag(tag);
                 }
             } catch (RuntimeException e) {
-                throw translate(e);
+                throw ApiErrors.translate(e);
             }
             RegistryAuth auth = registryAuth(call);
             JsonProgress progress = new JsonProgress(call.exchange());
@@ -467,7 +448,7 @@ final class ImageRoutes {
                 String t = call.query("tag");
                 if (t != null && !t.isEmpty()) tag = tag.withTag(t);
             } catch (RuntimeException e) {
-                throw translate(e);
+                throw ApiErrors.translate(e);
             }
         }
         List<String> changes = call.request().queryAll("changes");
@@ -482,7 +463,7 @@ final class ImageRoutes {
         try {
             name = ImageReference.parse(call.path("name"));
         } catch (RuntimeException e) {
-            throw translate(e);
+            throw ApiErrors.translate(e);
         }
         RegistryAuth auth = registryAuth(call);
         String tag = call.query("tag");
@@ -513,7 +494,7 @@ final class ImageRoutes {
         try {
             images = images().resolveForSave(names);
         } catch (RuntimeException e) {
-            throw translate(e);
+            throw ApiErrors.translate(e);
         }
         OutputStream out = call.exchange().startStream(200, "application/x-tar");
         images().save(images, out);

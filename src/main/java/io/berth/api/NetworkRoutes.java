@@ -54,7 +54,7 @@ final class NetworkRoutes {
             }
         }
         List<Map<String, Object>> out = new ArrayList<>();
-        guarded(() -> {
+        ApiErrors.guarded(() -> {
             for (Network n : networks.list()) {
                 if (!matches(n, filters)) continue;
                 if (dangling != null && dangling == (n.isPredefined() || networks.inUse(n))) continue;
@@ -116,7 +116,7 @@ final class NetworkRoutes {
     private void inspect(ApiCall call) throws IOException {
         String scope = call.query("scope");
         call.queryBool("verbose", false);
-        Map<String, Object> body = guarded(() -> {
+        Map<String, Object> body = ApiErrors.guarded(() -> {
             Network n = networks.inspect(call.path("id"));
             if (scope != null && !scope.isEmpty() && !scope.equals(n.scope())) throw new NetworkException(NetworkException.Kind.NOT_FOUND, "network " + call.path("id") + " not found");
             return shape(n, networks.members(n));
@@ -155,7 +155,7 @@ final class NetworkRoutes {
         }
         NetworkSpec spec = new NetworkSpec(name, text(req, "Driver"), pools, req.path("Internal").asBoolean(false),
                 req.path("Attachable").asBoolean(false), false, stringMap(req.get("Options")), stringMap(req.get("Labels")));
-        Network n = guarded(() -> networks.create(spec));
+        Network n = ApiErrors.guarded(() -> networks.create(spec));
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("Id", n.id());
         body.put("Warning", "");
@@ -163,7 +163,7 @@ final class NetworkRoutes {
     }
 
     private void remove(ApiCall call) throws IOException {
-        guarded(() -> {
+        ApiErrors.guarded(() -> {
             networks.remove(call.path("id"));
             return null;
         });
@@ -178,7 +178,7 @@ final class NetworkRoutes {
         Predicate<Network> select = n -> (until == null || Instant.parse(n.created()).isBefore(until))
                 && labelsMatch(n.labels(), with)
                 && (without == null || without.isEmpty() || !labelsMatch(n.labels(), without));
-        List<String> removed = guarded(() -> networks.prune(select));
+        List<String> removed = ApiErrors.guarded(() -> networks.prune(select));
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("NetworksDeleted", removed.isEmpty() ? null : removed);
         call.json(200, body);
@@ -233,7 +233,7 @@ final class NetworkRoutes {
         String ipv6 = text(ep.path("IPAMConfig"), "IPv6Address");
         if (ipv6 != null && !ipv6.isEmpty()) throw ApiException.badRequest("IPv6 addresses are not supported by berth yet: " + ipv6);
         Attachment a = new Attachment(call.path("id"), aliases, ip, mac, links);
-        guarded(() -> {
+        ApiErrors.guarded(() -> {
             networks.connect(call.path("id"), container, a);
             return null;
         });
@@ -244,7 +244,7 @@ final class NetworkRoutes {
         JsonNode req = call.readJson(JsonNode.class);
         String container = text(req, "Container");
         boolean force = req.path("Force").asBoolean(false);
-        guarded(() -> {
+        ApiErrors.guarded(() -> {
             networks.disconnect(call.path("id"), container, force);
             return null;
         });
@@ -307,22 +307,4 @@ final class NetworkRoutes {
         return m;
     }
 
-    interface Action<T> {
-        T run() throws IOException;
-    }
-
-    /** Maps the network box's errors to dockerd's status codes. */
-    static <T> T guarded(Action<T> action) throws IOException {
-        try {
-            return action.run();
-        } catch (NetworkException e) {
-            throw new ApiException(switch (e.kind()) {
-                case NOT_FOUND -> 404;
-                case CONFLICT -> 409;
-                case FORBIDDEN -> 403;
-                case INVALID -> 400;
-                case FAILED -> 500;
-            }, e.getMessage());
-        }
-    }
 }

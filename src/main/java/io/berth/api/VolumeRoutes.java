@@ -3,7 +3,6 @@ package io.berth.api;
 import io.berth.engine.Engine;
 import io.berth.engine.VolumeService;
 import io.berth.volume.Volume;
-import io.berth.volume.VolumeException;
 import java.io.IOException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -39,13 +38,13 @@ final class VolumeRoutes {
 
     private void create(ApiCall call) throws IOException {
         CreateRequest req = call.readJson(CreateRequest.class);
-        Volume v = guarded(() -> volumes.create(req.name(), req.driver(),
+        Volume v = ApiErrors.guarded(() -> volumes.create(req.name(), req.driver(),
                 req.labels() == null ? Map.of() : req.labels(), req.driverOpts() == null ? Map.of() : req.driverOpts()));
         call.json(201, shape(v, null));
     }
 
     private void inspect(ApiCall call) throws IOException {
-        Volume v = guarded(() -> volumes.get(call.path("name")));
+        Volume v = ApiErrors.guarded(() -> volumes.get(call.path("name")));
         call.json(200, shape(v, null));
     }
 
@@ -63,7 +62,7 @@ final class VolumeRoutes {
 
     private void remove(ApiCall call) throws IOException {
         boolean force = call.queryBool("force", false);
-        guarded(() -> {
+        ApiErrors.guarded(() -> {
             volumes.remove(call.path("name"), force);
             return null;
         });
@@ -118,20 +117,4 @@ final class VolumeRoutes {
         return m;
     }
 
-    interface Action<T> {
-        T run() throws IOException;
-    }
-
-    /** Maps the volume box's errors to dockerd's status codes. */
-    static <T> T guarded(Action<T> action) throws IOException {
-        try {
-            return action.run();
-        } catch (VolumeException e) {
-            throw new ApiException(switch (e.kind()) {
-                case NOT_FOUND -> 404;
-                case CONFLICT -> 409;
-                case INVALID -> 400;
-            }, e.getMessage());
-        }
-    }
 }

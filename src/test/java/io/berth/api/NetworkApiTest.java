@@ -7,6 +7,7 @@ import io.berth.network.Network;
 import io.berth.network.NetworkService;
 import io.berth.testing.BerthdProcess;
 import io.berth.testing.DockerCli;
+import io.berth.testing.HostNet;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -41,8 +42,8 @@ class NetworkApiTest {
 
     @BeforeAll
     static void start() throws Exception {
-        linksBefore = links();
-        rulesBefore = iptables();
+        linksBefore = HostNet.links();
+        rulesBefore = HostNet.iptables();
         Path dir = Files.createTempDirectory("berthd-net");
         Files.writeString(dir.resolve("daemon.json"), POOLS);
         daemon = BerthdProcess.start(dir);
@@ -69,11 +70,11 @@ class NetworkApiTest {
             }
         }
         List<String> leakedLinks = new ArrayList<>();
-        for (String l : links()) {
+        for (String l : HostNet.links()) {
             if (!linksBefore.contains(l) && made.stream().anyMatch(id -> l.equals(bridge(id)))) leakedLinks.add(l);
         }
         assertThat(leakedLinks).as("bridges left on the host").isEmpty();
-        assertThat(ours(iptables())).as("iptables rules of this test's networks").isEqualTo(ours(rulesBefore));
+        assertThat(ours(HostNet.iptables())).as("iptables rules of this test's networks").isEqualTo(ours(rulesBefore));
     }
 
     @Test
@@ -441,24 +442,6 @@ class NetworkApiTest {
         return run("ss", "-lnuH").lines().anyMatch(l -> l.contains(" " + ip + ":53 ") || l.contains(":" + ip + "]:53 "));
     }
 
-    private static Set<String> links() {
-        Set<String> names = new LinkedHashSet<>();
-        for (String line : run("ip", "-br", "link").split("\n")) {
-            String[] f = line.trim().split("\\s+");
-            if (f.length > 0 && !f[0].isEmpty()) names.add(f[0].split("@")[0]);
-        }
-        return names;
-    }
-
-    private static Set<String> iptables() {
-        Set<String> lines = new LinkedHashSet<>();
-        for (String line : run("iptables-save").split("\n")) {
-            if (line.startsWith("#") || line.isBlank()) continue;
-            lines.add(line.replaceAll(" \\[\\d+:\\d+\\]$", ""));
-        }
-        return lines;
-    }
-
     /** The rules that name this test's subnets or bridges (other engineers' tests may run beside). */
     private static Set<String> ours(Set<String> rules) {
         Set<String> out = new LinkedHashSet<>();
@@ -469,14 +452,6 @@ class NetworkApiTest {
     }
 
     private static String run(String... cmd) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            p.getOutputStream().close();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(30, TimeUnit.SECONDS)) p.destroyForcibly();
-            return out;
-        } catch (IOException | InterruptedException e) {
-            throw new IllegalStateException("running " + String.join(" ", cmd), e);
-        }
+        return HostNet.run(cmd).out();
     }
 }

@@ -3,15 +3,13 @@ package io.berth.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.berth.testing.BerthdProcess;
+import io.berth.testing.CliDaemon;
 import io.berth.testing.DockerCli;
 import io.berth.testing.TestImages;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,6 +22,7 @@ import tools.jackson.databind.json.JsonMapper;
 class ContainerCopyCliTest {
     static final JsonMapper JSON = JsonMapper.builder().build();
     static final String IMAGE = "berth-test/busybox:latest";
+    static CliDaemon cli;
     static BerthdProcess daemon;
     static DockerCli docker;
     @TempDir
@@ -31,40 +30,28 @@ class ContainerCopyCliTest {
 
     @BeforeAll
     static void start(@TempDir Path dir) throws Exception {
-        daemon = BerthdProcess.start();
-        docker = daemon.docker();
-        ok("load", "-i", TestImages.busybox().tag(IMAGE).writeTo(dir.resolve("bb.tar")).archive().toString());
+        cli = CliDaemon.start();
+        daemon = cli.daemon();
+        docker = cli.docker();
+        cli.load(TestImages.busybox().tag(IMAGE).writeTo(dir.resolve("bb.tar")));
     }
 
     @AfterEach
     void removeAll() throws Exception {
-        String ids = docker.run("ps", "-aq").stdout().trim();
-        if (!ids.isEmpty()) {
-            List<String> args = new ArrayList<>(List.of("rm", "-f", "-v"));
-            args.addAll(List.of(ids.split("\\s+")));
-            docker.run(args.toArray(String[]::new));
-        }
-        String volumes = docker.run("volume", "ls", "-q").stdout().trim();
-        if (!volumes.isEmpty()) {
-            List<String> args = new ArrayList<>(List.of("volume", "rm", "-f"));
-            args.addAll(List.of(volumes.split("\\s+")));
-            docker.run(args.toArray(String[]::new));
-        }
+        cli.removeContainersAndVolumes();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (daemon != null) {
+        if (cli != null) {
             Path root = daemon.dataRoot();
-            daemon.close();
+            cli.close();
             assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(root.toString());
         }
     }
 
     static DockerCli.Result ok(String... args) throws Exception {
-        DockerCli.Result r = docker.run(Duration.ofSeconds(60), args);
-        assertThat(r.exitCode()).as("docker %s\n%s\n--- daemon log\n%s", String.join(" ", args), r, daemon.log()).isZero();
-        return r;
+        return cli.ok(args);
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.berth.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.berth.testing.BerthdProcess;
+import io.berth.testing.CliDaemon;
 import io.berth.testing.DockerCli;
 import io.berth.testing.TestImages;
 import java.io.IOException;
@@ -35,30 +36,30 @@ class ContainerLogsCliTest {
      * for a busy machine.
      */
     static final long SLACK = 14 * 1024;
+    static CliDaemon cli;
     static BerthdProcess daemon;
     static DockerCli docker;
 
     @BeforeAll
     static void start(@TempDir Path tmp) throws Exception {
-        daemon = BerthdProcess.start();
-        docker = daemon.docker();
-        ok("load", "-i", TestImages.busybox().tag("bb:logs").writeTo(tmp.resolve("bb.tar")).archive().toString());
+        cli = CliDaemon.start();
+        daemon = cli.daemon();
+        docker = cli.docker();
+        cli.load(TestImages.busybox().tag("bb:logs").writeTo(tmp.resolve("bb.tar")));
     }
 
     @AfterEach
     void removeAll() throws Exception {
-        ContainerOpsCliTest.removeAll(docker);
+        cli.removeContainers();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (daemon != null) daemon.close();
+        if (cli != null) cli.close();
     }
 
     static DockerCli.Result ok(String... args) throws Exception {
-        DockerCli.Result r = docker.run(Duration.ofSeconds(60), args);
-        assertThat(r.exitCode()).as("docker %s\n%s\n--- daemon log\n%s", String.join(" ", args), r, daemon.log()).isZero();
-        return r;
+        return cli.ok(args);
     }
 
     /** A shell loop printing seq-1 .. seq-N, resting 50 ms every 25 lines (about 1.3 KB of log). */
@@ -230,7 +231,7 @@ class ContainerLogsCliTest {
         } finally {
             BerthdProcess live = second != null ? second : first;
             if (second == null && !first.process().isAlive()) live = BerthdProcess.start(dir);
-            ContainerOpsCliTest.removeAll(live.docker());
+            CliDaemon.removeContainers(live.docker());
             live.close();
         }
     }

@@ -3,11 +3,11 @@ package io.berth.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.berth.testing.BerthdProcess;
+import io.berth.testing.CliDaemon;
 import io.berth.testing.DockerCli;
 import io.berth.testing.TestImages;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +32,7 @@ class ContainerNetworkCliTest {
     static Set<String> linksBefore;
     static Set<String> rulesBefore;
     static Path dir;
+    static CliDaemon cli;
     static BerthdProcess daemon;
     static DockerCli docker;
 
@@ -40,34 +41,28 @@ class ContainerNetworkCliTest {
         linksBefore = WiringHost.links();
         rulesBefore = WiringHost.iptables();
         dir = Files.createTempDirectory("berth-net-cli");
-        daemon = BerthdProcess.start(dir);
-        docker = daemon.docker();
+        cli = CliDaemon.start(dir);
+        daemon = cli.daemon();
+        docker = cli.docker();
         TestImages.Built b = TestImages.busybox().files(Map.of("www/index.html", "served by berth\n")).exposedPorts("80/tcp")
                 .tag(IMAGE).writeTo(tmp.resolve("bb.tar"));
-        ok("load", "-i", b.archive().toString());
+        cli.load(b);
     }
 
     @AfterEach
     void removeAll() throws Exception {
-        String ids = docker.run("ps", "-aq").stdout().trim();
-        if (!ids.isEmpty()) {
-            List<String> args = new ArrayList<>(List.of("rm", "-f"));
-            args.addAll(List.of(ids.split("\\s+")));
-            docker.run(args.toArray(String[]::new));
-        }
-        for (String n : docker.run("network", "ls", "-q", "--filter", "type=custom").stdout().trim().split("\\s+")) {
-            if (!n.isEmpty()) docker.run("network", "rm", n);
-        }
+        cli.removeContainers();
+        cli.removeCustomNetworks();
     }
 
     @AfterAll
     static void stop() throws Exception {
         try {
-            if (daemon != null) {
+            if (cli != null) {
                 Path ipam = daemon.dataRoot().resolve("network").resolve("ipam");
                 assertThat(WiringHost.leases(ipam)).as("address leases left").isEmpty();
                 assertThat(WiringHost.netns(dir.resolve("run"))).as("network namespaces left").isEmpty();
-                daemon.close();
+                cli.close();
             }
         } finally {
             assertThat(WiringHost.leakedLinks(linksBefore)).as("links left").isEmpty();
@@ -76,13 +71,11 @@ class ContainerNetworkCliTest {
     }
 
     static DockerCli.Result ok(String... args) throws Exception {
-        DockerCli.Result r = docker.run(Duration.ofSeconds(60), args);
-        assertThat(r.exitCode()).as("docker %s\n%s\n--- daemon log\n%s", String.join(" ", args), r, daemon.log()).isZero();
-        return r;
+        return cli.ok(args);
     }
 
     static JsonNode inspect(String name) throws Exception {
-        return JSON.readTree(ok("inspect", name).stdout()).get(0);
+        return cli.inspect(name);
     }
 
     @Test
@@ -306,8 +299,9 @@ class ContainerNetworkCliTest {
         ok("run", "-d", "--name", "client", "--network", "crashnet", IMAGE, "sleep", "300");
         daemon.signal("KILL");
         daemon.process().waitFor();
-        daemon = BerthdProcess.start(dir);
-        docker = daemon.docker();
+        cli = CliDaemon.start(dir);
+        daemon = cli.daemon();
+        docker = cli.docker();
         assertThat(WiringHost.httpGet(port, "/index.html")).isEqualTo("served by berth\n");
         assertThat(ok("exec", "client", "wget", "-qO-", "http://srv/index.html").stdout()).isEqualTo("served by berth\n");
         assertThat(ok("port", "srv").stdout().trim()).isEqualTo("80/tcp -> 127.0.0.1:" + port);

@@ -4,13 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.berth.testing.BerthdProcess;
+import io.berth.testing.CliDaemon;
 import io.berth.testing.DockerCli;
 import io.berth.testing.TestImages;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -23,43 +22,34 @@ import tools.jackson.databind.json.JsonMapper;
 /** exec, stop, kill, restart, restart policies and attach against a real berthd. */
 class ContainerOpsCliTest {
     static final JsonMapper JSON = JsonMapper.builder().build();
+    static CliDaemon cli;
     static BerthdProcess daemon;
     static DockerCli docker;
 
     @BeforeAll
     static void start(@TempDir Path tmp) throws Exception {
-        daemon = BerthdProcess.start();
-        docker = daemon.docker();
-        ok("load", "-i", TestImages.busybox().tag("bb:ops").writeTo(tmp.resolve("bb.tar")).archive().toString());
+        cli = CliDaemon.start();
+        daemon = cli.daemon();
+        docker = cli.docker();
+        cli.load(TestImages.busybox().tag("bb:ops").writeTo(tmp.resolve("bb.tar")));
     }
 
     @AfterEach
     void removeAll() throws Exception {
-        removeAll(docker);
-    }
-
-    static void removeAll(DockerCli d) throws Exception {
-        String ids = d.run("ps", "-aq").stdout().trim();
-        if (ids.isEmpty()) return;
-        List<String> args = new ArrayList<>(List.of("rm", "-f"));
-        args.addAll(List.of(ids.split("\\s+")));
-        DockerCli.Result r = d.run(args.toArray(String[]::new));
-        if (r.exitCode() != 0) System.err.println("cleanup: docker rm -f failed: " + r);
+        cli.removeContainers();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (daemon != null) daemon.close();
+        if (cli != null) cli.close();
     }
 
     static DockerCli.Result ok(String... args) throws Exception {
-        DockerCli.Result r = docker.run(Duration.ofSeconds(60), args);
-        assertThat(r.exitCode()).as("docker %s\n%s\n--- daemon log\n%s", String.join(" ", args), r, daemon.log()).isZero();
-        return r;
+        return cli.ok(args);
     }
 
     static JsonNode inspect(String name) throws Exception {
-        return JSON.readTree(ok("inspect", name).stdout()).get(0);
+        return cli.inspect(name);
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.berth.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.berth.testing.BerthdProcess;
+import io.berth.testing.CliDaemon;
 import io.berth.testing.DockerCli;
 import io.berth.testing.TestImages;
 import io.berth.sys.Cgroups;
@@ -21,30 +22,30 @@ import tools.jackson.databind.json.JsonMapper;
 class ContainerResourcesCliTest {
     static final JsonMapper JSON = JsonMapper.builder().build();
     static final Cgroups CG = Cgroups.detect();
+    static CliDaemon cli;
     static BerthdProcess daemon;
     static DockerCli docker;
 
     @BeforeAll
     static void start(@TempDir Path tmp) throws Exception {
-        daemon = BerthdProcess.start();
-        docker = daemon.docker();
-        ok("load", "-i", TestImages.busybox().tag("bb:res").writeTo(tmp.resolve("bb.tar")).archive().toString());
+        cli = CliDaemon.start();
+        daemon = cli.daemon();
+        docker = cli.docker();
+        cli.load(TestImages.busybox().tag("bb:res").writeTo(tmp.resolve("bb.tar")));
     }
 
     @AfterEach
     void removeAll() throws Exception {
-        ContainerOpsCliTest.removeAll(docker);
+        cli.removeContainers();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (daemon != null) daemon.close();
+        if (cli != null) cli.close();
     }
 
     static DockerCli.Result ok(String... args) throws Exception {
-        DockerCli.Result r = docker.run(Duration.ofSeconds(60), args);
-        assertThat(r.exitCode()).as("docker %s\n%s\n--- daemon log\n%s", String.join(" ", args), r, daemon.log()).isZero();
-        return r;
+        return cli.ok(args);
     }
 
     static String knob(String controller, String id, String v1File, String v2File) throws Exception {

@@ -3,6 +3,7 @@ package io.berth.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.berth.testing.BerthdProcess;
+import io.berth.testing.CliDaemon;
 import io.berth.testing.DockerCli;
 import io.berth.testing.TestImages;
 import java.nio.charset.StandardCharsets;
@@ -20,40 +21,34 @@ import tools.jackson.databind.json.JsonMapper;
 /** docker run and friends against a real berthd: real containers through conmon and runc. */
 class ContainerRunCliTest {
     static final JsonMapper JSON = JsonMapper.builder().build();
+    static CliDaemon cli;
     static BerthdProcess daemon;
     static DockerCli docker;
 
     @BeforeAll
     static void start(@TempDir Path tmp) throws Exception {
-        daemon = BerthdProcess.start();
-        docker = daemon.docker();
-        TestImages.Built b = TestImages.busybox().tag("bb:run").writeTo(tmp.resolve("bb.tar"));
-        ok("load", "-i", b.archive().toString());
+        cli = CliDaemon.start();
+        daemon = cli.daemon();
+        docker = cli.docker();
+        cli.load(TestImages.busybox().tag("bb:run").writeTo(tmp.resolve("bb.tar")));
     }
 
     @AfterEach
     void removeAll() throws Exception {
-        String ids = docker.run("ps", "-aq").stdout().trim();
-        if (!ids.isEmpty()) {
-            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("rm", "-f"));
-            args.addAll(java.util.List.of(ids.split("\\s+")));
-            docker.run(args.toArray(String[]::new));
-        }
+        cli.removeContainers();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (daemon != null) daemon.close();
+        if (cli != null) cli.close();
     }
 
     static DockerCli.Result ok(String... args) throws Exception {
-        DockerCli.Result r = docker.run(Duration.ofSeconds(60), args);
-        assertThat(r.exitCode()).as("docker %s\n%s\n--- daemon log\n%s", String.join(" ", args), r, daemon.log()).isZero();
-        return r;
+        return cli.ok(args);
     }
 
     static JsonNode inspect(String name) throws Exception {
-        return JSON.readTree(ok("inspect", name).stdout()).get(0);
+        return cli.inspect(name);
     }
 
     @Test

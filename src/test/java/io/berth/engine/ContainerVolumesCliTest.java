@@ -3,13 +3,11 @@ package io.berth.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.berth.testing.BerthdProcess;
+import io.berth.testing.CliDaemon;
 import io.berth.testing.DockerCli;
 import io.berth.testing.TestImages;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -24,6 +22,7 @@ class ContainerVolumesCliTest {
     static final JsonMapper JSON = JsonMapper.builder().build();
     static final String IMAGE = "berth-test/busybox:latest";
     static final String SEEDED = "berth-test/seeded:latest";
+    static CliDaemon cli;
     static BerthdProcess daemon;
     static DockerCli docker;
     @TempDir
@@ -31,46 +30,34 @@ class ContainerVolumesCliTest {
 
     @BeforeAll
     static void start(@TempDir Path dir) throws Exception {
-        daemon = BerthdProcess.start();
-        docker = daemon.docker();
-        ok("load", "-i", TestImages.busybox().tag(IMAGE).writeTo(dir.resolve("bb.tar")).archive().toString());
-        ok("load", "-i", TestImages.busybox().files(Map.of("seed/data.txt", "from the image\n")).volumes("/seed").tag(SEEDED)
-                .writeTo(dir.resolve("seeded.tar")).archive().toString());
+        cli = CliDaemon.start();
+        daemon = cli.daemon();
+        docker = cli.docker();
+        cli.load(TestImages.busybox().tag(IMAGE).writeTo(dir.resolve("bb.tar")));
+        cli.load(TestImages.busybox().files(Map.of("seed/data.txt", "from the image\n")).volumes("/seed").tag(SEEDED)
+                .writeTo(dir.resolve("seeded.tar")));
     }
 
     @AfterEach
     void removeAll() throws Exception {
-        String ids = docker.run("ps", "-aq").stdout().trim();
-        if (!ids.isEmpty()) {
-            List<String> args = new ArrayList<>(List.of("rm", "-f", "-v"));
-            args.addAll(List.of(ids.split("\\s+")));
-            docker.run(args.toArray(String[]::new));
-        }
-        String volumes = docker.run("volume", "ls", "-q").stdout().trim();
-        if (!volumes.isEmpty()) {
-            List<String> args = new ArrayList<>(List.of("volume", "rm", "-f"));
-            args.addAll(List.of(volumes.split("\\s+")));
-            docker.run(args.toArray(String[]::new));
-        }
+        cli.removeContainersAndVolumes();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (daemon != null) {
+        if (cli != null) {
             String mounts = Files.readString(Path.of("/proc/self/mountinfo"));
-            daemon.close();
+            cli.close();
             assertThat(mounts).as("mounts under the data root while idle").doesNotContain(daemon.dataRoot().resolve("volumes").toString());
         }
     }
 
     static DockerCli.Result ok(String... args) throws Exception {
-        DockerCli.Result r = docker.run(Duration.ofSeconds(60), args);
-        assertThat(r.exitCode()).as("docker %s\n%s\n--- daemon log\n%s", String.join(" ", args), r, daemon.log()).isZero();
-        return r;
+        return cli.ok(args);
     }
 
     static JsonNode inspect(String name) throws Exception {
-        return JSON.readTree(ok("inspect", name).stdout()).get(0);
+        return cli.inspect(name);
     }
 
     @Test

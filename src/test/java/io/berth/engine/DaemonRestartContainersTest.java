@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.berth.testing.BerthdProcess;
+import io.berth.testing.CliDaemon;
 import io.berth.testing.DockerCli;
 import io.berth.testing.TestImages;
 import java.nio.file.Files;
@@ -64,7 +65,7 @@ class DaemonRestartContainersTest {
         } finally {
             BerthdProcess live = second != null ? second : first;
             if (second == null && !first.process().isAlive()) live = BerthdProcess.start(dir);
-            ContainerOpsCliTest.removeAll(live.docker());
+            CliDaemon.removeContainers(live.docker());
             live.close();
         }
     }

@@ -10,8 +10,8 @@ import io.berth.network.Network;
 import io.berth.network.NetworkException;
 import io.berth.network.NetworkService;
 import io.berth.network.NetworkSpec;
+import io.berth.testing.HostNet;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -82,7 +81,7 @@ class NetworkUseCasesTest {
     void setUp() throws IOException {
         root = Files.createTempDirectory("berth-netuc-");
         defaultBridge = "bu" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
-        linksBefore = links();
+        linksBefore = HostNet.links();
         events = new EventBus();
         networks = open();
         containers = new FakeContainers();
@@ -125,13 +124,13 @@ class NetworkUseCasesTest {
             networks.close();
         }
         run("ip", "link", "del", defaultBridge);
-        List<String> mounts = mountsUnder(root);
+        List<String> mounts = HostNet.mountsUnder(root);
         for (String m : mounts.reversed()) run("umount", "-l", m);
         try (Stream<Path> walk = Files.walk(root)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         }
         assertThat(mounts).as("namespaces left pinned").isEmpty();
-        Set<String> added = links();
+        Set<String> added = HostNet.links();
         added.removeAll(linksBefore);
         added.retainAll(bridges);
         assertThat(added).as("bridges left").isEmpty();
@@ -251,7 +250,7 @@ class NetworkUseCasesTest {
         // A restart without the container box: the namespace of a container that may still run stays.
         networks = open();
         networks.start();
-        assertThat(mountsUnder(root)).contains(netns.toString());
+        assertThat(HostNet.mountsUnder(root)).contains(netns.toString());
         assertThat(networks.members(n)).hasSize(1);
         assertThat(Path.of("/sys/class/net", n.bridgeName())).exists();
         networks.close();
@@ -260,7 +259,7 @@ class NetworkUseCasesTest {
         networks = open();
         networks.setLiveContainers(Set::of);
         networks.start();
-        assertThat(mountsUnder(root)).doesNotContain(netns.toString());
+        assertThat(HostNet.mountsUnder(root)).doesNotContain(netns.toString());
         assertThat(netns).doesNotExist();
         assertThat(networks.members(n)).isEmpty();
         networks.remove("svc");
@@ -269,37 +268,7 @@ class NetworkUseCasesTest {
 
     // ---------------------------------------------------------------- helpers
 
-    private static Set<String> links() {
-        Set<String> names = new LinkedHashSet<>();
-        for (String line : run("ip", "-br", "link").split("\n")) {
-            String[] f = line.trim().split("\\s+");
-            if (!f[0].isEmpty()) names.add(f[0].split("@")[0]);
-        }
-        return names;
-    }
-
-    private static List<String> mountsUnder(Path dir) {
-        List<String> out = new ArrayList<>();
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-                String mp = line.split(" ")[4];
-                if (mp.startsWith(dir.toAbsolutePath().toString())) out.add(mp);
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        return out;
-    }
-
     private static String run(String... cmd) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            p.getOutputStream().close();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(30, TimeUnit.SECONDS)) p.destroyForcibly();
-            return out;
-        } catch (IOException | InterruptedException e) {
-            throw new IllegalStateException("running " + String.join(" ", cmd), e);
-        }
+        return HostNet.run(cmd).out();
     }
 }

@@ -3,6 +3,7 @@ package io.berth.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.berth.testing.BerthdProcess;
+import io.berth.testing.CliDaemon;
 import io.berth.testing.TestImages;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -35,7 +36,7 @@ class TestcontainersTest {
     @AfterAll
     static void stop() throws Exception {
         if (daemon != null) {
-            ContainerOpsCliTest.removeAll(daemon.docker());
+            CliDaemon.removeContainers(daemon.docker());
             daemon.close();
         }
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.berth.sys.NetNamespaces;
+import io.berth.testing.HostNet;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;

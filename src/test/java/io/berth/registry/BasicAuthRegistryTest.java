@@ -4,22 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.berth.content.Digest;
-import java.nio.charset.StandardCharsets;
+import io.berth.testing.RegistryProcess;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** A real docker-registry behind htpasswd basic auth (htpasswd comes from Debian's apache2-utils). */
 class BasicAuthRegistryTest {
-    static LocalRegistry registry;
+    static RegistryProcess registry;
     static final RegistryClient anonymous = new RegistryClient(RegistryConfig.defaults());
 
     @BeforeAll
     static void start() throws Exception {
-        Process p = new ProcessBuilder("htpasswd", "-Bbn", "alice", "s3cret").redirectErrorStream(true).start();
-        String line = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        assertThat(p.waitFor()).as(line).isZero();
-        registry = LocalRegistry.start(line + "\n");
+        registry = RegistryProcess.start("alice", "s3cret");
     }
 
     @AfterAll

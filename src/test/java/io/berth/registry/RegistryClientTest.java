@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.berth.content.Digest;
+import io.berth.testing.RegistryProcess;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,14 +24,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Push and pull against a real docker-registry on 127.0.0.1. */
 class RegistryClientTest {
-    static LocalRegistry registry;
+    static RegistryProcess registry;
     static RegistryClient client;
     @TempDir
     Path tmp;
 
     @BeforeAll
     static void start() throws Exception {
-        registry = LocalRegistry.start(null);
+        registry = RegistryProcess.start();
         client = new RegistryClient(RegistryConfig.defaults());
     }
 
@@ -231,7 +232,7 @@ class RegistryClientTest {
 
     @Test
     void connectionRefusedNamesTheHost() throws Exception {
-        int port = LocalRegistry.freePort();
+        int port = RegistryProcess.freePort();
         RepositoryRef repo = new RepositoryRef("127.0.0.1:" + port, "x");
         assertThatThrownBy(() -> client.fetchManifest(repo, "latest"))
                 .isInstanceOf(RegistryUnreachableException.class)

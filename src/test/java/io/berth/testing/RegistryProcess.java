@@ -38,6 +38,13 @@ public final class RegistryProcess implements AutoCloseable {
         return dir;
     }
 
+    /** A port on 127.0.0.1 that nothing listens on (now). */
+    public static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
     public static RegistryProcess start() throws Exception {
         return start(null, null);
     }
@@ -45,10 +52,7 @@ public final class RegistryProcess implements AutoCloseable {
     /** With basic auth for one user (the password hashed by htpasswd from apache2-utils), or none when user is null. */
     public static RegistryProcess start(String user, String password) throws Exception {
         Path dir = Files.createTempDirectory("berth-registry-");
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
+        int port = freePort();
         String auth = "";
         if (user != null) {
             Process p = new ProcessBuilder("htpasswd", "-Bbn", user, password).redirectErrorStream(true).start();

@@ -1,4 +1,4 @@
-package io.berth.network;
+package io.berth.testing;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,12 +13,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /** Test helpers: run host commands, and snapshot what networking leaves on the host. */
-final class HostNet {
+public final class HostNet {
     private HostNet() {}
 
-    record Result(int exit, String out) {}
+    public record Result(int exit, String out) {}
 
-    static Result run(String... cmd) {
+    public static Result run(String... cmd) {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             p.getOutputStream().close();
@@ -34,13 +34,13 @@ final class HostNet {
     }
 
     /** Runs a command in a namespace, as `ip netns exec` would. */
-    static Result inNs(String netns, String... cmd) {
+    public static Result inNs(String netns, String... cmd) {
         List<String> all = new ArrayList<>(List.of("nsenter", "--net=" + netns));
         all.addAll(Arrays.asList(cmd));
         return run(all.toArray(String[]::new));
     }
 
-    static Set<String> links() {
+    public static Set<String> links() {
         Set<String> names = new LinkedHashSet<>();
         for (String line : run("ip", "-o", "link", "show").out().split("\n")) {
             String[] f = line.split(": ");
@@ -50,7 +50,7 @@ final class HostNet {
     }
 
     /** iptables-save without comments and counters. */
-    static Set<String> iptables() {
+    public static Set<String> iptables() {
         Set<String> lines = new LinkedHashSet<>();
         for (String line : run("iptables-save").out().split("\n")) {
             if (line.startsWith("#") || line.isBlank()) continue;
@@ -63,7 +63,7 @@ final class HostNet {
      * The rules added since {@code before} that are leaks: everything except the shared chains
      * the CNI plugins make once and keep (CNI-FORWARD, CNI-ADMIN, CNI-HOSTPORT-*).
      */
-    static List<String> leakedRules(Set<String> before) {
+    public static List<String> leakedRules(Set<String> before) {
         List<String> leaks = new ArrayList<>();
         for (String line : iptables()) {
             if (before.contains(line)) continue;
@@ -76,7 +76,7 @@ final class HostNet {
     }
 
     /** Lease files (named by address) left under an IPAM folder. */
-    static List<String> leases(Path ipamDir) {
+    public static List<String> leases(Path ipamDir) {
         if (!Files.isDirectory(ipamDir)) return List.of();
         try (Stream<Path> walk = Files.walk(ipamDir)) {
             return walk.filter(Files::isRegularFile)
@@ -89,7 +89,7 @@ final class HostNet {
     }
 
     /** Mounts at or under {@code dir} (pinned namespaces left behind). */
-    static List<String> mountsUnder(Path dir) {
+    public static List<String> mountsUnder(Path dir) {
         String prefix = dir.toAbsolutePath().toString();
         List<String> out = new ArrayList<>();
         try {
