@@ -33,7 +33,7 @@ class RunSecurityFlagsCliTest {
 
     @AfterEach
     void removeAll() throws Exception {
-        ContainerOpsCliTest.removeAll(docker);
+        io.berth.testing.CliDaemon.removeContainers(docker);
     }
 
     @AfterAll
