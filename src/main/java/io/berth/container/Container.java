@@ -174,7 +174,9 @@ public final class Container {
             if (next.state().status() == ContainerStatus.EXITED || next.state().status() == ContainerStatus.RESTARTING) {
                 if (record.state().status().hasProcess()) exits++;
             }
-            store.save(next);
+            // a record about to be deleted need not reach the disk before the next step: its
+            // removal is what makes it durable (a machine crash leaves the older state, or none)
+            if (!removed) store.save(next, busy != Operation.REMOVE && busy != Operation.FORCE_REMOVE); // nor resurrect a removed one
             record = next;
             changed.signalAll();
             return next;

@@ -134,7 +134,13 @@ public final class ContainerStore {
     }
 
     void save(ContainerRecord r) throws IOException {
-        AtomicFiles.write(directory(r.id()).resolve("config.json"), JSON.writeValueAsBytes(r));
+        save(r, true);
+    }
+
+    void save(ContainerRecord r, boolean durable) throws IOException {
+        Path file = directory(r.id()).resolve("config.json");
+        if (durable) AtomicFiles.write(file, JSON.writeValueAsBytes(r));
+        else AtomicFiles.writeForThisBoot(file, JSON.writeValueAsBytes(r));
     }
 
     /** Forgets a container and deletes its folder. */
@@ -143,6 +149,7 @@ public final class ContainerStore {
             names.remove(c.record().name(), c.id());
         }
         byId.remove(c.id());
+        c.markRemoved(); // first: no update may write the record again once its folder is gone
         Path doomed = dir.resolve(REMOVING + c.id());
         try {
             Files.move(directory(c.id()), doomed, StandardCopyOption.ATOMIC_MOVE);
@@ -151,7 +158,6 @@ public final class ContainerStore {
         } catch (NoSuchFileException e) {
             // never written
         }
-        c.markRemoved();
     }
 
     /** Looks up by full ID, exact name (with or without slash), or unique ID prefix; Docker's 404 otherwise. */

@@ -81,11 +81,18 @@ public final class Wiring implements ContainerWiring, ContainerNetworkHooks {
         return containers.store().directory(id).resolve(FILE);
     }
 
+    /** Side files as last read or written: `docker ps` reads one per container otherwise. */
+    private final Map<String, Saved> cache = new java.util.concurrent.ConcurrentHashMap<>();
+
     Saved read(String id) {
+        Saved cached = cache.get(id);
+        if (cached != null) return cached;
         Path f = file(id);
         if (!Files.exists(f)) return new Saved(List.of(), List.of());
         try {
-            return JSON.readValue(Files.readAllBytes(f), Saved.class);
+            Saved s = JSON.readValue(Files.readAllBytes(f), Saved.class);
+            cache.put(id, s);
+            return s;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + f, e);
         }
@@ -94,6 +101,7 @@ public final class Wiring implements ContainerWiring, ContainerNetworkHooks {
     private synchronized void save(String id, Saved s) throws IOException {
         if (!Files.isDirectory(containers.store().directory(id))) return; // removed meanwhile
         AtomicFiles.write(file(id), JSON.writeValueAsBytes(s));
+        cache.put(id, s);
     }
 
     // ================================================================ container hooks
@@ -143,6 +151,7 @@ public final class Wiring implements ContainerWiring, ContainerNetworkHooks {
         try {
             net.stop(r.id());
             mounts.removed(r.id(), read(r.id()).mounts(), removeVolumes);
+            cache.remove(r.id());
         } catch (RuntimeException e) {
             LOG.warn("cannot release the networks and volumes of removed container {}: {}", r.id(), e.toString());
         }

@@ -106,6 +106,8 @@ public final class NetworkService implements AutoCloseable {
     private final Map<String, DnsServer> dnsServers = new HashMap<>();
     private final Set<String> reservedPorts = new HashSet<>();
     private final Map<String, ReentrantLock> containerLocks = new ConcurrentHashMap<>();
+    /** Attachment records as last written or read: `docker ps` and inspect read them per container. */
+    private final Map<String, AttachmentRecord> recordCache = new ConcurrentHashMap<>();
     /** Networks whose bridge and rules this daemon run has made sure of (see ensureHostSide). */
     private final Set<String> hostSideReady = ConcurrentHashMap.newKeySet();
 
@@ -765,6 +767,7 @@ public final class NetworkService implements AutoCloseable {
             for (PortBinding p : r.ports()) reservedPorts.remove(portKey(p));
         }
         try {
+            recordCache.remove(cid);
             Files.deleteIfExists(recordPath(cid));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -969,16 +972,22 @@ public final class NetworkService implements AutoCloseable {
             byte[] json = NetJson.MAPPER.writeValueAsBytes(r);
             if (pending) AtomicFiles.write(recordPath(r.containerId()), json);
             else AtomicFiles.writeForThisBoot(recordPath(r.containerId()), json);
+            recordCache.put(r.containerId(), r);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the network record of container " + r.containerId(), e);
         }
     }
 
     private Optional<AttachmentRecord> readRecord(String cid) {
+        AttachmentRecord cached = recordCache.get(cid);
+        if (cached != null) return Optional.of(cached);
         Path p = recordPath(cid);
         if (!Files.exists(p)) return Optional.empty();
         try {
-            return Optional.of(NetJson.MAPPER.readValue(Files.readAllBytes(p), AttachmentRecord.class));
+            AttachmentRecord r = NetJson.MAPPER.readValue(Files.readAllBytes(p), AttachmentRecord.class);
+            recordCache.put(cid, r);
+            if (!Files.exists(p)) recordCache.remove(cid, r); // deleted while we read it
+            return Optional.of(r);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + p, e);
         }
