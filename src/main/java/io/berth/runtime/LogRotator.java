@@ -26,7 +26,10 @@ import org.slf4j.LoggerFactory;
  * {@code max-file}: when a log passes {@code maxSize}, {@code log.(n-1)} is dropped, every
  * {@code log.i} becomes {@code log.(i+1)}, {@code log} becomes {@code log.1}, and conmon is
  * told (message {@code 2 0 0} on its ctl fifo) to reopen its log path, which it does by
- * making a new empty file there. With {@code maxFiles} 1 the log is dropped instead.
+ * making a new empty file there. With {@code maxFiles} 1 the log is kept as two files of
+ * half the size: dropping the one file, as a rotation by looking every interval would, can
+ * leave an empty log where dockerd's (which truncates before the write that would pass the
+ * size) always holds the last lines; two halves keep both the cap and the last lines.
  *
  * <p>One platform thread checks every running container's log each {@link #INTERVAL}. A
  * log therefore passes {@code maxSize} by what the container writes in one interval before
@@ -89,6 +92,11 @@ public final class LogRotator implements AutoCloseable {
      * the rotator has it reopen the file, and each time conmon acts on it, the current file
      * is replaced at once rather than rotated at a line the rotator chose.
      */
+    /** The limits the rotation applies: max-file 1 as two files of half the size (see the class comment). */
+    static Limits effective(Limits asked) {
+        return asked.maxFiles() == 1 ? new Limits(Math.max(1, asked.maxSize() / 2), 2) : asked;
+    }
+
     public static long hardCap(Limits limits) {
         long fourTimes = limits.maxSize() > Long.MAX_VALUE / 4 ? Long.MAX_VALUE : limits.maxSize() * 4;
         return Math.max(fourTimes, 8L << 20);
@@ -123,7 +131,8 @@ public final class LogRotator implements AutoCloseable {
     public void check(Target t, boolean running) throws IOException {
         Path log = t.log();
         Path hold = holdPath(log);
-        int maxFiles = t.limits().maxFiles();
+        Limits limits = effective(t.limits());
+        int maxFiles = limits.maxFiles();
         BasicFileAttributes current = attributes(log);
         Object held = LogReader.key(hold);
         if (held != null && (current == null || !held.equals(current.fileKey()))) {
@@ -149,7 +158,7 @@ public final class LogRotator implements AutoCloseable {
             return;
         }
         missingSince.remove(t.id());
-        if (running && current.size() > t.limits().maxSize()) {
+        if (running && current.size() > limits.maxSize()) {
             rotate(log, log, maxFiles);
             Files.deleteIfExists(hold);
             Conmon.reopenLog(t.bundle());

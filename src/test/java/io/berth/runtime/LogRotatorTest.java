@@ -44,6 +44,12 @@ class LogRotatorTest {
     }
 
     @Test
+    void maxFileOneRotatesAsTwoHalves() {
+        assertThat(LogRotator.effective(new LogRotator.Limits(10_000, 1))).isEqualTo(new LogRotator.Limits(5_000, 2));
+        assertThat(LogRotator.effective(new LogRotator.Limits(10_000, 3))).isEqualTo(new LogRotator.Limits(10_000, 3));
+    }
+
+    @Test
     void rotateShiftsAndDropsTheOldest() throws Exception {
         Path log = dir.resolve("c.log");
         Files.writeString(log, "now");
