@@ -358,9 +358,7 @@ public final class NetworkService implements AutoCloseable {
             DnsServer dns = dnsServers.remove(n.id());
             if (dns != null) dns.close();
             try {
-                hostSideReady.remove(n.id());
-                BridgeRules.remove(n);
-                HostLinks.deleteLink(n.bridgeName());
+                removeHostSide(n);
             } catch (IOException e) {
                 throw new NetworkException(NetworkException.Kind.FAILED, "error while removing network " + n.name() + ": " + e.getMessage(), e);
             }
@@ -380,11 +378,7 @@ public final class NetworkService implements AutoCloseable {
         if (!endpointsOn(n.id()).isEmpty()) {
             throw new NetworkException(NetworkException.Kind.FORBIDDEN, "the default bridge has active endpoints");
         }
-        synchronized (hostSideReady) {
-            hostSideReady.remove(n.id());
-            BridgeRules.remove(n);
-            HostLinks.deleteLink(n.bridgeName());
-        }
+        removeHostSide(n);
     }
 
     /** Removes the unused user networks that {@code select} picks; their names. */
@@ -667,6 +661,15 @@ public final class NetworkService implements AutoCloseable {
             HostLinks.ensureBridge(n.bridgeName(), n.gateway(), n.subnet().prefix());
             BridgeRules.ensure(n);
             hostSideReady.add(n.id());
+        }
+    }
+
+    /** Undoes {@link #ensureHostSide}: the network's rules, then its bridge device. */
+    private void removeHostSide(Network n) throws IOException {
+        synchronized (hostSideReady) {
+            hostSideReady.remove(n.id());
+            BridgeRules.remove(n);
+            HostLinks.deleteLink(n.bridgeName());
         }
     }
 
