@@ -40,9 +40,6 @@ public final class NetNamespaces {
             LINKER.defaultLookup().find("ioctl").orElseThrow(),
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS),
             Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno"));
-    private static final MethodHandle CLOSE = LINKER.downcallHandle(
-            LINKER.defaultLookup().find("close").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final int AF_INET = 2;
     private static final int SOCK_DGRAM_CLOEXEC = 2 | 0x80000;
     private static final long SIOCGIFFLAGS = 0x8913;
@@ -117,7 +114,7 @@ public final class NetNamespaces {
                     throw new Syscalls.ErrnoException("bringing lo up in " + file, (int) ERRNO.get(state, 0L));
                 }
             } finally {
-                int ignored = (int) CLOSE.invokeExact(fd);
+                Syscalls.closeQuietly(fd);
             }
         } catch (IOException | RuntimeException | Error e) {
             throw e;

@@ -135,12 +135,21 @@ public final class Syscalls {
                 long rc = (long) SYSCALL4.invokeExact(state, SYS_PIDFD_SEND_SIGNAL, (long) fd, (long) signal, 0L, 0L);
                 return rc == 0;
             } finally {
-                int ignored = (int) CLOSE.invokeExact(state, fd);
+                closeQuietly(fd);
             }
-        } catch (IOException e) {
-            return false;
+        } catch (Error e) {
+            throw e;
         } catch (Throwable t) {
-            return false;
+            return false; // the process went away with its /proc entry, or a call failed: the runtime tries
+        }
+    }
+
+    /** close(2), its result ignored: for descriptors opened and dropped in one method. */
+    static void closeQuietly(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            int ignored = (int) CLOSE.invokeExact(arena.allocate(CAPTURE), fd);
+        } catch (Throwable ignored) {
+            // nothing to do about a failed close
         }
     }
 
