@@ -39,7 +39,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -176,7 +175,7 @@ public final class ContainerLifecycle {
                 // a failed wiring (a port taken, say) takes the namespace away under the
                 // runtime's feet: its failure is the one to tell
                 try {
-                    awaitWiring(wired);
+                    Futures.await(wired.ready());
                 } catch (IOException | RuntimeException wiringFailed) {
                     wiringFailed.addSuppressed(createFailed);
                     throw wiringFailed;
@@ -186,7 +185,7 @@ public final class ContainerLifecycle {
             created = true;
             handles.put(id, h);
             long t4 = System.nanoTime();
-            awaitWiring(wired);
+            Futures.await(wired.ready());
             // a namespace of the network box comes with lo up; one the runtime made does not
             if (wired.netnsPath() == null && !r.hostConfig().network().equals("host")
                     && !r.hostConfig().network().startsWith("container:")) loopbackUp(h.pid());
@@ -253,17 +252,6 @@ public final class ContainerLifecycle {
             }
             // not an IOException: the API layer takes those for a broken connection; this is dockerd's 500
             throw new IllegalStateException("failed to start container " + id + ": " + message, e);
-        }
-    }
-
-    /** Waits for the wiring the runtime's create ran beside; its failure as thrown. */
-    private static void awaitWiring(ContainerWiring.Started wired) throws IOException {
-        try {
-            wired.ready().join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof IOException io) throw io;
-            if (e.getCause() instanceof RuntimeException re) throw re;
-            throw e;
         }
     }
 
@@ -539,11 +527,7 @@ public final class ContainerLifecycle {
             long t1 = System.nanoTime();
             unmountQuietly(service.rootfsDir(id));
             long t2 = System.nanoTime();
-            try {
-                unwired.join();
-            } catch (CompletionException e) {
-                throw e.getCause() instanceof RuntimeException re ? re : e;
-            }
+            Futures.await(unwired);
             long t3 = System.nanoTime();
             boolean restart = !r.hostConfig().isAutoRemove()
                     && RestartPolicies.shouldRestart(r.hostConfig().restart(), code, r.restartCount(), r.manuallyStopped());

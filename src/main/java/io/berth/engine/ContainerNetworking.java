@@ -20,7 +20,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletableFuture;
 import java.util.Map;
 import java.util.Optional;
@@ -203,14 +202,7 @@ final class ContainerNetworking {
                 ready.completeExceptionally(e);
             }
         });
-        try {
-            return new Starting(namespace.join(), ready);
-        } catch (CompletionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof IOException io) throw io;
-            if (cause instanceof RuntimeException re) throw re;
-            throw e;
-        }
+        return new Starting(Futures.await(namespace), ready);
     }
 
     /** Undoes the container's networking; logs what it cannot undo. */

@@ -191,11 +191,7 @@ public final class Conmon {
      * its exit and ends) and forgets its exit file.
      */
     public void delete(String id) throws IOException {
-        if (!runtime.knows(id)) {
-            Files.deleteIfExists(exitDir.resolve(id));
-            return;
-        }
-        Optional<RuntimeState> state = runtime.state(id);
+        Optional<RuntimeState> state = runtime.knows(id) ? runtime.state(id) : Optional.empty();
         delete(id, state.isPresent() && state.get().bundle() != null ? Path.of(state.get().bundle()) : null);
     }
 
@@ -373,7 +369,6 @@ public final class Conmon {
             Thread.ofVirtual().name("exec-wait " + containerId).start(() -> {
                 try {
                     ConmonProcess.Message m = p.next();
-                    LOG.debug("exec in {}: exit seen {} ms after start", containerId, (System.nanoTime() - t3) / 1_000_000);
                     if (!m.isEof()) {
                         exit.complete((int) m.data());
                     } else {
