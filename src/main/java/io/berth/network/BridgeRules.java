@@ -16,7 +16,7 @@ import java.util.List;
  *       dockerd leaves it) still forwards; an internal network only forwards between its own
  *       containers.</li>
  * </ul>
- * The chain and its jump stay when the last network goes, like the plugins' shared chains.
+ * The chain and its jump go with the last network's rules.
  */
 final class BridgeRules {
     static final String CHAIN = "BERTH-FORWARD";
@@ -47,6 +47,21 @@ final class BridgeRules {
             }
         }
         if (!failures.isEmpty()) throw new IOException("cannot remove the iptables rules of network " + n.name() + ": " + failures);
+        dropChainIfEmpty();
+    }
+
+    /** The last network's rules gone, the chain and its jump go too: the host is as before the first. */
+    private static void dropChainIfEmpty() throws IOException {
+        HostLinks.Result listing = HostLinks.exec(List.of("iptables", "-w", "-t", "filter", "-S", CHAIN));
+        if (listing.exit() != 0) return; // no chain: nothing to drop
+        if (listing.output().lines().anyMatch(l -> l.startsWith("-A "))) return; // other networks' rules
+
+        while (iptables(List.of("-t", "filter", "-C", "FORWARD", "-j", CHAIN)) == null) {
+            String err = iptables(List.of("-t", "filter", "-D", "FORWARD", "-j", CHAIN));
+            if (err != null) throw new IOException("cannot remove the jump to " + CHAIN + ": " + err);
+        }
+        String err = iptables(List.of("-t", "filter", "-X", CHAIN));
+        if (err != null && !err.contains("No chain")) throw new IOException("cannot remove iptables chain " + CHAIN + ": " + err);
     }
 
     /** Each rule as its table, chain and match arguments (without the -A/-C/-D verb). */

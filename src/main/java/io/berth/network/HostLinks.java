@@ -51,18 +51,26 @@ final class HostLinks {
 
     /** Runs a host command ({@code ip}, {@code iptables}); null on success, else its output. */
     static String run(List<String> cmd) throws IOException {
+        Result r = exec(cmd);
+        return r.exit() == 0 ? null : r.output();
+    }
+
+    /** A host command's exit status (-1 when it timed out) and its output, stdout and stderr together. */
+    record Result(int exit, String output) {}
+
+    static Result exec(List<String> cmd) throws IOException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
         try {
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                return "timed out";
+                return new Result(-1, "timed out");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted running " + String.join(" ", cmd));
         }
-        return p.exitValue() == 0 ? null : new String(out, StandardCharsets.UTF_8).trim();
+        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8).trim());
     }
 
     /** The IPv4 routes of the host other than default routes, to keep auto-chosen subnets clear of them. */
