@@ -1,5 +1,9 @@
 package io.berth.testing;
 
+import io.berth.network.NetworkService;
+import io.berth.sys.FileTrees;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,10 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A real berthd in its own JVM, on a temp data root and a temp unix socket, started from the
@@ -26,6 +28,12 @@ public final class BerthdProcess implements AutoCloseable {
     private final Path socket;
     private final Path log;
     private final Process process;
+    private boolean closed;
+
+    /** Daemons of this JVM not yet closed: the last one alive to close hands the default bridge back. */
+    private static final Set<BerthdProcess> OPEN = ConcurrentHashMap.newKeySet();
+    /** Whether the host had Berth's default bridge before the first daemon of this JVM. */
+    private static final boolean DEFAULT_BRIDGE_BEFORE = Files.exists(Path.of("/sys/class/net", NetworkService.Options.DEFAULT_BRIDGE));
 
     private BerthdProcess(Path dir, Path socket, Path log, Process process) {
         this.dir = dir;
@@ -61,7 +69,9 @@ public final class BerthdProcess implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
-        return new BerthdProcess(dir, socket, log, process);
+        BerthdProcess p = new BerthdProcess(dir, socket, log, process);
+        OPEN.add(p);
+        return p;
     }
 
     /** The command that runs io.berth.Main from the class path these tests run on. */
@@ -170,13 +180,29 @@ public final class BerthdProcess implements AutoCloseable {
     @Override
     public void close() throws Exception {
         if (process.isAlive()) stop();
+        synchronized (this) {
+            if (closed) return;
+            closed = true;
+        }
+        OPEN.remove(this);
+        if (!DEFAULT_BRIDGE_BEFORE && OPEN.stream().noneMatch(p -> p.process.isAlive())) removeDefaultBridge();
         deleteTree(dir);
     }
 
-    public static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) return;
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    /**
+     * The default bridge and its rules outlive a daemon, as docker0's outlive dockerd; the
+     * tests hand them back when the host had none. The daemon's own network box does it,
+     * from the records of this daemon's data root.
+     */
+    private void removeDefaultBridge() {
+        try (NetworkService networks = new NetworkService(NetworkService.Options.defaults(dir.resolve("root"), dir.resolve("run")))) {
+            networks.removeDefaultBridge();
+        } catch (Exception e) {
+            System.err.println("cannot hand the default bridge back: " + e.getMessage());
         }
+    }
+
+    public static void deleteTree(Path root) throws IOException {
+        FileTrees.deleteTree(root);
     }
 }
