@@ -34,6 +34,7 @@ public final class ApiHandler implements HttpServer.Handler {
         new ArchiveRoutes(engine).register(router);
         new NetworkRoutes(engine).register(router);
         new BuildRoutes(engine).register(router);
+        new SwarmRoutes().register(router);
     }
 
     /** Ends long-lived streams (events) so the daemon can stop. */

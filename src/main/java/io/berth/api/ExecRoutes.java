@@ -68,10 +68,11 @@ final class ExecRoutes {
         JsonNode root = body.length == 0 ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(body);
         boolean detach = flag(root, "Detach");
         ExecService.Exec e = execs().prepareStart(call.path("id"));
-        boolean tty = e.config.tty();
+        // as dockerd: the start request's Tty says whether the stream is multiplexed (create's gave the process its tty)
+        boolean tty = flag(root, "Tty");
         if (detach) {
             execs().start(e.id, true, null, (s, d) -> { });
-            call.json(200, Map.of());
+            call.exchange().sendEmpty(200);
             return;
         }
         var hijacked = call.exchange().hijack(tty ? ContainerRoutes.RAW : ContainerRoutes.MULTIPLEXED);

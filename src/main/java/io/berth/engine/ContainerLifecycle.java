@@ -808,46 +808,13 @@ public final class ContainerLifecycle {
         }, 4 << 20);
         Thread in = null;
         if (o.stdin() && stdin != null && Boolean.TRUE.equals(r.config().openStdin())) {
-            in = Thread.ofVirtual().name("attach-stdin " + r.shortId()).start(() -> copyStdin(stdin, session, o.detachKeys(), done));
+            in = Thread.ofVirtual().name("attach-stdin " + r.shortId()).start(() -> StdinRelay.copy(stdin, session, o.detachKeys(), done::countDown));
         }
         try {
             done.await();
         } finally {
             session.close();
             if (in != null) in.interrupt();
-        }
-    }
-
-    private static void copyStdin(InputStream stdin, AttachSession session, byte[] keys, CountDownLatch done) {
-        byte[] buf = new byte[16 * 1024];
-        int matched = 0;
-        try {
-            int n;
-            while ((n = stdin.read(buf)) >= 0) {
-                // detach keys: held back while they match, dropped when the whole sequence came
-                java.io.ByteArrayOutputStream send = new java.io.ByteArrayOutputStream(n);
-                for (int i = 0; i < n; i++) {
-                    byte b = buf[i];
-                    if (keys.length > 0 && b == keys[matched]) {
-                        matched++;
-                        if (matched == keys.length) {
-                            if (send.size() > 0) session.writeStdin(send.toByteArray());
-                            done.countDown();
-                            return;
-                        }
-                        continue;
-                    }
-                    if (matched > 0) {
-                        send.write(keys, 0, matched);
-                        matched = 0;
-                    }
-                    send.write(b);
-                }
-                if (send.size() > 0) session.writeStdin(send.toByteArray());
-            }
-            session.closeStdin();
-        } catch (IOException e) {
-            LOG.debug("attach stdin ended: {}", e.toString());
         }
     }
 

@@ -220,7 +220,8 @@ public final class ContainerService {
         Container c = w.container();
         Duration forever = Duration.ofDays(3650);
         switch (w.condition()) {
-            case NOT_RUNNING -> c.await(x -> x.isRemoved() || !isActive(x.record().state().status()), forever);
+            // an exit counts even when a restart policy starts it again at once: dockerd hands waiters the first exit's code
+            case NOT_RUNNING -> c.await(x -> x.isRemoved() || x.exitCount() > w.exitsBefore() || !isActive(x.record().state().status()), forever);
             case NEXT_EXIT -> c.awaitExitAfter(w.exitsBefore(), forever);
             case REMOVED -> c.await(Container::isRemoved, forever);
         }

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** docker exec: exec instances are created, started once (attached or detached), inspected, resized. */
 public final class ExecService {
@@ -69,6 +71,7 @@ public final class ExecService {
         Container c = containers.get(ref);
         ContainerRecord r = c.check(Operation.EXEC);
         if (config.cmd() == null || config.cmd().isEmpty()) throw ContainerException.invalid("No exec command specified");
+        if (config.detachKeys() != null) ContainerLifecycle.parseDetachKeys(config.detachKeys()); // refused now, not at start
         byte[] b = new byte[32];
         RANDOM.nextBytes(b);
         String id = HexFormat.of().formatHex(b);
@@ -108,16 +111,21 @@ public final class ExecService {
         Integer uid = null;
         Integer gid = null;
         List<Integer> groups = List.of();
+        List<String> env = new ArrayList<>(cfg.env() == null ? List.of() : cfg.env());
+        List<String> containerEnv = r.config().env() == null ? List.of() : r.config().env();
         if (cfg.user() != null && !cfg.user().isEmpty()) {
             Users.Resolved u = Users.resolve(containers.rootfsDir(r.id()), cfg.user(), List.of());
             uid = u.uid();
             gid = u.gid();
             groups = u.additionalGids();
+            // as runc does for dockerd: HOME is the exec user's, unless the container or the exec sets one
+            if (!hasVar(env, "HOME") && !hasVar(containerEnv, "HOME")) env.add("HOME=" + u.home());
         }
+        if (cfg.tty() && !hasVar(env, "TERM") && !hasVar(containerEnv, "TERM")) env.add("TERM=xterm");
         int h = cfg.consoleSize() != null && cfg.consoleSize().size() == 2 ? cfg.consoleSize().get(0) : 0;
         int w = cfg.consoleSize() != null && cfg.consoleSize().size() == 2 ? cfg.consoleSize().get(1) : 0;
         boolean attach = !detach && (cfg.attachStdout() || cfg.attachStderr() || cfg.attachStdin());
-        ExecSpec spec = new ExecSpec(cfg.cmd(), cfg.env() == null ? List.of() : cfg.env(),
+        ExecSpec spec = new ExecSpec(cfg.cmd(), env,
                 cfg.workingDir() == null || cfg.workingDir().isEmpty() ? null : cfg.workingDir(), uid, gid, groups, cfg.tty(),
                 cfg.attachStdin() && !detach, attach, cfg.privileged(), h, w);
         ContainerLifecycle lifecycle = containers.lifecycle();
@@ -150,6 +158,7 @@ public final class ExecService {
         if (!attach) return;
         AttachSession a = session.attach();
         CountDownLatch done = new CountDownLatch(1);
+        AtomicBoolean detached = new AtomicBoolean();
         a.pump(new AttachSession.Sink() {
             @Override
             public void write(AttachSession.StdStream stream, byte[] data) throws IOException {
@@ -164,19 +173,19 @@ public final class ExecService {
         }, 4 << 20);
         Thread in = null;
         if (cfg.attachStdin() && stdin != null) {
-            in = Thread.ofVirtual().name("exec-stdin " + id.substring(0, 12)).start(() -> {
-                byte[] buf = new byte[16 * 1024];
-                try {
-                    int n;
-                    while ((n = stdin.read(buf)) >= 0) a.writeStdin(java.util.Arrays.copyOf(buf, n));
-                    a.closeStdin();
-                } catch (IOException ignored) {
-                    // the client or the process went away
-                }
-            });
+            // as dockerd: the detach keys (the exec's own, else ctrl-p ctrl-q) apply to a tty; they end the attach, not the process
+            byte[] keys = cfg.tty() ? ContainerLifecycle.parseDetachKeys(cfg.detachKeys()) : new byte[0];
+            in = Thread.ofVirtual().name("exec-stdin " + id.substring(0, 12)).start(() -> StdinRelay.copy(stdin, a, keys, () -> {
+                detached.set(true);
+                done.countDown();
+            }));
         }
         try {
             done.await();
+            if (detached.get()) {
+                containers.publish(c.record(), "exec_detach", Map.of("execID", id));
+                return;
+            }
             try {
                 session.exitCode().get(10, TimeUnit.SECONDS);
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException ignored) {
@@ -188,6 +197,10 @@ public final class ExecService {
             a.close();
             if (in != null) in.interrupt();
         }
+    }
+
+    private static boolean hasVar(List<String> env, String name) {
+        return env.stream().anyMatch(e -> e.startsWith(name + "="));
     }
 
     public void resize(String id, int rows, int cols) throws IOException {

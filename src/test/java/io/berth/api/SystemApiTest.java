@@ -98,4 +98,23 @@ class SystemApiTest {
             }
         }
     }
+
+    /** Outside a swarm dockerd answers 503 on swarm routes; clients treat that as "not in a swarm". */
+    @Test
+    void swarmRoutesAnswerAsANodeOutsideASwarm() throws Exception {
+        DockerCli.Result leave = docker.run("swarm", "leave", "--force");
+        assertThat(leave.exitCode()).as(leave.toString()).isNotZero();
+        assertThat(leave.stderr()).contains("This node is not part of a swarm");
+        for (String[] cmd : new String[][] {{"node", "ls"}, {"service", "ls"}, {"secret", "ls"}, {"config", "ls"}}) {
+            DockerCli.Result r = docker.run(cmd);
+            assertThat(r.exitCode()).as(r.toString()).isNotZero();
+            assertThat(r.stderr()).as(r.toString()).contains("This node is not a swarm manager");
+        }
+        String raw = daemon.raw("POST /v1.41/swarm/leave?force=1 HTTP/1.1\r\nHost: berth\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        assertThat(raw).startsWith("HTTP/1.1 503").contains("{\"message\":\"This node is not part of a swarm\"}");
+        String tasks = daemon.httpGet("/v1.41/tasks");
+        assertThat(tasks).startsWith("HTTP/1.1 503");
+        String update = daemon.raw("POST /v1.41/services/x/update HTTP/1.1\r\nHost: berth\r\nContent-Length: 2\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{}");
+        assertThat(update).startsWith("HTTP/1.1 400").contains("invalid service version");
+    }
 }

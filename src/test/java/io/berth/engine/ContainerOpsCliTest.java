@@ -77,6 +77,63 @@ class ContainerOpsCliTest {
         assertThat(stopped.stderr()).contains("is not running");
     }
 
+    /** HOME from the exec user's passwd entry, TERM for a tty, as dockerd's exec gives them. */
+    @Test
+    void execEnvironmentAsDockerd() throws Exception {
+        ok("run", "-d", "--name", "exenv", "bb:ops", "sleep", "1000");
+        assertThat(ok("exec", "-u", "app", "exenv", "sh", "-c", "echo $HOME").stdout()).isEqualTo("/home/app\n");
+        assertThat(ok("exec", "exenv", "sh", "-c", "echo $HOME").stdout()).isEqualTo("/root\n");
+        assertThat(ok("exec", "-t", "exenv", "env").stdout()).contains("TERM=xterm");
+        assertThat(ok("exec", "exenv", "env").stdout()).doesNotContain("TERM=");
+    }
+
+    /** The framing follows the start request's Tty; a detached start answers an empty body; the detach keys end an exec attach. */
+    @Test
+    void execStartAsDockerd() throws Exception {
+        ok("run", "-d", "--name", "exraw", "bb:ops", "sleep", "1000");
+        String plain = execCreate("exraw", "{\"Cmd\":[\"echo\",\"hi\"],\"AttachStdout\":true,\"AttachStderr\":true}");
+        String framed = post("/v1.41/exec/" + plain + "/start", "{\"Tty\":true}");
+        assertThat(framed).contains("application/vnd.docker.raw-stream").endsWith("\r\n\r\nhi\n");
+
+        String detached = execCreate("exraw", "{\"Cmd\":[\"true\"]}");
+        String answer = post("/v1.41/exec/" + detached + "/start", "{\"Detach\":true}");
+        assertThat(answer).startsWith("HTTP/1.1 200").contains("Content-Length: 0").endsWith("\r\n\r\n");
+
+        String cat = execCreate("exraw", "{\"Cmd\":[\"cat\"],\"Tty\":true,\"AttachStdin\":true,\"AttachStdout\":true}");
+        try (var ch = daemon.connect()) {
+            var out = java.nio.channels.Channels.newOutputStream(ch);
+            String body = "{\"Tty\":true}";
+            out.write(("POST /v1.41/exec/" + cat + "/start HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            Thread.sleep(500);
+            out.write(new byte[] {'x', 16, 17});
+            out.flush();
+            var in = java.nio.channels.Channels.newInputStream(ch);
+            var read = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            assertThat(read.get(10, TimeUnit.SECONDS)).contains("x"); // the stream ended: detached
+        }
+        String state = daemon.httpGet("/v1.41/exec/" + cat + "/json");
+        assertThat(state).contains("\"Running\":true"); // the process goes on
+    }
+
+    private static String post(String path, String json) throws Exception {
+        return daemon.raw("POST " + path + " HTTP/1.1\r\nHost: berth\r\nContent-Type: application/json\r\nContent-Length: " + json.length()
+                + "\r\nConnection: close\r\n\r\n" + json);
+    }
+
+    private static String execCreate(String container, String json) throws Exception {
+        String answer = post("/v1.41/containers/" + container + "/exec", json);
+        assertThat(answer).startsWith("HTTP/1.1 201");
+        return JSON.readTree(answer.substring(answer.indexOf("\r\n\r\n") + 4)).get("Id").asString();
+    }
+
     @Test
     void stopWaitsTheTimeoutThenKills() throws Exception {
         ok("run", "-d", "--name", "stubborn", "bb:ops", "sh", "-c", "trap '' TERM; while true; do sleep 0.1; done");
@@ -141,6 +198,19 @@ class ContainerOpsCliTest {
         assertThat(i.get("RestartCount").asInt()).isEqualTo(2);
         assertThat(i.get("State").get("ExitCode").asInt()).isEqualTo(1);
         assertThat(ok("logs", "flaky").stdout()).isEqualTo("run\nrun\nrun\n");
+    }
+
+    /** dockerd hands a waiter the first exit's code even when restart policy always starts the container again. */
+    @Test
+    void waitOnARestartAlwaysContainerReturnsTheFirstExit() throws Exception {
+        ok("run", "-d", "--name", "again", "--restart", "always", "bb:ops", "sh", "-c", "sleep 1; exit 3");
+        try {
+            DockerCli.Result w = docker.run(Duration.ofSeconds(20), "wait", "again");
+            assertThat(w.exitCode()).as(w.toString()).isZero();
+            assertThat(w.stdout().trim()).isEqualTo("3");
+        } finally {
+            ok("rm", "-f", "again");
+        }
     }
 
     @Test
