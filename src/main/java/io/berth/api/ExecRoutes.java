@@ -53,12 +53,20 @@ final class ExecRoutes {
         return n != null && n.asBoolean();
     }
 
+    /** dockerd decodes JSON field names without regard to case; docker-py sends "detachKeys". */
+    private static String detachKeys(JsonNode root) {
+        for (Map.Entry<String, JsonNode> e : root.properties()) {
+            if (e.getKey().equalsIgnoreCase("DetachKeys") && !e.getValue().isNull()) return e.getValue().asString();
+        }
+        return null;
+    }
+
     private void create(ApiCall call) throws Exception {
         JsonNode root = Json.MAPPER.readTree(call.request().body().readAllBytes());
         if (root == null || !root.isObject()) throw ApiException.badRequest("a JSON object was expected");
         var config = new ExecService.ExecConfig(strings(root.get("Cmd")), strings(root.get("Env")), text(root, "User"),
                 text(root, "WorkingDir"), flag(root, "Tty"), flag(root, "AttachStdin"), flag(root, "AttachStdout"), flag(root, "AttachStderr"),
-                flag(root, "Privileged"), text(root, "DetachKeys"), ints(root.get("ConsoleSize")));
+                flag(root, "Privileged"), detachKeys(root), ints(root.get("ConsoleSize")));
         String id = execs().create(call.path("id"), config);
         call.json(201, Map.of("Id", id));
     }

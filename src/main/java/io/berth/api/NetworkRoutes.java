@@ -143,18 +143,24 @@ final class NetworkRoutes {
         }
         List<NetworkSpec.Pool> pools = new ArrayList<>();
         JsonNode ipam = req.get("IPAM");
+        Map<String, String> ipamOptions = null;
         if (ipam != null && ipam.isObject()) {
             String ipamDriver = text(ipam, "Driver");
             if (ipamDriver != null && !ipamDriver.isEmpty() && !ipamDriver.equals("default")) {
                 throw new ApiException(404, "plugin \"" + ipamDriver + "\" not found");
             }
+            if (ipam.get("Options") != null && !ipam.get("Options").isNull()) ipamOptions = stringMap(ipam.get("Options"));
             JsonNode config = ipam.get("Config");
             if (config != null && config.isArray()) {
-                for (JsonNode c : config) pools.add(new NetworkSpec.Pool(text(c, "Subnet"), text(c, "Gateway"), text(c, "IPRange")));
+                for (JsonNode c : config) {
+                    JsonNode aux = c.get("AuxiliaryAddresses");
+                    pools.add(new NetworkSpec.Pool(text(c, "Subnet"), text(c, "Gateway"), text(c, "IPRange"),
+                            aux == null || aux.isNull() ? null : stringMap(aux)));
+                }
             }
         }
         NetworkSpec spec = new NetworkSpec(name, text(req, "Driver"), pools, req.path("Internal").asBoolean(false),
-                req.path("Attachable").asBoolean(false), false, stringMap(req.get("Options")), stringMap(req.get("Labels")));
+                req.path("Attachable").asBoolean(false), false, stringMap(req.get("Options")), stringMap(req.get("Labels")), ipamOptions);
         Network n = ApiErrors.guarded(() -> networks.create(spec));
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("Id", n.id());
@@ -232,7 +238,7 @@ final class NetworkRoutes {
         });
         String ipv6 = text(ep.path("IPAMConfig"), "IPv6Address");
         if (ipv6 != null && !ipv6.isEmpty()) throw ApiException.badRequest("IPv6 addresses are not supported by berth yet: " + ipv6);
-        Attachment a = new Attachment(call.path("id"), aliases, ip, mac, links);
+        Attachment a = new Attachment(call.path("id"), aliases, ip, mac, links).withEndpointExtras(WiringJson.driverOpts(ep), WiringJson.linkLocalIps(ep));
         ApiErrors.guarded(() -> {
             networks.connect(call.path("id"), container, a);
             return null;
@@ -275,13 +281,14 @@ final class NetworkRoutes {
         m.put("EnableIPv6", n.enableIPv6());
         Map<String, Object> ipam = new LinkedHashMap<>();
         ipam.put("Driver", n.ipam().driver());
-        ipam.put("Options", n.isPredefined() ? null : new TreeMap<>(n.ipam().options()));
+        ipam.put("Options", n.isPredefined() || n.ipam().options() == null ? null : new TreeMap<>(n.ipam().options()));
         List<Map<String, Object>> config = new ArrayList<>();
         for (Network.IpamConfig c : n.ipam().config()) {
             Map<String, Object> x = new LinkedHashMap<>();
             x.put("Subnet", c.subnet());
             if (c.ipRange() != null && !c.ipRange().isEmpty()) x.put("IPRange", c.ipRange());
             if (c.gateway() != null && !c.gateway().isEmpty()) x.put("Gateway", c.gateway());
+            if (c.auxAddresses() != null) x.put("AuxiliaryAddresses", new TreeMap<>(c.auxAddresses()));
             config.add(x);
         }
         ipam.put("Config", n.isPredefined() && config.isEmpty() ? null : config);

@@ -38,7 +38,7 @@ final class WiringJson {
             }
             String ip = ep.path("IPAMConfig").path("IPv4Address").asString("");
             String mac = ep.path("MacAddress").asString("");
-            out.put(e.getKey(), new Attachment(e.getKey(), aliases, ip, mac, links));
+            out.put(e.getKey(), new Attachment(e.getKey(), aliases, ip, mac, links).withEndpointExtras(driverOpts(ep), linkLocalIps(ep)));
         }
         JsonNode mac = root.path("MacAddress");
         if (mac.isString() && !mac.asString().isEmpty() && out.isEmpty()) {
@@ -46,6 +46,22 @@ final class WiringJson {
             String net = mode.isEmpty() || mode.equals("default") ? "bridge" : mode;
             out.put(net, new Attachment(net, List.of(), null, mac.asString(), Map.of()));
         }
+        return out;
+    }
+
+    /** EndpointSettings.DriverOpts: kept as given. */
+    static Map<String, String> driverOpts(JsonNode ep) {
+        JsonNode n = ep.path("DriverOpts");
+        if (!n.isObject()) return null;
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : n.properties()) out.put(e.getKey(), e.getValue().asString());
+        return out;
+    }
+
+    /** EndpointSettings.IPAMConfig.LinkLocalIPs: kept as given. */
+    static List<String> linkLocalIps(JsonNode ep) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode ip : ep.path("IPAMConfig").path("LinkLocalIPs")) out.add(ip.asString());
         return out;
     }
 
@@ -142,13 +158,16 @@ final class WiringJson {
             Attachment a = e.asked();
             Endpoint live = e.live();
             Map<String, Object> n = new LinkedHashMap<>();
-            n.put("IPAMConfig", a.ipv4Address() == null ? null : Map.of("IPv4Address", a.ipv4Address()));
+            Map<String, Object> ipam = new LinkedHashMap<>();
+            if (a.ipv4Address() != null) ipam.put("IPv4Address", a.ipv4Address());
+            if (a.linkLocalIps() != null) ipam.put("LinkLocalIPs", a.linkLocalIps());
+            n.put("IPAMConfig", ipam.isEmpty() ? null : ipam);
             List<String> links = new ArrayList<>();
             a.links().forEach((alias, name) -> links.add(name + ":" + alias));
             n.put("Links", links.isEmpty() ? null : links);
             n.put("Aliases", a.aliases().isEmpty() ? null : a.aliases());
             n.put("MacAddress", live != null && live.macAddress() != null ? live.macAddress() : a.macAddress() == null ? "" : a.macAddress());
-            n.put("DriverOpts", null);
+            n.put("DriverOpts", a.driverOpts() == null ? null : new java.util.TreeMap<>(a.driverOpts()));
             n.put("GwPriority", 0);
             n.put("NetworkID", e.network().id());
             n.put("EndpointID", live == null ? "" : live.endpointId());

@@ -25,6 +25,11 @@ public interface ContainerNetworkHooks {
         return false;
     }
 
+    /** True when the container's configuration names the network (it joins it when it runs). */
+    default boolean namesNetwork(String containerId, String networkId) {
+        return false;
+    }
+
     /**
      * Tells the container box that a container joined a network: for a running container after
      * its namespace joined it ({@code endpoint} is its interface there); for a stopped one only

@@ -123,7 +123,8 @@ final class ContainerNetworking {
             if (!aliases.isEmpty()) throw ContainerException.invalid("network-scoped alias is supported only for containers in user defined networks");
             if (ip != null) throw ContainerException.invalid("user specified IP address is supported on user defined networks only");
         }
-        return new Attachment(n.id(), aliases, ip, asked == null ? null : asked.macAddress(), n.isDefaultBridge() ? Map.of() : links);
+        Attachment a = new Attachment(n.id(), aliases, ip, asked == null ? null : asked.macAddress(), n.isDefaultBridge() ? Map.of() : links);
+        return asked == null ? a : a.withEndpointExtras(asked.driverOpts(), asked.linkLocalIps());
     }
 
     /** {@code name:alias} or {@code name} (alias = name); leading slashes and a /self/ part dropped. */

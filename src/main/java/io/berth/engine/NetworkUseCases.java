@@ -181,7 +181,7 @@ public final class NetworkUseCases implements AutoCloseable {
         Network n = service.inspect(network);
         ContainerNetworkHooks h = hooks;
         String id = resolve(h, container);
-        Attachment a = new Attachment(n.id(), attachment.aliases(), attachment.ipv4Address(), attachment.macAddress(), attachment.links());
+        Attachment a = attachment.withNetwork(n.id());
         if (!h.isRunning(id)) {
             if (n.driver().equals("host") || n.driver().equals("null")) {
                 throw new NetworkException(NetworkException.Kind.FORBIDDEN, "container cannot be disconnected from host network or connected to host network");
@@ -209,6 +209,11 @@ public final class NetworkUseCases implements AutoCloseable {
         ContainerNetworkHooks h = hooks;
         String id = resolve(h, container);
         boolean wasOn = service.members(n.id()).stream().anyMatch(m -> m.containerId().equals(id));
+        if (!wasOn && !h.namesNetwork(id, n.id())) {
+            // dockerd's answers (500, forced or not): a running container says "network", a stopped one "the network"
+            throw new NetworkException(NetworkException.Kind.FAILED,
+                    "container " + id + " is not connected to " + (h.isRunning(id) ? "network " : "the network ") + n.name());
+        }
         if (h.isRunning(id) || wasOn) {
             try {
                 service.disconnect(id, n.id());

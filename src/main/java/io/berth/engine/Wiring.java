@@ -183,6 +183,11 @@ public final class Wiring implements ContainerWiring, ContainerNetworkHooks {
     }
 
     @Override
+    public boolean namesNetwork(String containerId, String networkId) {
+        return read(containerId).networks().stream().anyMatch(a -> a.network().equals(networkId));
+    }
+
+    @Override
     public synchronized void connected(String containerId, Network network, Attachment attachment, Endpoint endpoint) {
         Saved s = read(containerId);
         String mode = containers.get(containerId).record().hostConfig().network();
@@ -196,7 +201,7 @@ public final class Wiring implements ContainerWiring, ContainerNetworkHooks {
             throw new io.berth.network.NetworkException(io.berth.network.NetworkException.Kind.FORBIDDEN,
                     "endpoint with name " + containers.get(containerId).record().plainName() + " already exists in network " + network.name());
         }
-        nets.add(new Attachment(network.id(), attachment.aliases(), attachment.ipv4Address(), attachment.macAddress(), attachment.links()));
+        nets.add(attachment.withNetwork(network.id()));
         try {
             save(containerId, new Saved(nets, s.mounts()));
         } catch (IOException e) {

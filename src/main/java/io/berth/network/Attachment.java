@@ -7,13 +7,22 @@ import java.util.Map;
  * One network a container joins: the network's name or ID, its aliases on that network,
  * a static IPv4 address (--ip) and MAC address (--mac-address) when asked, and the links
  * (alias to container name) whose aliases the embedded DNS answers for this container.
+ * The endpoint's driver options and link-local addresses are kept as asked and shown in
+ * inspect, as dockerd keeps them (the bridge driver does nothing with either).
  */
-public record Attachment(String network, List<String> aliases, String ipv4Address, String macAddress, Map<String, String> links) {
+public record Attachment(String network, List<String> aliases, String ipv4Address, String macAddress, Map<String, String> links,
+        Map<String, String> driverOpts, List<String> linkLocalIps) {
     public Attachment {
         aliases = aliases == null ? List.of() : List.copyOf(aliases);
         links = links == null ? Map.of() : Map.copyOf(links);
+        driverOpts = driverOpts == null || driverOpts.isEmpty() ? null : Map.copyOf(driverOpts);
+        linkLocalIps = linkLocalIps == null || linkLocalIps.isEmpty() ? null : List.copyOf(linkLocalIps);
         if (ipv4Address != null && ipv4Address.isEmpty()) ipv4Address = null;
         if (macAddress != null && macAddress.isEmpty()) macAddress = null;
+    }
+
+    public Attachment(String network, List<String> aliases, String ipv4Address, String macAddress, Map<String, String> links) {
+        this(network, aliases, ipv4Address, macAddress, links, null, null);
     }
 
     public static Attachment to(String network) {
@@ -21,18 +30,26 @@ public record Attachment(String network, List<String> aliases, String ipv4Addres
     }
 
     public Attachment withAliases(String... value) {
-        return new Attachment(network, List.of(value), ipv4Address, macAddress, links);
+        return new Attachment(network, List.of(value), ipv4Address, macAddress, links, driverOpts, linkLocalIps);
     }
 
     public Attachment withIp(String value) {
-        return new Attachment(network, aliases, value, macAddress, links);
+        return new Attachment(network, aliases, value, macAddress, links, driverOpts, linkLocalIps);
     }
 
     public Attachment withMac(String value) {
-        return new Attachment(network, aliases, ipv4Address, value, links);
+        return new Attachment(network, aliases, ipv4Address, value, links, driverOpts, linkLocalIps);
     }
 
     public Attachment withLinks(Map<String, String> value) {
-        return new Attachment(network, aliases, ipv4Address, macAddress, value);
+        return new Attachment(network, aliases, ipv4Address, macAddress, value, driverOpts, linkLocalIps);
+    }
+
+    public Attachment withNetwork(String value) {
+        return new Attachment(value, aliases, ipv4Address, macAddress, links, driverOpts, linkLocalIps);
+    }
+
+    public Attachment withEndpointExtras(Map<String, String> driverOptions, List<String> linkLocal) {
+        return new Attachment(network, aliases, ipv4Address, macAddress, links, driverOptions, linkLocal);
     }
 }

@@ -35,7 +35,7 @@ public record Network(
             @JsonProperty("Options") Map<String, String> options,
             @JsonProperty("Config") List<IpamConfig> config) {
         public Ipam {
-            options = options == null ? Map.of() : Map.copyOf(options);
+            options = options == null ? null : Map.copyOf(options); // null when none were given, as dockerd shows it
             config = config == null ? List.of() : List.copyOf(config);
         }
     }
@@ -44,7 +44,16 @@ public record Network(
     public record IpamConfig(
             @JsonProperty("Subnet") String subnet,
             @JsonProperty("IPRange") String ipRange,
-            @JsonProperty("Gateway") String gateway) {}
+            @JsonProperty("Gateway") String gateway,
+            @JsonProperty("AuxiliaryAddresses") Map<String, String> auxAddresses) {
+        public IpamConfig {
+            auxAddresses = auxAddresses == null || auxAddresses.isEmpty() ? null : Map.copyOf(auxAddresses);
+        }
+
+        public IpamConfig(String subnet, String ipRange, String gateway) {
+            this(subnet, ipRange, gateway, null);
+        }
+    }
 
     public boolean isBridge() {
         return "bridge".equals(driver);

@@ -49,7 +49,8 @@ import tools.jackson.databind.node.ObjectNode;
 public final class NetworkService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NetworkService.class);
     public static final Set<String> PREDEFINED = Set.of("bridge", "host", "none");
-    private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
+    /** dockerd takes any name ("my net", "a:b"); only control characters are refused (they would garble logs and listings). */
+    private static final Pattern NAME = Pattern.compile("[^\\p{Cntrl}]+");
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** A pool that network subnets are carved from: base {@code 10.90.0.0/16}, size 24. */
@@ -171,7 +172,7 @@ public final class NetworkService implements AutoCloseable {
         String name = spec.name();
         if (name == null || name.isEmpty()) throw NetworkException.invalid("network name is required");
         if (!NAME.matcher(name).matches()) {
-            throw NetworkException.invalid("invalid network name \"" + name + "\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+            throw NetworkException.invalid("invalid network name: control characters are not allowed");
         }
         String driver = spec.driver() == null || spec.driver().isEmpty() ? "bridge" : spec.driver();
         if (driver.equals("host") || driver.equals("null")) {
@@ -194,7 +195,7 @@ public final class NetworkService implements AutoCloseable {
             Network.IpamConfig pool = spec.pools().isEmpty() ? autoPool() : explicitPool(spec.pools().getFirst());
             Map<String, String> opts = new LinkedHashMap<>(spec.options());
             Network n = new Network(name, newId(), now(), "local", driver, false,
-                    new Network.Ipam("default", Map.of(), List.of(pool)), spec.internal(), spec.attachable(), opts, spec.labels());
+                    new Network.Ipam("default", spec.ipamOptions(), List.of(pool)), spec.internal(), spec.attachable(), opts, spec.labels());
             save(n);
             return n;
         }
@@ -244,7 +245,20 @@ public final class NetworkService implements AutoCloseable {
                 throw new NetworkException(NetworkException.Kind.FORBIDDEN, "invalid pool request: Pool overlaps with other one on this address space");
             }
         }
-        return new Network.IpamConfig(subnet.toString(), range, gateway);
+        // the auxiliary addresses are checked and kept as dockerd shows them (host-local does not hand them out differently)
+        Map<String, String> aux = p.auxAddresses() == null ? null : new LinkedHashMap<>(p.auxAddresses());
+        if (aux != null) {
+            for (Map.Entry<String, String> e : aux.entrySet()) {
+                int ip;
+                try {
+                    ip = Ipv4.parse(e.getValue());
+                } catch (IllegalArgumentException ex) {
+                    throw NetworkException.invalid("invalid auxiliary address " + e.getKey() + "=" + e.getValue());
+                }
+                if (!subnet.contains(ip)) throw NetworkException.invalid("no matching subnet for aux-address " + e.getValue());
+            }
+        }
+        return new Network.IpamConfig(subnet.toString(), range, gateway, aux);
     }
 
     private Network.IpamConfig autoPool() {
