@@ -225,6 +225,45 @@ class ContainerNetworkCliTest {
         assertThat(inUse.exitCode()).isNotZero();
     }
 
+    /** What dockerd accepts and keeps: names with spaces, IPAM options and aux addresses, endpoint driver options and link-local IPs. */
+    @Test
+    void networkAndEndpointDetailsKeptAsDockerdKeepsThem() throws Exception {
+        ok("network", "create", "my net");
+        ok("run", "-d", "--name", "spaced", "--network", "my net", IMAGE, "sleep", "300");
+        assertThat(inspect("spaced").get("NetworkSettings").get("Networks").get("my net").get("IPAddress").asString()).isNotEmpty();
+
+        ok("network", "create", "--subnet", "10.123.77.0/24", "--aux-address", "router=10.123.77.5", "--ipam-opt", "o=1", "opts");
+        JsonNode ipam = JSON.readTree(ok("network", "inspect", "opts").stdout()).get(0).get("IPAM");
+        assertThat(ipam.get("Options").get("o").asString()).isEqualTo("1");
+        assertThat(ipam.get("Config").get(0).get("AuxiliaryAddresses").get("router").asString()).isEqualTo("10.123.77.5");
+        String raw = daemon.raw(post("/v1.41/networks/create", "{\"Name\":\"plain\"}"));
+        assertThat(raw).startsWith("HTTP/1.1 201");
+        assertThat(JSON.readTree(ok("network", "inspect", "plain").stdout()).get(0).get("IPAM").get("Options").isNull()).isTrue();
+
+        ok("network", "connect", "--driver-opt", "com.example.k=v", "--link-local-ip", "169.254.8.8", "opts", "spaced");
+        JsonNode ep = inspect("spaced").get("NetworkSettings").get("Networks").get("opts");
+        assertThat(ep.get("DriverOpts").get("com.example.k").asString()).isEqualTo("v");
+        assertThat(ep.get("IPAMConfig").get("LinkLocalIPs").get(0).asString()).isEqualTo("169.254.8.8");
+
+        String created = daemon.raw(post("/v1.41/containers/create?name=withopts", "{\"Image\":\"" + IMAGE + "\",\"Cmd\":[\"true\"],"
+                + "\"HostConfig\":{\"NetworkMode\":\"opts\"},\"NetworkingConfig\":{\"EndpointsConfig\":{\"opts\":{\"DriverOpts\":{\"a\":\"b\"}}}}}"));
+        assertThat(created).startsWith("HTTP/1.1 201");
+        assertThat(inspect("withopts").get("NetworkSettings").get("Networks").get("opts").get("DriverOpts").get("a").asString()).isEqualTo("b");
+
+        ok("network", "disconnect", "--force", "opts", "spaced");
+        DockerCli.Result again = docker.run("network", "disconnect", "--force", "opts", "spaced");
+        assertThat(again.exitCode()).isNotZero();
+        assertThat(again.stderr()).contains("is not connected to network opts");
+        DockerCli.Result stopped = docker.run("network", "disconnect", "plain", "withopts");
+        assertThat(stopped.exitCode()).isNotZero();
+        assertThat(stopped.stderr()).contains("is not connected to the network plain");
+    }
+
+    private static String post(String path, String json) {
+        return "POST " + path + " HTTP/1.1\r\nHost: berth\r\nContent-Type: application/json\r\nContent-Length: "
+                + json.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + "\r\nConnection: close\r\n\r\n" + json;
+    }
+
     @Test
     void aContainerOnTwoNetworksResolvesNamesOnBoth() throws Exception {
         ok("network", "create", "dnsa");
