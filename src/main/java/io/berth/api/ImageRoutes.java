@@ -102,23 +102,27 @@ final class ImageRoutes {
             Predicate<ImageStore.Image> keep = listFilter(filters);
             List<Map<String, Object>> out = new ArrayList<>();
             boolean all = call.queryBool("all", false);
+            // as dockerd: with a reference filter an image lists only its names that match (`docker images REPO`)
+            Set<String> refs = filters.get("reference");
+            List<Pattern> patterns = refs == null ? List.of() : refs.stream().map(ImageRoutes::glob).toList();
+            Predicate<ImageReference> shown = patterns.isEmpty() ? r -> true : r -> patterns.stream().anyMatch(pat -> referenceMatches(r, pat));
             for (ImageStore.Image img : images().store().list()) {
                 if (!all && engine.builds().isIntermediate(img)) continue; // build steps' images, as dockerd hides them
-                if (keep.test(img)) out.add(summary(img));
+                if (keep.test(img)) out.add(summary(img, shown));
             }
             call.json(200, out);
         });
     }
 
-    private Map<String, Object> summary(ImageStore.Image img) {
+    private Map<String, Object> summary(ImageStore.Image img, Predicate<ImageReference> shown) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("Containers", -1);
         m.put("Created", img.created().getEpochSecond());
         m.put("Id", img.id().toString());
         m.put("Labels", labels(img));
         m.put("ParentId", "");
-        m.put("RepoDigests", img.digests().stream().map(ImageReference::familiarString).toList());
-        m.put("RepoTags", img.tags().stream().map(ImageReference::familiarString).toList());
+        m.put("RepoDigests", img.digests().stream().filter(shown).map(ImageReference::familiarString).toList());
+        m.put("RepoTags", img.tags().stream().filter(shown).map(ImageReference::familiarString).toList());
         m.put("SharedSize", -1);
         m.put("Size", img.record().size());
         m.put("VirtualSize", img.record().size());
@@ -207,6 +211,11 @@ final class ImageRoutes {
         String k = filter.substring(0, eq);
         String v = filter.substring(eq + 1);
         return v.equals(labels.get(k));
+    }
+
+    private static boolean referenceMatches(ImageReference r, Pattern pattern) {
+        return pattern.matcher(r.familiarName()).matches() || pattern.matcher(r.familiarString()).matches()
+                || pattern.matcher(r.canonicalString()).matches() || pattern.matcher(r.fullName()).matches();
     }
 
     private static boolean referenceMatches(ImageStore.Image img, Pattern pattern) {
@@ -476,6 +485,8 @@ final class ImageRoutes {
     private void load(ApiCall call) throws Exception {
         boolean quiet = call.queryBool("quiet", false);
         JsonProgress progress = new JsonProgress(call.exchange());
+        // as dockerd: the answer is 200 at once, and a bad archive is an error line in the stream (clients raise it)
+        progress.start();
         streamed(progress, () -> images().load(call.request().body(), quiet, progress));
     }
 
@@ -532,7 +543,7 @@ final class ImageRoutes {
             ImageStore store = images().store();
             List<Map<String, Object>> imgs = new ArrayList<>();
             for (ImageStore.Image img : store.list()) {
-                Map<String, Object> s = summary(img);
+                Map<String, Object> s = summary(img, r -> true);
                 s.put("SharedSize", store.sharedSize(img.id()));
                 s.put("Containers", store.usage().users(img.id()).size());
                 imgs.add(s);

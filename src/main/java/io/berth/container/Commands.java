@@ -59,7 +59,7 @@ public final class Commands {
                 int eq = kv.indexOf('=');
                 String key = eq < 0 ? kv : kv.substring(0, eq);
                 if (key.isEmpty()) throw ContainerException.invalid("invalid environment variable: " + kv);
-                if (eq < 0) continue; // "-e NAME" with NAME unset on the client: nothing to pass
+                // "-e NAME" with NAME unset on the client stays in Config.Env as dockerd keeps it; it unsets NAME for the process
                 byName.remove(key);
                 byName.put(key, kv);
             }
@@ -75,6 +75,7 @@ public final class Commands {
         out.add("HOSTNAME=" + hostname);
         if (tty && env.stream().noneMatch(e -> e.startsWith("TERM="))) out.add("TERM=xterm");
         for (String e : env) {
+            if (!e.contains("=")) continue; // an unset variable (see mergeEnv)
             if (e.startsWith("HOSTNAME=")) out.removeIf(x -> x.startsWith("HOSTNAME="));
             out.add(e);
         }

@@ -87,6 +87,16 @@ class ContainerOpsCliTest {
         assertThat(ok("exec", "exenv", "env").stdout()).doesNotContain("TERM=");
     }
 
+    /** `-e NAME` with NAME unset on the client stays in Config.Env, as dockerd keeps it, and the process has no NAME. */
+    @Test
+    void anEnvEntryWithoutValueIsKeptInTheConfig() throws Exception {
+        ok("create", "--name", "envs", "-e", "BERTH_NOT_SET_ANYWHERE", "-e", "A=1", "bb:ops", "env");
+        assertThat(inspect("envs").get("Config").get("Env").toString()).contains("\"BERTH_NOT_SET_ANYWHERE\"").contains("\"A=1\"");
+        ok("start", "envs");
+        assertThat(ok("wait", "envs").stdout().trim()).isEqualTo("0");
+        assertThat(ok("logs", "envs").stdout()).contains("A=1").doesNotContain("BERTH_NOT_SET_ANYWHERE");
+    }
+
     /** The framing follows the start request's Tty; a detached start answers an empty body; the detach keys end an exec attach. */
     @Test
     void execStartAsDockerd() throws Exception {

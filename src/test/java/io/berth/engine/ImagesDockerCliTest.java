@@ -117,6 +117,8 @@ class ImagesDockerCliTest {
         assertThat(daemon.httpGet("/images/Bad/json")).startsWith("HTTP/1.1 400").contains("invalid reference format");
         assertThat(daemon.httpGet("/images/nope-not-here/json")).startsWith("HTTP/1.1 404").contains("No such image: nope-not-here:latest");
 
+        // `docker images REPO` lists that repository's tags only, not the image's other names
+        assertThat(ok("images", "--format", "{{.Repository}}:{{.Tag}}", "example.org/team/bb").stdout()).isEqualTo("example.org/team/bb:2\n");
         ok("rmi", "example.org/team/bb:2");
         ok("rmi", "bb-inspect:1.0");
         assertThat(ok("images", "-q", "--no-trunc").stdout()).doesNotContain(b.imageId().toString());
@@ -222,6 +224,21 @@ class ImagesDockerCliTest {
         assertThat(ok("images", "-q", "--no-trunc").stdout()).doesNotContain(b.imageId().toString());
         assertThat(count(daemon.dataRoot().resolve("content/blobs/sha256"))).isEqualTo(blobsBefore);
         assertThat(count(daemon.dataRoot().resolve("snapshots"))).isEqualTo(snapshotsBefore);
+    }
+
+    /** dockerd answers 200 and puts the error in the progress stream; the CLI prints it and fails. */
+    @Test
+    void loadOfAGarbageArchiveFailsInTheStream() throws Exception {
+        Path garbage = tmp.resolve("garbage.tar");
+        byte[] noise = new byte[4096];
+        new java.util.Random(7).nextBytes(noise);
+        Files.write(garbage, noise);
+        DockerCli.Result r = docker.run("load", "-i", garbage.toString());
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.stderr()).isNotBlank();
+        String raw = daemon.raw("POST /v1.41/images/load HTTP/1.1\r\nHost: berth\r\nContent-Type: application/x-tar\r\nContent-Length: 5\r\n"
+                + "Connection: close\r\n\r\nnoise");
+        assertThat(raw).startsWith("HTTP/1.1 200").contains("\"error\"");
     }
 
     static long count(Path dir) throws IOException {
