@@ -23,8 +23,8 @@ final class WiringJson {
     static Map<String, Attachment> endpoints(JsonNode root) {
         Map<String, Attachment> out = new LinkedHashMap<>();
         JsonNode eps = root.path("NetworkingConfig").path("EndpointsConfig");
-        if (!eps.isObject()) return out;
-        for (Map.Entry<String, JsonNode> e : eps.properties()) {
+        // no early return without EndpointsConfig: the top-level MacAddress below still applies
+        for (Map.Entry<String, JsonNode> e : eps.isObject() ? eps.properties() : java.util.Set.<Map.Entry<String, JsonNode>>of()) {
             JsonNode ep = e.getValue();
             List<String> aliases = new ArrayList<>();
             for (JsonNode a : ep.path("Aliases")) aliases.add(a.asString());

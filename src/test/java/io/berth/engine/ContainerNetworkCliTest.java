@@ -250,6 +250,14 @@ class ContainerNetworkCliTest {
         assertThat(created).startsWith("HTTP/1.1 201");
         assertThat(inspect("withopts").get("NetworkSettings").get("Networks").get("opts").get("DriverOpts").get("a").asString()).isEqualTo("b");
 
+        // the create's top-level MacAddress (API 1.41; CLI 28 sends it per network from 1.44 only) is the bridge interface's
+        String withMac = daemon.raw(post("/v1.41/containers/create?name=withmac", "{\"Image\":\"" + IMAGE + "\",\"Cmd\":[\"sleep\",\"300\"],"
+                + "\"MacAddress\":\"02:42:ac:11:00:0a\"}"));
+        assertThat(withMac).startsWith("HTTP/1.1 201");
+        ok("start", "withmac");
+        assertThat(inspect("withmac").get("NetworkSettings").get("MacAddress").asString()).isEqualTo("02:42:ac:11:00:0a");
+        assertThat(ok("exec", "withmac", "cat", "/sys/class/net/eth0/address").stdout().trim()).isEqualTo("02:42:ac:11:00:0a");
+
         ok("network", "disconnect", "--force", "opts", "spaced");
         DockerCli.Result again = docker.run("network", "disconnect", "--force", "opts", "spaced");
         assertThat(again.exitCode()).isNotZero();
