@@ -386,6 +386,9 @@ final class ContainerRoutes {
         mem.put("stats", s.memoryStat());
         mem.put("limit", s.memoryLimit());
         m.put("memory_stats", mem);
+        // as dockerd: the interfaces of a running container's namespace (none for --network none or when stopped)
+        var nets = r.state().running() ? io.berth.engine.NetworkCounters.of(r.state().pid()) : Map.<String, Map<String, Long>>of();
+        if (!nets.isEmpty()) m.put("networks", nets);
         m.put("name", r.name());
         m.put("id", r.id());
         return m;

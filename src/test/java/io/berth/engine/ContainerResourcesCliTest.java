@@ -82,6 +82,11 @@ class ContainerResourcesCliTest {
 
         String stats = ok("stats", "--no-stream", "--format", "{{.MemUsage}} {{.PIDs}}", id).stdout();
         assertThat(stats).matches("(?s)[0-9.]+(KiB|MiB|B) / 96MiB \\d+\\s*");
+        // stats carry the counters of the container's interfaces (not loopback), as dockerd's "networks"
+        JsonNode sample = JSON.readTree(daemon.httpGet("/containers/" + id + "/stats?stream=false&one-shot=true").replaceFirst("(?s)^.*?\r\n\r\n", ""));
+        assertThat(sample.get("networks").has("eth0")).as(sample.toString()).isTrue();
+        assertThat(sample.get("networks").has("lo")).isFalse();
+        assertThat(sample.get("networks").get("eth0").has("rx_bytes")).isTrue();
         JsonNode top = JSON.readTree(daemon.httpGet("/containers/" + id + "/top").replaceFirst("(?s)^.*?\r\n\r\n", ""));
         assertThat(top.get("Titles").toString()).contains("PID").contains("CMD");
         assertThat(top.get("Processes").toString()).contains("sleep 1000");
