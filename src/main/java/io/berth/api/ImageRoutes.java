@@ -551,8 +551,23 @@ final class ImageRoutes {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("LayersSize", store.layersSize());
             m.put("Images", imgs);
-            m.put("Containers", List.of());
-            m.put("Volumes", List.of());
+            // as dockerd: every container with its sizes (what `docker ps -as` shows), every volume with its usage
+            List<Map<String, Object>> ctrs = new ArrayList<>();
+            var containers = engine.containers();
+            for (io.berth.container.ContainerRecord r : containers.list(true, -1, Map.of())) {
+                Map<String, Object> entry = ContainerJson.listEntry(r, containers.sizeRw(r), containers.sizeRootFs(r));
+                WiringJson.listEntry(engine.wiring(), r, entry);
+                ctrs.add(entry);
+            }
+            m.put("Containers", ctrs);
+            List<Map<String, Object>> vols = new ArrayList<>();
+            var volumes = engine.volumes();
+            for (io.berth.volume.Volume v : volumes.list()) {
+                Map<String, Object> shape = VolumeRoutes.shape(v, null);
+                shape.put("UsageData", Map.of("Size", volumes.sizeOf(v), "RefCount", volumes.store().usersOf(v.name()).size()));
+                vols.add(shape);
+            }
+            m.put("Volumes", vols);
             m.put("BuildCache", List.of());
             call.json(200, m);
         });

@@ -97,6 +97,22 @@ class ContainerOpsCliTest {
         assertThat(ok("logs", "envs").stdout()).contains("A=1").doesNotContain("BERTH_NOT_SET_ANYWHERE");
     }
 
+    /** `docker system df` counts and (with -v) lists the containers and volumes, as against dockerd. */
+    @Test
+    void systemDfCountsContainersAndVolumes() throws Exception {
+        ok("run", "-d", "--name", "dfc", "-v", "dfvol:/data", "bb:ops", "sh", "-c", "echo x > /data/f; sleep 1000");
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> docker.run("exec", "dfc", "cat", "/data/f").stdout().equals("x\n"));
+            String summary = ok("system", "df", "--format", "{{.Type}}={{.TotalCount}}/{{.Active}}").stdout();
+            assertThat(summary).contains("Containers=1/1").contains("Local Volumes=1/1");
+            String verbose = ok("system", "df", "-v").stdout();
+            assertThat(verbose).contains("dfc").contains("dfvol");
+        } finally {
+            ok("rm", "-f", "dfc");
+            ok("volume", "rm", "dfvol");
+        }
+    }
+
     /** The framing follows the start request's Tty; a detached start answers an empty body; the detach keys end an exec attach. */
     @Test
     void execStartAsDockerd() throws Exception {
