@@ -41,6 +41,7 @@ final class ContainerRoutes {
         router.add("POST", "/containers/prune", guard(this::prune));
         router.add("GET", "/containers/{id}/json", guard(this::inspect));
         router.add("DELETE", "/containers/{id}", guard(this::remove));
+        router.add("DELETE", "/containers/{parent}/{alias}", guard(this::removeLink));
         router.add("POST", "/containers/{id}/rename", guard(this::rename));
         router.add("POST", "/containers/{id}/wait", guard(this::await));
         router.add("POST", "/containers/{id}/start", guard(this::start));
@@ -128,7 +129,26 @@ final class ContainerRoutes {
     }
 
     private void remove(ApiCall call) throws Exception {
+        if (call.queryBool("link", false)) throw ApiException.conflict("Conflict, cannot remove the default link name of the container");
         containers().remove(call.path("id"), call.queryBool("force", false), call.queryBool("v", false));
+        call.exchange().sendEmpty(204);
+    }
+
+    /** DELETE /containers/PARENT/ALIAS?link=1 (docker rm --link): the parent forgets that legacy link. */
+    private void removeLink(ApiCall call) throws Exception {
+        String parent = call.path("parent");
+        String alias = call.path("alias");
+        if (!call.queryBool("link", false)) throw ApiException.notFound("No such container: " + parent + "/" + alias);
+        io.berth.container.Container c = containers().get(parent);
+        List<String> links = c.record().hostConfig().links() == null ? List.of() : c.record().hostConfig().links();
+        List<String> kept = new ArrayList<>();
+        for (String l : links) {
+            String[] p = l.split(":", 2);
+            String a = p.length > 1 ? p[1] : p[0];
+            if (!a.substring(a.lastIndexOf('/') + 1).equals(alias)) kept.add(l);
+        }
+        if (kept.size() == links.size()) throw ApiException.notFound("Could not find container for entity id /" + parent + "/" + alias);
+        c.update(r -> r.withHostConfig(r.hostConfig().withLinks(kept.isEmpty() ? null : kept)));
         call.exchange().sendEmpty(204);
     }
 

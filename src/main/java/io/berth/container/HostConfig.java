@@ -162,6 +162,15 @@ public record HostConfig(
                 memorySwap, memorySwappiness, oomKillDisable, pidsLimit, ulimits, init, mounts, maskedPaths, readonlyPaths);
     }
 
+    public HostConfig withLinks(List<String> value) {
+        return new HostConfig(binds, containerIdFile, logConfig, networkMode, portBindings, restartPolicy, autoRemove, volumeDriver,
+                volumesFrom, consoleSize, capAdd, capDrop, cgroupnsMode, dns, dnsOptions, dnsSearch, extraHosts, groupAdd, ipcMode,
+                cgroup, value, oomScoreAdj, pidMode, privileged, publishAllPorts, readonlyRootfs, securityOpt, tmpfs, utsMode,
+                usernsMode, shmSize, sysctls, runtime, isolation, cpuShares, memory, nanoCpus, cgroupParent, blkioWeight, cpuPeriod,
+                cpuQuota, cpuRealtimePeriod, cpuRealtimeRuntime, cpusetCpus, cpusetMems, devices, deviceCgroupRules, memoryReservation,
+                memorySwap, memorySwappiness, oomKillDisable, pidsLimit, ulimits, init, mounts, maskedPaths, readonlyPaths);
+    }
+
     public HostConfig withLogConfig(LogConfig l) {
         return new HostConfig(binds, containerIdFile, l, networkMode, portBindings, restartPolicy, autoRemove, volumeDriver,
                 volumesFrom, consoleSize, capAdd, capDrop, cgroupnsMode, dns, dnsOptions, dnsSearch, extraHosts, groupAdd, ipcMode,

@@ -297,6 +297,10 @@ public final class ContainerLifecycle {
         List<String> env = new ArrayList<>(Commands.processEnv(r.config().env() == null ? List.of() : r.config().env(),
                 r.config().hostname(), r.tty()));
         if (env.stream().noneMatch(e -> e.startsWith("HOME="))) env.add("HOME=" + user.home());
+        for (String link : LinkEnvironment.of(r, service)) { // the container's own variables win, as in dockerd
+            String key = link.substring(0, link.indexOf('=') + 1);
+            if (env.stream().noneMatch(e -> e.startsWith(key))) env.add(link);
+        }
         ContainerSpec.Builder b = ContainerSpec.builder(rootfs, argv)
                 .env(env)
                 .cwd(cwd)

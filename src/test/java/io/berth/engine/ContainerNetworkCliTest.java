@@ -303,6 +303,22 @@ class ContainerNetworkCliTest {
         assertThat(missing.exitCode()).isNotZero();
     }
 
+    /** dockerd's legacy link variables, and `docker rm --link` forgetting a link. */
+    @Test
+    void aLegacyLinkGivesDockerdsVariablesAndCanBeRemoved() throws Exception {
+        ok("run", "-d", "--name", "linked", "-e", "FOO=1", IMAGE, "sh", "-c", HTTPD);
+        String ip = inspect("linked").get("NetworkSettings").get("IPAddress").asString();
+        String env = ok("run", "--name", "linker", "--link", "linked:my-db", IMAGE, "env").stdout();
+        assertThat(env).contains("MY_DB_NAME=/linker/my-db\n").contains("MY_DB_ENV_FOO=1\n")
+                .contains("MY_DB_PORT=tcp://" + ip + ":80\n").contains("MY_DB_PORT_80_TCP=tcp://" + ip + ":80\n")
+                .contains("MY_DB_PORT_80_TCP_ADDR=" + ip + "\n").contains("MY_DB_PORT_80_TCP_PORT=80\n").contains("MY_DB_PORT_80_TCP_PROTO=tcp\n")
+                .doesNotContain("MY_DB_ENV_PATH");
+        ok("rm", "--link", "linker/my-db");
+        assertThat(inspect("linker").get("HostConfig").get("Links").isNull()).isTrue();
+        DockerCli.Result again = docker.run("rm", "--link", "linker/my-db");
+        assertThat(again.exitCode()).isNotZero();
+    }
+
     @Test
     void anUnknownNetworkIsRefusedAtStart() throws Exception {
         // as dockerd 20.10: the create is accepted, the start answers 404 (a 404 at create
