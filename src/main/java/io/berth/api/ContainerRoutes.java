@@ -42,6 +42,7 @@ final class ContainerRoutes {
         router.add("GET", "/containers/{id}/json", guard(this::inspect));
         router.add("DELETE", "/containers/{id}", guard(this::remove));
         router.add("DELETE", "/containers/{parent}/{alias}", guard(this::removeLink));
+        router.add("POST", "/commit", guard(this::commit));
         router.add("POST", "/containers/{id}/rename", guard(this::rename));
         router.add("POST", "/containers/{id}/wait", guard(this::await));
         router.add("POST", "/containers/{id}/start", guard(this::start));
@@ -132,6 +133,17 @@ final class ContainerRoutes {
         if (call.queryBool("link", false)) throw ApiException.conflict("Conflict, cannot remove the default link name of the container");
         containers().remove(call.path("id"), call.queryBool("force", false), call.queryBool("v", false));
         call.exchange().sendEmpty(204);
+    }
+
+    /** docker commit: POST /commit?container=&repo=&tag=&comment=&author=&pause=&changes= */
+    private void commit(ApiCall call) throws Exception {
+        call.request().body().readAllBytes(); // the config body the CLI sends is empty; --change carries the changes
+        String container = call.query("container");
+        if (container == null || container.isEmpty()) throw ApiException.badRequest("container is required: pass container=NAME");
+        var req = new io.berth.engine.ContainerCommit.Request(container, call.query("repo"), call.query("tag"), call.query("comment"),
+                call.query("author"), call.queryBool("pause", true), call.request().queryAll("changes"));
+        io.berth.content.Digest id = ApiErrors.guarded(() -> new io.berth.engine.ContainerCommit(containers(), engine.images(), engine.events()).commit(req));
+        call.json(201, Map.of("Id", id.toString()));
     }
 
     /** DELETE /containers/PARENT/ALIAS?link=1 (docker rm --link): the parent forgets that legacy link. */

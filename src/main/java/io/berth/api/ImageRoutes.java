@@ -259,7 +259,7 @@ final class ImageRoutes {
             m.put("Id", img.id().toString());
             m.put("RepoTags", img.tags().stream().map(ImageReference::familiarString).toList());
             m.put("RepoDigests", img.digests().stream().map(ImageReference::familiarString).toList());
-            m.put("Parent", "");
+            m.put("Parent", img.record().parent() == null ? "" : img.record().parent().toString());
             m.put("Comment", c.comment() == null ? "" : c.comment());
             m.put("Created", c.created() == null || c.created().isEmpty() ? ZERO_TIME : c.created());
             m.put("Container", c.container() == null ? "" : c.container());

@@ -17,10 +17,19 @@ import java.util.List;
  * @param lastTagTime when a tag last moved to this image (RFC 3339), or null
  * @param manifests   manifests and indexes (in the content store) this image was pulled or pushed as
  */
-public record ImageRecord(Digest id, List<Layer> layers, long size, String stored, String lastTagTime, List<Digest> manifests) {
+public record ImageRecord(Digest id, List<Layer> layers, long size, String stored, String lastTagTime, List<Digest> manifests, Digest parent) {
     public ImageRecord {
         layers = layers == null ? List.of() : List.copyOf(layers);
         manifests = manifests == null ? List.of() : List.copyOf(manifests);
+    }
+
+    public ImageRecord(Digest id, List<Layer> layers, long size, String stored, String lastTagTime, List<Digest> manifests) {
+        this(id, layers, size, stored, lastTagTime, manifests, null);
+    }
+
+    /** The image a committed one was made from (docker commit records it; pulled and loaded images have none). */
+    public ImageRecord withParent(Digest value) {
+        return new ImageRecord(id, layers, size, stored, lastTagTime, manifests, value);
     }
 
     /**
@@ -47,14 +56,14 @@ public record ImageRecord(Digest id, List<Layer> layers, long size, String store
     }
 
     public ImageRecord withLastTagTime(String time) {
-        return new ImageRecord(id, layers, size, stored, time, manifests);
+        return new ImageRecord(id, layers, size, stored, time, manifests, parent);
     }
 
     /** With {@code more} manifests added (no duplicates). */
     public ImageRecord withManifests(List<Digest> more) {
         var all = new java.util.LinkedHashSet<>(manifests);
         all.addAll(more);
-        return new ImageRecord(id, layers, size, stored, lastTagTime, List.copyOf(all));
+        return new ImageRecord(id, layers, size, stored, lastTagTime, List.copyOf(all), parent);
     }
 
     /** Docker's ChainIDs: the first is the first DiffID, then {@code sha256(parent + " " + diffId)}. */

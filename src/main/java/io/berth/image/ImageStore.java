@@ -430,7 +430,7 @@ public final class ImageStore {
                     ImageRecord.Layer old = existing.layers().get(i);
                     merged.add(old.blob() == null || !content.exists(old.blob()) ? layers.get(i) : old);
                 }
-                r = new ImageRecord(id, merged, r.size(), r.stored(), r.lastTagTime(), r.manifests());
+                r = new ImageRecord(id, merged, r.size(), r.stored(), r.lastTagTime(), r.manifests(), r.parent());
             } else {
                 long size = layers.stream().mapToLong(ImageRecord.Layer::size).sum();
                 r = new ImageRecord(id, layers, size, Instant.now().toString(), null, manifests);
@@ -439,6 +439,17 @@ public final class ImageStore {
             records.put(id, r);
             configs.put(id, config);
             return view(r);
+        }
+    }
+
+    /** Records the image a committed image was made from (shown as its Parent). */
+    public void setParent(Digest id, Digest parent) throws IOException {
+        synchronized (lock) {
+            ImageRecord r = records.get(id);
+            if (r == null || parent.equals(r.parent())) return;
+            ImageRecord next = r.withParent(parent);
+            writeRecord(next);
+            records.put(id, next);
         }
     }
 
