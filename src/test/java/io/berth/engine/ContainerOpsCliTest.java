@@ -113,6 +113,32 @@ class ContainerOpsCliTest {
         }
     }
 
+    /** docker commit: the container's changes on its image, with --change, --message, --author; the image records where it came from. */
+    @Test
+    void commitMakesAnImageOfTheContainer() throws Exception {
+        ok("run", "-d", "--name", "tocommit", "bb:ops", "sh", "-c", "echo hello > /test; sleep 1000");
+        await().atMost(Duration.ofSeconds(10)).until(() -> docker.run("exec", "tocommit", "cat", "/test").stdout().equals("hello\n"));
+        String id = ok("commit", "--change", "EXPOSE 8000", "--change", "CMD [\"cat\", \"/test\"]", "-m", "a message", "-a", "Someone <s@example.org>",
+                "tocommit", "committed:v1").stdout().trim();
+        try {
+            assertThat(id).startsWith("sha256:");
+            assertThat(inspect("tocommit").get("State").get("Status").asString()).isEqualTo("running"); // paused and resumed
+            assertThat(ok("run", "--rm", "committed:v1").stdout()).isEqualTo("hello\n");
+            JsonNode img = JSON.readTree(ok("image", "inspect", "committed:v1").stdout()).get(0);
+            assertThat(img.get("Parent").asString()).isEqualTo(JSON.readTree(ok("image", "inspect", "bb:ops").stdout()).get(0).get("Id").asString());
+            assertThat(img.get("Container").asString()).isEqualTo(inspect("tocommit").get("Id").asString());
+            assertThat(img.get("Comment").asString()).isEqualTo("a message");
+            assertThat(img.get("Author").asString()).isEqualTo("Someone <s@example.org>");
+            assertThat(img.get("Config").get("ExposedPorts").has("8000/tcp")).isTrue();
+            DockerCli.Result bad = docker.run("commit", "--change", "NOSUCH x", "tocommit", "committed:bad");
+            assertThat(bad.exitCode()).isNotZero();
+            assertThat(docker.run("image", "inspect", "committed:bad").exitCode()).isNotZero();
+        } finally {
+            ok("rm", "-f", "tocommit");
+            docker.run("rmi", "committed:v1");
+        }
+    }
+
     /** The framing follows the start request's Tty; a detached start answers an empty body; the detach keys end an exec attach. */
     @Test
     void execStartAsDockerd() throws Exception {
