@@ -142,7 +142,13 @@ final class ContainerRoutes {
         if (container == null || container.isEmpty()) throw ApiException.badRequest("container is required: pass container=NAME");
         var req = new io.berth.engine.ContainerCommit.Request(container, call.query("repo"), call.query("tag"), call.query("comment"),
                 call.query("author"), call.queryBool("pause", true), call.request().queryAll("changes"));
-        io.berth.content.Digest id = ApiErrors.guarded(() -> new io.berth.engine.ContainerCommit(containers(), engine.images(), engine.events()).commit(req));
+        io.berth.content.Digest id;
+        try {
+            id = ApiErrors.guarded(() -> new io.berth.engine.ContainerCommit(containers(), engine.images(), engine.events()).commit(req));
+        } catch (IOException e) {
+            // every request gets a status line: a failed commit is the daemon's error, not a dropped connection
+            throw new ApiException(500, "commit of " + container + " failed: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+        }
         call.json(201, Map.of("Id", id.toString()));
     }
 

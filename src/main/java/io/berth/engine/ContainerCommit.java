@@ -57,8 +57,20 @@ public final class ContainerCommit {
 
         boolean paused = false;
         if (req.pause() && r.state().status() == ContainerStatus.RUNNING) {
-            containers.lifecycle().pause(r.id());
-            paused = true;
+            try {
+                containers.lifecycle().pause(r.id());
+                paused = true;
+            } catch (IOException | RuntimeException e) {
+                // a container that ended meanwhile (the runtime knows before its exit is recorded) has nothing left to pause
+                boolean ended;
+                try {
+                    ended = c.awaitStatus(s -> s != ContainerStatus.RUNNING, 3, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while committing " + r.id(), ie);
+                }
+                if (!ended) throw e;
+            }
         }
         ContentStore content = store.content();
         Digest blob;
@@ -75,7 +87,7 @@ public final class ContainerCommit {
                 w.close();
             }
         } finally {
-            if (paused) containers.lifecycle().unpause(r.id());
+            if (paused && c.record().state().status() == ContainerStatus.PAUSED) containers.lifecycle().unpause(r.id());
         }
         try (ContentStore.Lease lease = content.lease(List.of(blob))) {
             Digest parentChain = base.record().topChainId();
