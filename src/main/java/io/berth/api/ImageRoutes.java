@@ -51,6 +51,7 @@ final class ImageRoutes {
         router.add("DELETE", "/images/{name*}", this::delete);
         router.add("POST", "/auth", this::login);
         router.add("GET", "/system/df", this::df);
+        router.add("GET", "/distribution/{name*}/json", this::distribution);
     }
 
     private ImageService images() {
@@ -536,6 +537,59 @@ final class ImageRoutes {
             if (String.valueOf(e.getKey()).equalsIgnoreCase(key) && e.getValue() instanceof String s) return s;
         }
         return "";
+    }
+
+    /** GET /distribution/NAME/json: what the registry has under the name (its manifest's descriptor and platforms), as dockerd answers. */
+    private void distribution(ApiCall call) throws Exception {
+        guarded(() -> {
+            ImageReference ref = ImageReference.parse(call.path("name"));
+            ImageReference want = ref.digestOrNull() != null ? ref : ref.withDefaultTag();
+            var client = images().registry().withAuth(registryAuth(call));
+            var repo = new io.berth.registry.RepositoryRef(want.domain(), want.path());
+            var top = client.fetchManifest(repo, want.digestOrNull() != null ? want.digestOrNull().toString() : want.tagOrNull());
+            Map<String, Object> descriptor = new LinkedHashMap<>();
+            descriptor.put("mediaType", top.mediaType());
+            descriptor.put("digest", top.digest().toString());
+            descriptor.put("size", top.bytes().length);
+            List<Map<String, Object>> platforms = new ArrayList<>();
+            var parsed = io.berth.image.ManifestParser.parse(top.bytes(), top.mediaType());
+            if (parsed instanceof io.berth.image.ParsedManifest.Index index) {
+                for (io.berth.image.Descriptor d : index.index().manifests()) {
+                    if (d.platform() != null) platforms.add(platform(d.platform().architecture(), d.platform().os(), d.platform().variant()));
+                }
+            } else if (parsed instanceof io.berth.image.ParsedManifest.Image image) {
+                // one manifest: its platform is in its config blob
+                io.berth.image.Descriptor cfg = image.manifest().config();
+                java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+                client.fetchBlob(repo, cfg.digest(), cfg.size(), new io.berth.registry.BlobSink() {
+                    @Override
+                    public java.io.OutputStream open(long offset) {
+                        bytes.reset();
+                        return bytes;
+                    }
+
+                    @Override
+                    public java.io.InputStream existing(long length) {
+                        return new java.io.ByteArrayInputStream(bytes.toByteArray(), 0, (int) length);
+                    }
+                }, 0, null);
+                var node = Json.MAPPER.readTree(bytes.toByteArray());
+                platforms.add(platform(node.path("architecture").asString(""), node.path("os").asString(""),
+                        node.path("variant").isMissingNode() ? null : node.path("variant").asString("")));
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("Descriptor", descriptor);
+            out.put("Platforms", platforms);
+            call.json(200, out);
+        });
+    }
+
+    private static Map<String, Object> platform(String architecture, String os, String variant) {
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("architecture", architecture);
+        p.put("os", os);
+        if (variant != null && !variant.isEmpty()) p.put("variant", variant);
+        return p;
     }
 
     private void df(ApiCall call) throws Exception {

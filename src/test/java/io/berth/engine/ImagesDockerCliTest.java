@@ -135,6 +135,14 @@ class ImagesDockerCliTest {
         Digest registryDigest = client.headManifest(new RepositoryRef(registry.host(), "berth/bb-push"), "v1").orElseThrow().digest();
         assertThat(push.stdout()).contains("v1: digest: " + registryDigest);
 
+        // GET /distribution/NAME/json (docker-py's get_registry_data): the registry's descriptor and the image's platform
+        String dist = daemon.httpGet("/v1.41/distribution/" + name + ":v1/json");
+        assertThat(dist).startsWith("HTTP/1.1 200");
+        JsonNode d = JSON.readTree(dist.substring(dist.indexOf("\r\n\r\n") + 4));
+        assertThat(d.get("Descriptor").get("digest").asString()).isEqualTo(registryDigest.toString());
+        assertThat(d.get("Platforms").get(0).get("os").asString()).isEqualTo("linux");
+        assertThat(daemon.httpGet("/v1.41/distribution/" + name + ":nosuchtag/json")).startsWith("HTTP/1.1 404");
+
         // a second repository on the same registry mounts the layers instead of uploading them
         ok("tag", "bb-push:latest", registry.host() + "/berth/other:v1");
         assertThat(ok("push", registry.host() + "/berth/other:v1").stdout()).contains("Mounted from berth/bb-push");
