@@ -26,9 +26,9 @@ final class ArchiveRoutes {
     }
 
     void register(Router router) {
-        router.add("GET", "/containers/{id}/archive", ContainerRoutes.guard(this::get));
-        router.add("HEAD", "/containers/{id}/archive", ContainerRoutes.guard(this::head));
-        router.add("PUT", "/containers/{id}/archive", ContainerRoutes.guard(this::put));
+        router.add("GET", "/containers/{id}/archive", this::get);
+        router.add("HEAD", "/containers/{id}/archive", this::head);
+        router.add("PUT", "/containers/{id}/archive", this::put);
     }
 
     private static String path(ApiCall call) {

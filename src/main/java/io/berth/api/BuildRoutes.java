@@ -11,6 +11,7 @@ import io.berth.build.DockerfileParseException;
 import io.berth.build.StepFailedException;
 import io.berth.content.Digest;
 import io.berth.engine.Engine;
+import io.berth.errdefs.ErrorKinds;
 import io.berth.engine.Progress;
 import io.berth.image.ImageReference;
 import io.berth.image.ImageStore;
@@ -115,19 +116,11 @@ final class BuildRoutes {
                 stream.succeeded(id);
             } catch (StepFailedException e) {
                 stream.error(e.getMessage(), e.code());
-            } catch (BuildException | DockerfileParseException e) {
-                if (!stream.started()) throw ApiException.badRequest(e.getMessage());
-                stream.error(e.getMessage(), 0);
-            } catch (ApiException e) {
-                if (!stream.started()) throw e;
-                stream.error(e.getMessage(), 0);
             } catch (Exception e) {
-                String m = e.getMessage() == null ? e.toString() : e.getMessage();
-                if (!stream.started()) {
-                    if (e instanceof RuntimeException re) throw ApiErrors.translate(re);
-                    throw new ApiException(500, m);
-                }
-                stream.error(m, 0);
+                // Before the stream began the edge answers by the failure's kind (a bad
+                // Dockerfile is a 400); after it, the error is the stream's last line.
+                if (!stream.started() || ApiErrors.clientGone(e)) throw e;
+                stream.error(ErrorKinds.message(e), 0);
             }
             stream.end(); // the client has its answer; deleting the context is no longer its wait
         } finally {

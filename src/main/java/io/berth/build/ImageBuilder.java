@@ -812,7 +812,7 @@ final class ImageBuilder {
             try {
                 snapshots.commit(ImageStore.snapshotKey(chain), snapshotKey);
             } catch (SnapshotException e) {
-                if (e.reason() != SnapshotException.Reason.ALREADY_EXISTS) throw e;
+                if (e.kind() != io.berth.errdefs.ErrorKind.ALREADY_EXISTS) throw e;
                 snapshots.remove(snapshotKey);
             }
         }

@@ -1,5 +1,6 @@
 package io.berth.engine;
 
+import io.berth.errdefs.ErrorKind;
 import io.berth.container.Commands;
 import io.berth.container.Container;
 import io.berth.container.ContainerException;
@@ -696,7 +697,7 @@ public final class ContainerLifecycle {
         try {
             stop(ref, timeoutSeconds, signal);
         } catch (ContainerException e) {
-            if (e.kind() != ContainerException.Kind.NOT_MODIFIED) throw e;
+            if (e.kind() != ErrorKind.NOT_MODIFIED) throw e;
         }
         start(ref);
         service.publish(c.record(), "restart", Map.of());

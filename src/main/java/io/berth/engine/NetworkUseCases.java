@@ -1,5 +1,6 @@
 package io.berth.engine;
 
+import io.berth.errdefs.ErrorKind;
 import io.berth.network.Attachment;
 import io.berth.network.Endpoint;
 import io.berth.network.Ipv4;
@@ -107,10 +108,10 @@ public final class NetworkUseCases implements AutoCloseable {
     /** docker network create: the predefined names are refused as dockerd refuses them. */
     public Network create(NetworkSpec spec) {
         if (spec.name() != null && NetworkService.PREDEFINED.contains(spec.name())) {
-            throw new NetworkException(NetworkException.Kind.FORBIDDEN, "operation is not permitted on predefined " + spec.name() + " network ");
+            throw new NetworkException(ErrorKind.FORBIDDEN, "operation is not permitted on predefined " + spec.name() + " network ");
         }
         if ("overlay".equals(spec.driver())) {
-            throw new NetworkException(NetworkException.Kind.FORBIDDEN,
+            throw new NetworkException(ErrorKind.FORBIDDEN,
                     "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.");
         }
         Network n = service.create(spec);
@@ -184,7 +185,7 @@ public final class NetworkUseCases implements AutoCloseable {
         Attachment a = new Attachment(n.id(), attachment.aliases(), attachment.ipv4Address(), attachment.macAddress(), attachment.links());
         if (!h.isRunning(id)) {
             if (n.driver().equals("host") || n.driver().equals("null")) {
-                throw new NetworkException(NetworkException.Kind.FORBIDDEN, "container cannot be disconnected from host network or connected to host network");
+                throw new NetworkException(ErrorKind.FORBIDDEN, "container cannot be disconnected from host network or connected to host network");
             }
             h.connected(id, n, a, null);
             return;
@@ -213,7 +214,7 @@ public final class NetworkUseCases implements AutoCloseable {
             try {
                 service.disconnect(id, n.id());
             } catch (NetworkException e) {
-                if (!force || e.kind() == NetworkException.Kind.NOT_FOUND) throw e;
+                if (!force || e.kind() == ErrorKind.NOT_FOUND) throw e;
                 LOG.warn("network disconnect --force of {} from {}: {}", id, n.name(), e.getMessage());
             }
         }
@@ -223,7 +224,7 @@ public final class NetworkUseCases implements AutoCloseable {
 
     private static String resolve(ContainerNetworkHooks h, String container) {
         String id = h == null || container == null || container.isEmpty() ? null : h.resolveContainerId(container);
-        if (id == null) throw new NetworkException(NetworkException.Kind.NOT_FOUND, "No such container: " + container);
+        if (id == null) throw new NetworkException(ErrorKind.NOT_FOUND, "No such container: " + container);
         return id;
     }
 

@@ -1,5 +1,6 @@
 package io.berth.network;
 
+import io.berth.errdefs.ErrorKind;
 import io.berth.sys.AtomicFiles;
 import io.berth.sys.NetNamespaces;
 import java.io.IOException;
@@ -175,19 +176,19 @@ public final class NetworkService implements AutoCloseable {
         }
         String driver = spec.driver() == null || spec.driver().isEmpty() ? "bridge" : spec.driver();
         if (driver.equals("host") || driver.equals("null")) {
-            throw new NetworkException(NetworkException.Kind.FORBIDDEN, "only one instance of \"" + driver + "\" network is allowed");
+            throw new NetworkException(ErrorKind.FORBIDDEN, "only one instance of \"" + driver + "\" network is allowed");
         }
-        if (!driver.equals("bridge")) throw new NetworkException(NetworkException.Kind.NOT_FOUND, "plugin \"" + driver + "\" not found");
+        if (!driver.equals("bridge")) throw new NetworkException(ErrorKind.NOT_FOUND, "plugin \"" + driver + "\" not found");
         if (spec.enableIPv6()) throw NetworkException.invalid("IPv6 networks are not supported by berth yet");
         if (spec.pools().size() > 1) throw NetworkException.invalid("berth supports one IPv4 subnet a network");
         synchronized (state) {
-            if (byName(name) != null) throw new NetworkException(NetworkException.Kind.CONFLICT, "network with name " + name + " already exists");
+            if (byName(name) != null) throw new NetworkException(ErrorKind.CONFLICT, "network with name " + name + " already exists");
             String bridgeOpt = spec.options().get(Network.BRIDGE_NAME_OPTION);
             if (bridgeOpt != null) {
                 if (bridgeOpt.length() > 15) throw NetworkException.invalid("bridge name " + bridgeOpt + " is longer than 15 characters");
                 for (Network n : networks.values()) {
                     if (n.isBridge() && n.bridgeName().equals(bridgeOpt)) {
-                        throw new NetworkException(NetworkException.Kind.CONFLICT, "bridge name " + bridgeOpt + " is used by network " + n.name());
+                        throw new NetworkException(ErrorKind.CONFLICT, "bridge name " + bridgeOpt + " is used by network " + n.name());
                     }
                 }
             }
@@ -241,7 +242,7 @@ public final class NetworkService implements AutoCloseable {
         for (Network n : networks.values()) {
             Ipv4.Cidr other = n.subnet();
             if (other != null && other.overlaps(subnet)) {
-                throw new NetworkException(NetworkException.Kind.FORBIDDEN, "invalid pool request: Pool overlaps with other one on this address space");
+                throw new NetworkException(ErrorKind.FORBIDDEN, "invalid pool request: Pool overlaps with other one on this address space");
             }
         }
         return new Network.IpamConfig(subnet.toString(), range, gateway);
@@ -262,7 +263,7 @@ public final class NetworkService implements AutoCloseable {
                 return new Network.IpamConfig(candidate.toString(), null, Ipv4.format(candidate.base() + 1));
             }
         }
-        throw new NetworkException(NetworkException.Kind.FORBIDDEN,
+        throw new NetworkException(ErrorKind.FORBIDDEN,
                 "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network");
     }
 
@@ -286,7 +287,7 @@ public final class NetworkService implements AutoCloseable {
             for (Network x : networks.values()) {
                 if (x.id().startsWith(nameOrId.toLowerCase(Locale.ROOT))) {
                     if (match != null) {
-                        throw new NetworkException(NetworkException.Kind.INVALID, "network " + nameOrId + " is ambiguous (2 matches found based on ID prefix)");
+                        throw new NetworkException(ErrorKind.INVALID_ARGUMENT, "network " + nameOrId + " is ambiguous (2 matches found based on ID prefix)");
                     }
                     match = x;
                 }
@@ -337,7 +338,7 @@ public final class NetworkService implements AutoCloseable {
             ensureHostSide(n);
             ensureDns(n);
         } catch (IOException e) {
-            throw new NetworkException(NetworkException.Kind.FAILED, "cannot bring up bridge " + n.bridgeName() + " of network " + n.name() + ": " + e.getMessage(), e);
+            throw new NetworkException(ErrorKind.INTERNAL, "cannot bring up bridge " + n.bridgeName() + " of network " + n.name() + ": " + e.getMessage(), e);
         }
     }
 
@@ -349,10 +350,10 @@ public final class NetworkService implements AutoCloseable {
     public void remove(String nameOrId, Predicate<String> inUse) {
         Network n = inspect(nameOrId);
         if (n.isPredefined()) {
-            throw new NetworkException(NetworkException.Kind.FORBIDDEN, n.name() + " is a pre-defined network and cannot be removed");
+            throw new NetworkException(ErrorKind.FORBIDDEN, n.name() + " is a pre-defined network and cannot be removed");
         }
         if ((inUse != null && inUse.test(n.id())) || !endpointsOn(n.id()).isEmpty()) {
-            throw new NetworkException(NetworkException.Kind.FORBIDDEN, "error while removing network: network " + n.name() + " id " + n.id() + " has active endpoints");
+            throw new NetworkException(ErrorKind.FORBIDDEN, "error while removing network: network " + n.name() + " id " + n.id() + " has active endpoints");
         }
         synchronized (state) {
             DnsServer dns = dnsServers.remove(n.id());
@@ -360,7 +361,7 @@ public final class NetworkService implements AutoCloseable {
             try {
                 removeHostSide(n);
             } catch (IOException e) {
-                throw new NetworkException(NetworkException.Kind.FAILED, "error while removing network " + n.name() + ": " + e.getMessage(), e);
+                throw new NetworkException(ErrorKind.INTERNAL, "error while removing network " + n.name() + ": " + e.getMessage(), e);
             }
             deleteTree(ipamDir.resolve(CniConfigs.cniName(n)));
             store.delete(n.id());
@@ -376,7 +377,7 @@ public final class NetworkService implements AutoCloseable {
     public void removeDefaultBridge() throws IOException {
         Network n = inspect("bridge");
         if (!endpointsOn(n.id()).isEmpty()) {
-            throw new NetworkException(NetworkException.Kind.FORBIDDEN, "the default bridge has active endpoints");
+            throw new NetworkException(ErrorKind.FORBIDDEN, "the default bridge has active endpoints");
         }
         removeHostSide(n);
     }
@@ -422,7 +423,7 @@ public final class NetworkService implements AutoCloseable {
         lock.lock();
         try {
             if (Files.exists(recordPath(cid))) {
-                throw new NetworkException(NetworkException.Kind.CONFLICT, "container " + cid + " already has its networking set up: detach it first");
+                throw new NetworkException(ErrorKind.CONFLICT, "container " + cid + " already has its networking set up: detach it first");
             }
             List<Attachment> attachments = req.networks().isEmpty() ? List.of(Attachment.to("none")) : req.networks();
             List<Network> nets = new ArrayList<>();
@@ -430,7 +431,7 @@ public final class NetworkService implements AutoCloseable {
             boolean host = nets.stream().anyMatch(n -> n.driver().equals("host"));
             boolean none = nets.stream().anyMatch(n -> n.driver().equals("null"));
             if ((host || none) && nets.size() > 1) {
-                throw new NetworkException(NetworkException.Kind.INVALID,
+                throw new NetworkException(ErrorKind.INVALID_ARGUMENT,
                         "container cannot be connected to multiple networks with one of the networks in " + (host ? "host" : "private (none)") + " mode");
             }
             if (host) {
@@ -466,7 +467,7 @@ public final class NetworkService implements AutoCloseable {
                     e.addSuppressed(cleanup);
                 }
                 if (e instanceof NetworkException ne) throw ne;
-                throw new NetworkException(NetworkException.Kind.FAILED, "failed to set up the network of container " + cid + ": " + e.getMessage(), e);
+                throw new NetworkException(ErrorKind.INTERNAL, "failed to set up the network of container " + cid + ": " + e.getMessage(), e);
             }
         } finally {
             lock.unlock();
@@ -491,14 +492,14 @@ public final class NetworkService implements AutoCloseable {
         lock.lock();
         try {
             AttachmentRecord r = readRecord(containerId)
-                    .orElseThrow(() -> new NetworkException(NetworkException.Kind.CONFLICT, "container " + containerId + " is not running"));
+                    .orElseThrow(() -> new NetworkException(ErrorKind.CONFLICT, "container " + containerId + " is not running"));
             Network n = inspect(attachment.network());
             if (r.hostNetwork() || !n.isBridge()) {
-                throw new NetworkException(NetworkException.Kind.FORBIDDEN, "container cannot be disconnected from host network or connected to host network");
+                throw new NetworkException(ErrorKind.FORBIDDEN, "container cannot be disconnected from host network or connected to host network");
             }
             for (AttachmentRecord.EndpointState e : r.endpoints()) {
                 if (e.networkId().equals(n.id())) {
-                    throw new NetworkException(NetworkException.Kind.FORBIDDEN, "endpoint with name " + r.containerName() + " already exists in network " + n.name());
+                    throw new NetworkException(ErrorKind.FORBIDDEN, "endpoint with name " + r.containerName() + " already exists in network " + n.name());
                 }
             }
             Set<String> used = new HashSet<>();
@@ -508,7 +509,7 @@ public final class NetworkService implements AutoCloseable {
             try {
                 r = addEndpoint(r, n, attachment, "eth" + i, List.of());
             } catch (IOException e) {
-                throw new NetworkException(NetworkException.Kind.FAILED, "failed to connect container " + containerId + " to network " + n.name() + ": " + e.getMessage(), e);
+                throw new NetworkException(ErrorKind.INTERNAL, "failed to connect container " + containerId + " to network " + n.name() + ": " + e.getMessage(), e);
             }
             return r.endpoints().getLast().endpoint();
         } finally {
@@ -523,16 +524,16 @@ public final class NetworkService implements AutoCloseable {
         try {
             Network n = inspect(network);
             AttachmentRecord r = readRecord(containerId)
-                    .orElseThrow(() -> new NetworkException(NetworkException.Kind.CONFLICT, "container " + containerId + " is not connected to network " + n.name()));
+                    .orElseThrow(() -> new NetworkException(ErrorKind.CONFLICT, "container " + containerId + " is not connected to network " + n.name()));
             AttachmentRecord.EndpointState found = null;
             for (AttachmentRecord.EndpointState e : r.endpoints()) if (e.networkId().equals(n.id())) found = e;
             if (found == null) {
-                throw new NetworkException(NetworkException.Kind.FORBIDDEN, "container " + containerId + " is not connected to network " + n.name());
+                throw new NetworkException(ErrorKind.FORBIDDEN, "container " + containerId + " is not connected to network " + n.name());
             }
             try {
                 removeEndpoint(r, found);
             } catch (IOException e) {
-                throw new NetworkException(NetworkException.Kind.FAILED, "failed to disconnect container " + containerId + " from network " + n.name() + ": " + e.getMessage(), e);
+                throw new NetworkException(ErrorKind.INTERNAL, "failed to disconnect container " + containerId + " from network " + n.name() + ": " + e.getMessage(), e);
             }
             r = r.minus(found.ifName());
             writeRecord(r);
@@ -723,9 +724,9 @@ public final class NetworkService implements AutoCloseable {
             }
             String msg = e.getMessage();
             if (msg != null && msg.contains("requested IP address") || msg != null && msg.contains("already reserved")) {
-                throw new NetworkException(NetworkException.Kind.CONFLICT, "Address already in use: " + msg, e);
+                throw new NetworkException(ErrorKind.CONFLICT, "Address already in use: " + msg, e);
             }
-            throw new NetworkException(NetworkException.Kind.FAILED, "failed to attach container " + record.containerId() + " to network " + n.name() + ": " + msg, e);
+            throw new NetworkException(ErrorKind.INTERNAL, "failed to attach container " + record.containerId() + " to network " + n.name() + ": " + msg, e);
         }
         Endpoint ep = endpointOf(n, record, a, ifName, result);
         record = record.plus(new AttachmentRecord.EndpointState(n.id(), n.name(), ifName, a, conf, rc, result, ep));
@@ -759,12 +760,12 @@ public final class NetworkService implements AutoCloseable {
             }
         }
         if (!failures.isEmpty()) {
-            throw new NetworkException(NetworkException.Kind.FAILED, "failed to tear down the network of container " + cid + ": " + String.join("; ", failures));
+            throw new NetworkException(ErrorKind.INTERNAL, "failed to tear down the network of container " + cid + ": " + String.join("; ", failures));
         }
         try {
             if (r.netns() != null) NetNamespaces.remove(Path.of(r.netns()));
         } catch (IOException e) {
-            throw new NetworkException(NetworkException.Kind.FAILED, "failed to remove the network namespace of container " + cid + ": " + e.getMessage(), e);
+            throw new NetworkException(ErrorKind.INTERNAL, "failed to remove the network namespace of container " + cid + ": " + e.getMessage(), e);
         }
         synchronized (state) {
             for (PortBinding p : r.ports()) reservedPorts.remove(portKey(p));
@@ -804,7 +805,7 @@ public final class NetworkService implements AutoCloseable {
                 break;
             }
         }
-        if (ip == null) throw new NetworkException(NetworkException.Kind.FAILED, "the bridge plugin gave container " + r.containerId() + " no IPv4 address on network " + n.name());
+        if (ip == null) throw new NetworkException(ErrorKind.INTERNAL, "the bridge plugin gave container " + r.containerId() + " no IPv4 address on network " + n.name());
         List<String> names = new ArrayList<>();
         if (usesEmbeddedDns(n)) {
             Set<String> set = new LinkedHashSet<>();
@@ -879,13 +880,13 @@ public final class NetworkService implements AutoCloseable {
                             if (!reservedPorts.contains(portKey(cand)) && bindable(p.hostIp(), c, p.protocol())) port = c;
                         }
                         if (port < 0) {
-                            throw new NetworkException(NetworkException.Kind.CONFLICT, "Bind for " + hostLabel(p.hostIp()) + ":" + p.hostPort() + "-" + p.hostPortEnd()
+                            throw new NetworkException(ErrorKind.CONFLICT, "Bind for " + hostLabel(p.hostIp()) + ":" + p.hostPort() + "-" + p.hostPortEnd()
                                     + " failed: port is already allocated");
                         }
                     } else {
                         port = p.hostPort();
                         if (reservedPorts.contains(portKey(p)) || !bindable(p.hostIp(), port, p.protocol())) {
-                            throw new NetworkException(NetworkException.Kind.CONFLICT, "Bind for " + hostLabel(p.hostIp()) + ":" + port + " failed: port is already allocated");
+                            throw new NetworkException(ErrorKind.CONFLICT, "Bind for " + hostLabel(p.hostIp()) + ":" + port + " failed: port is already allocated");
                         }
                     }
                     PortBinding chosen = PortBinding.of(p.hostIp(), port, p.containerPort(), p.protocol());
@@ -923,11 +924,11 @@ public final class NetworkService implements AutoCloseable {
                     }
                 }
             } catch (IOException e) {
-                throw new NetworkException(NetworkException.Kind.FAILED, "cannot find a free " + proto + " port on " + hostLabel(hostIp) + ": " + e.getMessage(), e);
+                throw new NetworkException(ErrorKind.INTERNAL, "cannot find a free " + proto + " port on " + hostLabel(hostIp) + ": " + e.getMessage(), e);
             }
             if (!reservedPorts.contains(proto + "/" + port)) return port;
         }
-        throw new NetworkException(NetworkException.Kind.CONFLICT, "no free " + proto + " port on " + hostLabel(hostIp));
+        throw new NetworkException(ErrorKind.CONFLICT, "no free " + proto + " port on " + hostLabel(hostIp));
     }
 
     private static boolean bindable(String hostIp, int port, String proto) {
