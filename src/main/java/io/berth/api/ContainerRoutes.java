@@ -61,7 +61,7 @@ final class ContainerRoutes {
     }
 
     private void create(ApiCall call) throws Exception {
-        byte[] body = call.request().body().readAllBytes();
+        byte[] body = call.jsonBody();
         JsonNode root = body.length == 0 ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(body);
         ImageConfig.ContainerConfig config = Json.MAPPER.treeToValue(root, ImageConfig.ContainerConfig.class);
         JsonNode hc = root.get("HostConfig");
@@ -315,7 +315,7 @@ final class ContainerRoutes {
     }
 
     private void update(ApiCall call) throws Exception {
-        byte[] body = call.request().body().readAllBytes();
+        byte[] body = call.jsonBody();
         HostConfig changes = body.length == 0 ? HostConfig.empty() : Json.MAPPER.readValue(body, HostConfig.class);
         List<String> warnings = containers().stats().update(call.path("id"), changes);
         call.json(200, Map.of("Warnings", warnings));

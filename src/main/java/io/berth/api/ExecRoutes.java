@@ -54,7 +54,7 @@ final class ExecRoutes {
     }
 
     private void create(ApiCall call) throws Exception {
-        JsonNode root = Json.MAPPER.readTree(call.request().body().readAllBytes());
+        JsonNode root = Json.MAPPER.readTree(call.jsonBody());
         if (root == null || !root.isObject()) throw ApiException.badRequest("a JSON object was expected");
         var config = new ExecService.ExecConfig(strings(root.get("Cmd")), strings(root.get("Env")), text(root, "User"),
                 text(root, "WorkingDir"), flag(root, "Tty"), flag(root, "AttachStdin"), flag(root, "AttachStdout"), flag(root, "AttachStderr"),
@@ -64,7 +64,7 @@ final class ExecRoutes {
     }
 
     private void start(ApiCall call) throws Exception {
-        byte[] body = call.request().body().readAllBytes();
+        byte[] body = call.jsonBody();
         JsonNode root = body.length == 0 ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(body);
         boolean detach = flag(root, "Detach");
         ExecService.Exec e = execs().prepareStart(call.path("id"));

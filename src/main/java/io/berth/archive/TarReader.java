@@ -74,7 +74,15 @@ public final class TarReader implements Closeable {
                 case 'x', 'g' -> {
                     byte[] data = readMeta(size, flag == 'x' ? "PAX extended header" : "PAX global header", headerOffset);
                     Map<String, byte[]> records = parsePax(data, headerOffset);
-                    if (flag == 'g') global.putAll(records); else pax.putAll(records);
+                    Map<String, byte[]> into = flag == 'g' ? global : pax;
+                    into.putAll(records);
+                    // Each header is bounded, but a run of them (or of global ones, which last
+                    // the whole archive) would pile up in memory: bound what is held at once.
+                    long held = recordBytes(global) + recordBytes(pax);
+                    if (held > MAX_META) {
+                        throw new TarFormatException("PAX headers before the entry at offset " + headerOffset + " hold " + held
+                                + " bytes, more than the " + MAX_META + " allowed");
+                    }
                     continue;
                 }
                 case 'L' -> {
@@ -96,6 +104,12 @@ public final class TarReader implements Closeable {
             current = entry;
             return entry;
         }
+    }
+
+    private static long recordBytes(Map<String, byte[]> records) {
+        long total = 0;
+        for (var e : records.entrySet()) total += e.getKey().length() + e.getValue().length;
+        return total;
     }
 
     /** The content of the entry last returned by {@link #next()}; reads at most its size. */

@@ -176,6 +176,10 @@ public final class HttpServer implements Closeable {
                     lingeringClose(transport, reader); // a framing error in the body: answered, now close
                     return;
                 }
+                if (exchange.abandonsBody()) {
+                    lingeringClose(transport, reader);
+                    return;
+                }
                 if (exchange.isHijacked() || exchange.closeAfter()) return;
                 // Whatever the handler did not read of the body must go before the next request.
                 exchange.request().body().transferTo(OutputStream.nullOutputStream());
