@@ -7,7 +7,6 @@ import io.berth.build.BuildHost;
 import io.berth.build.BuildOutput;
 import io.berth.build.BuildRequest;
 import io.berth.build.Builds;
-import io.berth.build.DockerfileParseException;
 import io.berth.build.StepFailedException;
 import io.berth.content.Digest;
 import io.berth.engine.Engine;

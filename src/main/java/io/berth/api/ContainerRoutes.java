@@ -1,6 +1,5 @@
 package io.berth.api;
 
-import io.berth.errdefs.ErrorKind;
 import io.berth.container.Container;
 import io.berth.container.ContainerException;
 import io.berth.container.ContainerRecord;
