@@ -459,6 +459,78 @@ public final class TreeCopy {
         return count;
     }
 
+    /**
+     * Copies what the directory {@code from} holds into the directory {@code to}, descriptor
+     * to descriptor: directories, regular files and symlinks with their owners, modes and
+     * modification times (devices, fifos and sockets left out, hard links copied apart). Nothing
+     * is followed on the source side and everything on the target side is made O_EXCL, so a tree
+     * someone else controls cannot steer the copy elsewhere. For a volume's copy-up.
+     */
+    public static void copyContents(Fd from, Fd to) throws IOException {
+        for (String child : from.list()) {
+            Fd.Stat s = from.statAtOrNull(child);
+            if (s == null) continue;
+            if (s.isSymlink()) {
+                String target;
+                try {
+                    target = from.readlinkAt(child);
+                } catch (Syscalls.ErrnoException e) {
+                    continue;
+                }
+                to.symlinkAt(target, child);
+                try {
+                    to.chownAt(child, s.uid(), s.gid());
+                } catch (IOException ignored) {
+                    // owners are kept where the filesystem allows
+                }
+                to.setMtimeAt(child, s.mtime());
+            } else if (s.isDirectory()) {
+                Fd source;
+                try {
+                    source = from.openAt(child, Fd.O_RDONLY | Fd.O_DIRECTORY, 0);
+                } catch (Syscalls.ErrnoException e) {
+                    continue;
+                }
+                try (source) {
+                    Fd.Stat d = source.stat();
+                    to.mkdirAt(child, 0700);
+                    try (Fd target = to.openAt(child, Fd.O_RDONLY | Fd.O_DIRECTORY, 0)) {
+                        copyContents(source, target);
+                        copyAttributes(d, target);
+                    }
+                }
+            } else if (s.isRegular()) {
+                Fd source;
+                try {
+                    source = from.openAt(child, Fd.O_RDONLY | Fd.O_NONBLOCK | Fd.O_NOCTTY, 0);
+                } catch (Syscalls.ErrnoException e) {
+                    continue;
+                }
+                try (source) {
+                    Fd.Stat f = source.stat();
+                    if (!f.isRegular()) continue;
+                    try (Fd target = to.openAt(child, Fd.O_WRONLY | Fd.O_CREAT | Fd.O_EXCL, 0600)) {
+                        OutputStream out = new java.io.BufferedOutputStream(target.outputStream(), 1 << 16);
+                        source.inputStream().transferTo(out);
+                        out.flush();
+                        copyAttributes(f, target);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Owner, then mode (a chown clears setuid bits), then modification time, through the descriptor. */
+    public static void copyAttributes(Fd.Stat from, Fd to) throws IOException {
+        try {
+            to.chown(from.uid(), from.gid());
+        } catch (IOException ignored) {
+            // owners are kept where the filesystem allows
+        }
+        to.chmod(from.permissions());
+        to.setMtime(from.mtime());
+    }
+
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     private static void owner(Fd f, TarEntry e) {
