@@ -196,6 +196,19 @@ class ContainerCopyRaceCliTest {
         assertNoSpoolLeft();
     }
 
+    @Test
+    void aWorkdirThroughAnImageSymlinkIsMadeInsideTheRoot() throws Exception {
+        Path hostDir = tmp.resolve("host-workdir");
+        TestImages.Layer links = TestImages.writeLayer(tmp.resolve("links.tar"), w -> {
+            w.putEntry(TarEntry.symlink("app", hostDir.toString()));
+        });
+        cli.load(TestImages.busybox().layer(links).workingDir("/app/sub").tag("berth-test/linked-workdir:latest")
+                .writeTo(tmp.resolve("linked.tar")));
+        DockerCli.Result r = cli.ok("run", "--rm", "berth-test/linked-workdir:latest", "pwd");
+        assertThat(r.stdout()).isEqualTo("/app/sub\n");
+        assertThat(hostDir).doesNotExist();
+    }
+
     private static String listing(String container) throws Exception {
         return cli.ok("exec", container, "sh", "-c", "find /data | sort | xargs stat -c '%n %s %Y %a %u'").stdout();
     }
