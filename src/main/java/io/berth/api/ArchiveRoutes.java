@@ -1,5 +1,6 @@
 package io.berth.api;
 
+import io.berth.archive.TarFormatException;
 import io.berth.archive.TreeCopy;
 import io.berth.engine.ContainerFiles;
 import io.berth.engine.Engine;
@@ -14,7 +15,7 @@ import java.util.Map;
 /**
  * docker cp: {@code HEAD /containers/{id}/archive} (the path's stat in the
  * {@code X-Docker-Container-Path-Stat} header), {@code GET} (the path as a tar) and {@code PUT}
- * (a tar extracted into a directory).
+ * (a tar extracted into a directory). Every failure is answered with a status and a message.
  */
 final class ArchiveRoutes {
     static final String STAT_HEADER = "X-Docker-Container-Path-Stat";
@@ -50,7 +51,12 @@ final class ArchiveRoutes {
 
     private void head(ApiCall call) throws IOException {
         String path = path(call);
-        TreeCopy.PathStat s = translate(() -> files.stat(call.path("id"), path));
+        TreeCopy.PathStat s;
+        try {
+            s = translate(() -> files.stat(call.path("id"), path));
+        } catch (IOException e) {
+            throw new ApiException(500, String.valueOf(e.getMessage()));
+        }
         call.exchange().setHeader(STAT_HEADER, statHeader(s));
         call.exchange().sendEmpty(200);
     }
@@ -62,29 +68,40 @@ final class ArchiveRoutes {
         }
         String path = path(call);
         OutputStream[] opened = new OutputStream[1];
-        translate(() -> {
-            files.pack(call.path("id"), path, stat -> {
-                try {
-                    call.exchange().setHeader(STAT_HEADER, statHeader(stat));
-                    opened[0] = new BufferedOutputStream(call.exchange().startStream(200, "application/x-tar"), 1 << 16);
-                    return opened[0];
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+        try {
+            translate(() -> {
+                files.pack(call.path("id"), path, stat -> {
+                    try {
+                        call.exchange().setHeader(STAT_HEADER, statHeader(stat));
+                        opened[0] = new BufferedOutputStream(call.exchange().startStream(200, "application/x-tar"), 1 << 16);
+                        return opened[0];
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                return null;
             });
-            return null;
-        });
-        if (opened[0] != null) opened[0].close();
+        } catch (IOException e) {
+            // before the stream started the failure is answered; after, the client left or the tar is cut short
+            if (opened[0] == null) throw new ApiException(500, String.valueOf(e.getMessage()));
+            throw e;
+        }
+        opened[0].close();
     }
 
     private void put(ApiCall call) throws IOException {
         String path = path(call);
         boolean noOverwrite = call.queryBool("noOverwriteDirNonDir", false);
         call.queryBool("copyUIDGID", false); // the tar's owners are kept either way
-        translate(() -> {
-            files.extract(call.path("id"), path, call.request().body(), noOverwrite);
-            return null;
-        });
+        try {
+            translate(() -> {
+                files.extract(call.path("id"), path, call.request().body(), noOverwrite);
+                return null;
+            });
+        } catch (IOException e) {
+            // a failed write in the container (disk full, ...) or a body cut short: answered, not an empty reply
+            throw new ApiException(500, String.valueOf(e.getMessage()));
+        }
         call.exchange().sendEmpty(200);
     }
 
@@ -102,6 +119,9 @@ final class ArchiveRoutes {
             throw new ApiException(403, e.getMessage());
         } catch (TreeCopy.NotADirectoryException e) {
             throw new ApiException(400, e.getMessage());
+        } catch (TarFormatException e) {
+            // the body is no tar, or a broken one: nothing was extracted (the whole body is checked first)
+            throw new ApiException(400, "Error processing tar file: " + e.getMessage());
         } catch (UncheckedIOException e) {
             throw e.getCause();
         } catch (IOException e) {
