@@ -273,6 +273,7 @@ final class ImageBuilder {
                     st.config.setEnv(kv.key(), kv.value());
                     text.append(' ').append(kv.key()).append('=').append(kv.value());
                 }
+                st.config.checkSize();
                 metadata(st, text.toString());
             }
             case Instruction.Label l -> {
@@ -282,6 +283,7 @@ final class ImageBuilder {
                     st.config.labels.put(kv.key(), kv.value());
                     text.append(' ').append(kv.key()).append('=').append(kv.value());
                 }
+                st.config.checkSize();
                 metadata(st, text.toString());
             }
             case Instruction.Maintainer m -> {
