@@ -40,6 +40,8 @@ final class ApiErrors {
             case JacksonException j -> new Answer(400, "malformed JSON: " + JsonErrors.describe(j));
             case StackOverflowError e -> new Answer(500, "the request was too deeply nested to handle (stack overflow)");
             case OutOfMemoryError e -> new Answer(500, "the daemon ran out of memory handling the request");
+            // An UncheckedIOException's own message is its cause's toString: show the cause's words.
+            case java.io.UncheckedIOException u when u.getCause() != null -> new Answer(status(ErrorKinds.of(u)), ErrorKinds.message(u.getCause()));
             default -> new Answer(status(ErrorKinds.of(failure)), ErrorKinds.message(failure));
         };
     }

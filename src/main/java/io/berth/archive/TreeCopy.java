@@ -1,5 +1,8 @@
 package io.berth.archive;
 
+import io.berth.errdefs.KindedIOException;
+import io.berth.errdefs.Kinded;
+import io.berth.errdefs.ErrorKind;
 import io.berth.sys.Fd;
 import io.berth.sys.Syscalls;
 import java.io.IOException;
@@ -384,10 +387,10 @@ public final class TreeCopy {
                 boolean existsAsDir = existing != null && existing.isDirectory();
                 if (noOverwriteDirNonDir && existing != null) {
                     if (existsAsDir && e.type() != TarEntry.Type.DIR) {
-                        throw new IOException("cannot overwrite directory \"" + shown + "\" with non-directory \"" + e.name() + "\"");
+                        throw new KindedIOException(ErrorKind.INVALID_ARGUMENT, "cannot overwrite directory \"" + shown + "\" with non-directory \"" + e.name() + "\"");
                     }
                     if (!existsAsDir && e.type() == TarEntry.Type.DIR) {
-                        throw new IOException("cannot overwrite non-directory \"" + shown + "\" with directory \"" + e.name() + "\"");
+                        throw new KindedIOException(ErrorKind.INVALID_ARGUMENT, "cannot overwrite non-directory \"" + shown + "\" with directory \"" + e.name() + "\"");
                     }
                 }
                 switch (e.type()) {
@@ -636,9 +639,14 @@ public final class TreeCopy {
     }
 
     /** The target of an extraction exists but is a file. */
-    public static final class NotADirectoryException extends IOException {
+    public static final class NotADirectoryException extends IOException implements Kinded {
         public NotADirectoryException(String message) {
             super(message);
+        }
+
+        @Override
+        public ErrorKind kind() {
+            return ErrorKind.INVALID_ARGUMENT;
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.berth.engine;
 
+import io.berth.errdefs.Kinded;
+import io.berth.errdefs.ErrorKind;
 import io.berth.archive.TreeCopy;
 import io.berth.container.Container;
 import io.berth.container.ContainerRecord;
@@ -42,9 +44,14 @@ public final class ContainerFiles {
     }
 
     /** A missing path: dockerd's 404 text. */
-    public static final class NotFound extends IOException {
+    public static final class NotFound extends IOException implements Kinded {
         public NotFound(String message) {
             super(message);
+        }
+
+        @Override
+        public ErrorKind kind() {
+            return ErrorKind.NOT_FOUND;
         }
     }
 
@@ -111,9 +118,14 @@ public final class ContainerFiles {
     }
 
     /** The container's rootfs is read-only here: dockerd's refusal. */
-    public static final class ReadOnly extends IOException {
+    public static final class ReadOnly extends IOException implements Kinded {
         public ReadOnly(String message) {
             super(message);
+        }
+
+        @Override
+        public ErrorKind kind() {
+            return ErrorKind.FORBIDDEN;
         }
     }
 

@@ -63,6 +63,12 @@ class ApiErrorsTest {
         assertThat(statusOf(new RegistryUnreachableException("pull", "connection refused", null))).isEqualTo(503);
         assertThat(statusOf(new BlobNotFoundException(Digest.parse("sha256:" + "0".repeat(64))))).isEqualTo(404);
         assertThat(statusOf(new IllegalArgumentException("bad value"))).isEqualTo(400);
+        // docker cp: 404 missing path, 403 read-only rootfs, 400 not a directory or a refused overwrite
+        assertThat(statusOf(new io.berth.engine.ContainerFiles.NotFound("Could not find the file /x in container c"))).isEqualTo(404);
+        assertThat(statusOf(new io.berth.engine.ContainerFiles.ReadOnly("container rootfs is marked read-only"))).isEqualTo(403);
+        assertThat(statusOf(new io.berth.archive.TreeCopy.NotADirectoryException("not a directory"))).isEqualTo(400);
+        assertThat(statusOf(new io.berth.errdefs.KindedIOException(ErrorKind.INVALID_ARGUMENT, "cannot overwrite directory"))).isEqualTo(400);
+        assertThat(statusOf(new io.berth.archive.TarFormatException("truncated tar archive"))).isEqualTo(400);
         assertThat(statusOf(ApiException.badRequest("x"))).isEqualTo(400);
         assertThat(statusOf(new ApiException(501, "not supported"))).isEqualTo(501);
     }
@@ -79,6 +85,7 @@ class ApiErrorsTest {
     void aWrappedIOExceptionKeepsItsCausesKind() {
         UncheckedIOException wrapped = new UncheckedIOException(new BlobNotFoundException(Digest.parse("sha256:" + "1".repeat(64))));
         assertThat(ErrorKinds.of(wrapped)).isEqualTo(ErrorKind.NOT_FOUND);
+        assertThat(ApiErrors.answer(wrapped).message()).startsWith("blob sha256:1111");
     }
 
     @Test
