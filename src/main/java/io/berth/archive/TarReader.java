@@ -395,11 +395,30 @@ public final class TarReader implements Closeable {
         }
     }
 
+    /**
+     * The padding after the last entry's content may be missing along with the end blocks:
+     * the docker CLI's build context wrapper (a Dockerfile from outside the context) ends its
+     * archive so, and Go's reader takes it, as every byte of content arrived.
+     */
+    private void skipPadding() throws IOException {
+        long left = padding;
+        while (left > 0) {
+            if (skipBuf == null) skipBuf = new byte[64 << 10];
+            int r = in.read(skipBuf, 0, (int) Math.min(skipBuf.length, left));
+            if (r < 0) {
+                eof = true;
+                return;
+            }
+            left -= r;
+            offset += r;
+        }
+    }
+
     private void skipRest() throws IOException {
         if (current != null) {
             skipExactly(remaining, "content of " + current.name());
             remaining = 0;
-            skipExactly(padding, "padding of " + current.name());
+            skipPadding();
             padding = 0;
             current = null;
         }
