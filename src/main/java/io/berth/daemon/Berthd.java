@@ -57,8 +57,12 @@ public final class Berthd implements AutoCloseable {
 
         DataRootLock lock = DataRootLock.acquire(config.dataRoot());
         try {
-            Files.createDirectories(config.execRoot());
+            PrivateRoots.lock(config.execRoot());
             Engine engine = new Engine(engineSettings(config), Cgroups.detect());
+            // After the engine made its folders, before anyone can ask for anything.
+            PrivateRoots.tightenDataRoot(config.dataRoot());
+            PrivateRoots.tightenExecRoot(config.execRoot(), hosts.stream()
+                    .filter(h -> h instanceof HostAddress.Unix).map(h -> ((HostAddress.Unix) h).path()).toList());
             engine.networks().start();
             Berthd daemon = new Berthd(config, flags, lock, engine);
             try {

@@ -48,7 +48,7 @@ public final class VolumeStore {
 
     public VolumeStore(Path dataRoot) throws IOException {
         this.root = dataRoot.resolve("volumes");
-        Files.createDirectories(root);
+        io.berth.sys.PrivateFiles.createDirectories(root);
         load();
     }
 
@@ -98,6 +98,7 @@ public final class VolumeStore {
             throw new VolumeException(VolumeException.Kind.INVALID, "create " + name + ": missing required option: \"device\"");
         }
         Path dir = root.resolve(name);
+        io.berth.sys.PrivateFiles.createDirectories(dir);
         Files.createDirectories(dir.resolve("_data"));
         Record record = new Record(name, Instant.now().toString(), labels, options, anonymous);
         AtomicFiles.write(dir.resolve("opts.json"), JSON.writeValueAsBytes(record));
