@@ -198,7 +198,8 @@ public final class NetworkService implements AutoCloseable {
             if (byName(name) != null) throw new NetworkException(NetworkException.Kind.CONFLICT, "network with name " + name + " already exists");
             String bridgeOpt = spec.options().get(Network.BRIDGE_NAME_OPTION);
             if (bridgeOpt != null) {
-                if (bridgeOpt.length() > 15) throw NetworkException.invalid("bridge name " + bridgeOpt + " is longer than 15 characters");
+                String problem = BridgeNames.problem(bridgeOpt);
+                if (problem != null) throw NetworkException.invalid("invalid bridge name \"" + bridgeOpt + "\": " + problem);
                 for (Network n : networks.values()) {
                     if (n.isBridge() && n.bridgeName().equals(bridgeOpt)) {
                         throw new NetworkException(NetworkException.Kind.CONFLICT, "bridge name " + bridgeOpt + " is used by network " + n.name());
