@@ -50,7 +50,8 @@ public final class NetworkUseCases implements AutoCloseable {
     static NetworkUseCases open(EngineSettings settings, EventBus events) {
         Path execRoot = Objects.requireNonNull(settings.execRoot(), "exec root");
         NetworkService.Options options = NetworkService.Options.defaults(settings.dataRoot(), execRoot)
-                .withAddressPools(checkPools(settings.addressPools()));
+                .withAddressPools(checkPools(settings.addressPools()))
+                .withDefaultBridge(settings.defaultBridge());
         return new NetworkUseCases(new NetworkService(options), events);
     }
 

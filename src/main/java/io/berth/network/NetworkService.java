@@ -61,35 +61,38 @@ public final class NetworkService implements AutoCloseable {
      * subnet, where the CNI plugins are, the upstream resolvers of the embedded DNS (the
      * host's by default) and its port (53).
      */
-    public record Options(Path dataRoot, Path execRoot, List<AddressPool> addressPools, String defaultBridgeName,
-                          String defaultBridgeSubnet, List<Path> cniPluginDirs, Supplier<List<InetSocketAddress>> dnsUpstream, int dnsPort) {
+    public record Options(Path dataRoot, Path execRoot, List<AddressPool> addressPools, DefaultBridge defaultBridge,
+                          List<Path> cniPluginDirs, Supplier<List<InetSocketAddress>> dnsUpstream, int dnsPort) {
         public static final List<AddressPool> DEFAULT_POOLS = List.of(new AddressPool("10.90.0.0/16", 24));
-        public static final String DEFAULT_BRIDGE = "berth0";
-        public static final String DEFAULT_BRIDGE_SUBNET = "10.89.0.0/24";
+        public static final String DEFAULT_BRIDGE = DefaultBridge.NAME;
+        public static final String DEFAULT_BRIDGE_SUBNET = DefaultBridge.SUBNET;
 
         public Options {
             addressPools = addressPools == null || addressPools.isEmpty() ? DEFAULT_POOLS : List.copyOf(addressPools);
             cniPluginDirs = cniPluginDirs == null || cniPluginDirs.isEmpty() ? Cni.DEFAULT_PLUGIN_DIRS : List.copyOf(cniPluginDirs);
             if (dnsUpstream == null) dnsUpstream = NetworkService::hostResolvers;
-            if (defaultBridgeName == null) defaultBridgeName = DEFAULT_BRIDGE;
-            if (defaultBridgeSubnet == null) defaultBridgeSubnet = DEFAULT_BRIDGE_SUBNET;
+            if (defaultBridge == null) defaultBridge = DefaultBridge.defaults();
             if (dnsPort == 0) dnsPort = 53;
         }
 
         public static Options defaults(Path dataRoot, Path execRoot) {
-            return new Options(dataRoot, execRoot, null, null, null, null, null, 53);
+            return new Options(dataRoot, execRoot, null, null, null, null, 53);
         }
 
         public Options withAddressPools(List<AddressPool> value) {
-            return new Options(dataRoot, execRoot, value, defaultBridgeName, defaultBridgeSubnet, cniPluginDirs, dnsUpstream, dnsPort);
+            return new Options(dataRoot, execRoot, value, defaultBridge, cniPluginDirs, dnsUpstream, dnsPort);
         }
 
         public Options withDefaultBridge(String name, String subnet) {
-            return new Options(dataRoot, execRoot, addressPools, name, subnet, cniPluginDirs, dnsUpstream, dnsPort);
+            return withDefaultBridge(new DefaultBridge(name, subnet, null, null, true, true, true));
+        }
+
+        public Options withDefaultBridge(DefaultBridge value) {
+            return new Options(dataRoot, execRoot, addressPools, value, cniPluginDirs, dnsUpstream, dnsPort);
         }
 
         public Options withDnsUpstream(Supplier<List<InetSocketAddress>> value) {
-            return new Options(dataRoot, execRoot, addressPools, defaultBridgeName, defaultBridgeSubnet, cniPluginDirs, value, dnsPort);
+            return new Options(dataRoot, execRoot, addressPools, defaultBridge, cniPluginDirs, value, dnsPort);
         }
     }
 
@@ -135,18 +138,14 @@ public final class NetworkService implements AutoCloseable {
 
     private void ensurePredefined() {
         synchronized (state) {
-            if (byName("bridge") == null) {
-                Ipv4.Cidr subnet = Ipv4.Cidr.parseStrict(options.defaultBridgeSubnet());
-                Map<String, String> opts = new LinkedHashMap<>();
-                opts.put(Network.BRIDGE_NAME_OPTION, options.defaultBridgeName());
-                opts.put(Network.DEFAULT_BRIDGE_OPTION, "true");
-                opts.put("com.docker.network.bridge.enable_icc", "true");
-                opts.put("com.docker.network.bridge.enable_ip_masquerade", "true");
-                opts.put("com.docker.network.bridge.host_binding_ipv4", "0.0.0.0");
-                opts.put("com.docker.network.driver.mtu", "1500");
-                save(new Network("bridge", newId(), now(), "local", "bridge", false,
-                        new Network.Ipam("default", Map.of(), List.of(new Network.IpamConfig(subnet.toString(), null, Ipv4.format(subnet.base() + 1)))),
-                        false, false, opts, Map.of()));
+            // Made from the flags at each start, as dockerd makes docker0's network.
+            Network wanted = defaultBridgeNetwork();
+            Network had = byName("bridge");
+            if (had == null) {
+                save(wanted);
+            } else if (!had.options().equals(wanted.options()) || !had.ipam().equals(wanted.ipam())) {
+                save(new Network(had.name(), had.id(), had.created(), had.scope(), had.driver(), had.enableIPv6(), wanted.ipam(),
+                        had.internal(), had.attachable(), wanted.options(), had.labels()));
             }
             if (byName("host") == null) {
                 save(new Network("host", newId(), now(), "local", "host", false, new Network.Ipam("default", Map.of(), List.of()), false, false, Map.of(), Map.of()));
@@ -155,6 +154,21 @@ public final class NetworkService implements AutoCloseable {
                 save(new Network("none", newId(), now(), "local", "null", false, new Network.Ipam("default", Map.of(), List.of()), false, false, Map.of(), Map.of()));
             }
         }
+    }
+
+    private Network defaultBridgeNetwork() {
+        DefaultBridge b = options.defaultBridge();
+        Ipv4.Cidr subnet = Ipv4.Cidr.parseStrict(b.subnet());
+        Map<String, String> opts = new LinkedHashMap<>();
+        opts.put(Network.BRIDGE_NAME_OPTION, b.name());
+        opts.put(Network.DEFAULT_BRIDGE_OPTION, "true");
+        opts.put("com.docker.network.bridge.enable_icc", "true");
+        opts.put("com.docker.network.bridge.enable_ip_masquerade", Boolean.toString(b.ipMasq()));
+        opts.put("com.docker.network.bridge.host_binding_ipv4", "0.0.0.0");
+        opts.put("com.docker.network.driver.mtu", "1500");
+        return new Network("bridge", newId(), now(), "local", "bridge", false,
+                new Network.Ipam("default", Map.of(), List.of(new Network.IpamConfig(subnet.toString(), b.ipRange(), b.gatewayAddress()))),
+                false, false, opts, Map.of());
     }
 
     private void save(Network n) {
@@ -185,7 +199,8 @@ public final class NetworkService implements AutoCloseable {
             if (byName(name) != null) throw new NetworkException(ErrorKind.CONFLICT, "network with name " + name + " already exists");
             String bridgeOpt = spec.options().get(Network.BRIDGE_NAME_OPTION);
             if (bridgeOpt != null) {
-                if (bridgeOpt.length() > 15) throw NetworkException.invalid("bridge name " + bridgeOpt + " is longer than 15 characters");
+                String problem = BridgeNames.problem(bridgeOpt);
+                if (problem != null) throw NetworkException.invalid("invalid bridge name \"" + bridgeOpt + "\": " + problem);
                 for (Network n : networks.values()) {
                     if (n.isBridge() && n.bridgeName().equals(bridgeOpt)) {
                         throw new NetworkException(ErrorKind.CONFLICT, "bridge name " + bridgeOpt + " is used by network " + n.name());
@@ -660,7 +675,8 @@ public final class NetworkService implements AutoCloseable {
         synchronized (hostSideReady) {
             if (hostSideReady.contains(n.id()) && HostLinks.exists(n.bridgeName())) return;
             HostLinks.ensureBridge(n.bridgeName(), n.gateway(), n.subnet().prefix());
-            BridgeRules.ensure(n);
+            if (options.defaultBridge().ipForward()) enableIpForwarding();
+            if (options.defaultBridge().iptables()) BridgeRules.ensure(n);
             hostSideReady.add(n.id());
         }
     }
@@ -669,9 +685,15 @@ public final class NetworkService implements AutoCloseable {
     private void removeHostSide(Network n) throws IOException {
         synchronized (hostSideReady) {
             hostSideReady.remove(n.id());
-            BridgeRules.remove(n);
+            if (options.defaultBridge().iptables()) BridgeRules.remove(n);
             HostLinks.deleteLink(n.bridgeName());
         }
+    }
+
+    /** dockerd's --ip-forward: containers reach past the host only when it forwards. */
+    private static void enableIpForwarding() throws IOException {
+        Path flag = Path.of("/proc/sys/net/ipv4/ip_forward");
+        if (!Files.readString(flag).trim().equals("1")) Files.writeString(flag, "1\n");
     }
 
     private static boolean usesEmbeddedDns(Network n) {

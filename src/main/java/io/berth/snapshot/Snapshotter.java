@@ -52,7 +52,7 @@ public final class Snapshotter {
     /** Opens (creating) the snapshots under {@code root}/snapshots and removes crash leftovers. */
     public Snapshotter(Path root) throws IOException {
         this.dir = root.toAbsolutePath().normalize().resolve("snapshots");
-        Files.createDirectories(dir);
+        io.berth.sys.PrivateFiles.createDirectories(dir);
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
                 String name = p.getFileName().toString();
@@ -155,7 +155,7 @@ public final class Snapshotter {
             if (parent != null) requireCommitted(parent, name);
             id = Long.toString(++lastId);
             sdir = dir.resolve(id);
-            Files.createDirectory(sdir);
+            io.berth.sys.PrivateFiles.createDirectory(sdir);
         }
         boolean ok = false;
         try {
@@ -182,7 +182,7 @@ public final class Snapshotter {
         if (parent != null) requireCommitted(parent, key);
         String id = Long.toString(++lastId);
         Path sdir = dir.resolve(id);
-        Files.createDirectory(sdir);
+        io.berth.sys.PrivateFiles.createDirectory(sdir);
         boolean ok = false;
         try {
             Files.createDirectory(sdir.resolve("diff"));

@@ -49,7 +49,7 @@ public final class VolumeStore {
 
     public VolumeStore(Path dataRoot) throws IOException {
         this.root = dataRoot.resolve("volumes");
-        Files.createDirectories(root);
+        io.berth.sys.PrivateFiles.createDirectories(root);
         load();
     }
 
@@ -99,6 +99,7 @@ public final class VolumeStore {
             throw new VolumeException(ErrorKind.INVALID_ARGUMENT, "create " + name + ": missing required option: \"device\"");
         }
         Path dir = root.resolve(name);
+        io.berth.sys.PrivateFiles.createDirectories(dir);
         Files.createDirectories(dir.resolve("_data"));
         Record record = new Record(name, Instant.now().toString(), labels, options, anonymous);
         AtomicFiles.write(dir.resolve("opts.json"), JSON.writeValueAsBytes(record));
