@@ -1,7 +1,9 @@
 package io.berth.api;
 
 import io.berth.BuildInfo;
+import io.berth.api.http.ClientGoneException;
 import io.berth.api.http.HttpExchange;
+import io.berth.api.http.HttpProtocolException;
 import io.berth.api.http.HttpRequest;
 import io.berth.api.http.HttpServer;
 import io.berth.engine.Engine;
@@ -11,7 +13,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.core.JacksonException;
 
 /**
  * The Docker Engine API over the HTTP layer: strips and checks the /vX.Y prefix, sets the
@@ -73,18 +74,31 @@ public final class ApiHandler implements HttpServer.Handler {
             if (log.isDebugEnabled()) {
                 log.debug("{} {} took {} ms", request.method(), path, (System.nanoTime() - started) / 1_000_000);
             }
-        } catch (ApiException e) {
-            answer(exchange, e.status(), e.getMessage());
-        } catch (JacksonException e) {
-            answer(exchange, 400, "malformed JSON: " + JsonErrors.describe(e));
-        } catch (IllegalArgumentException e) {
-            answer(exchange, 400, e.getMessage());
-        } catch (IOException e) {
-            throw e;
-        } catch (Exception e) {
-            log.error("{} {} failed", request.method(), request.path(), e);
-            answer(exchange, 500, e.getMessage() == null ? e.toString() : e.getMessage());
+        } catch (Throwable e) { // Errors too (a stack overflow, out of memory): every request gets a status line
+            fail(request, exchange, e);
         }
+    }
+
+    private static void fail(HttpRequest request, HttpExchange exchange, Throwable e) throws IOException {
+        if (ApiErrors.clientGone(e)) {
+            log.debug("{} {}: the client left: {}", request.method(), request.path(), e.getMessage());
+            throw e instanceof IOException io ? io : new ClientGoneException("client left", new IOException(e));
+        }
+        HttpProtocolException framing = ApiErrors.framingError(e);
+        if (framing != null) throw framing; // the HTTP layer answers it and closes the connection
+        ApiErrors.Answer answer = ApiErrors.answer(e);
+        if (e instanceof Error) {
+            log.error("{} {} failed", request.method(), request.path(), e);
+        } else if (answer.status() >= 500) {
+            log.warn("{} {} failed: {}", request.method(), request.path(), answer.message(), log.isDebugEnabled() ? e : null);
+        } else {
+            log.debug("{} {}: {} {}", request.method(), request.path(), answer.status(), answer.message());
+        }
+        if (answer.status() == 304) {
+            if (!exchange.isCommitted()) exchange.sendEmpty(304);
+            return;
+        }
+        answer(exchange, answer.status(), answer.message());
     }
 
     private static void answer(HttpExchange exchange, int status, String message) throws IOException {

@@ -1,5 +1,6 @@
 package io.berth.api;
 
+import io.berth.archive.TarFormatException;
 import io.berth.archive.TreeCopy;
 import io.berth.engine.ContainerFiles;
 import io.berth.engine.Engine;
@@ -14,7 +15,7 @@ import java.util.Map;
 /**
  * docker cp: {@code HEAD /containers/{id}/archive} (the path's stat in the
  * {@code X-Docker-Container-Path-Stat} header), {@code GET} (the path as a tar) and {@code PUT}
- * (a tar extracted into a directory).
+ * (a tar extracted into a directory). Every failure is answered with a status and a message.
  */
 final class ArchiveRoutes {
     static final String STAT_HEADER = "X-Docker-Container-Path-Stat";
@@ -26,9 +27,9 @@ final class ArchiveRoutes {
     }
 
     void register(Router router) {
-        router.add("GET", "/containers/{id}/archive", ContainerRoutes.guard(this::get));
-        router.add("HEAD", "/containers/{id}/archive", ContainerRoutes.guard(this::head));
-        router.add("PUT", "/containers/{id}/archive", ContainerRoutes.guard(this::put));
+        router.add("GET", "/containers/{id}/archive", this::get);
+        router.add("HEAD", "/containers/{id}/archive", this::head);
+        router.add("PUT", "/containers/{id}/archive", this::put);
     }
 
     private static String path(ApiCall call) {
@@ -49,12 +50,16 @@ final class ArchiveRoutes {
     }
 
     private void head(ApiCall call) throws IOException {
-        String path = path(call);
-        TreeCopy.PathStat s = translate(() -> files.stat(call.path("id"), path));
+        TreeCopy.PathStat s = files.stat(call.path("id"), path(call));
         call.exchange().setHeader(STAT_HEADER, statHeader(s));
         call.exchange().sendEmpty(200);
     }
 
+    /**
+     * Failures answer by their kind (404 missing path, 400 not a directory or a refused
+     * overwrite, 403 read-only, 500 a failed read); after the tar stream began, the
+     * connection is cut and the client sees a short tar.
+     */
     private void get(ApiCall call) throws IOException {
         if ("HEAD".equals(call.request().method())) {
             head(call);
@@ -62,7 +67,7 @@ final class ArchiveRoutes {
         }
         String path = path(call);
         OutputStream[] opened = new OutputStream[1];
-        translate(() -> {
+        try {
             files.pack(call.path("id"), path, stat -> {
                 try {
                     call.exchange().setHeader(STAT_HEADER, statHeader(stat));
@@ -72,42 +77,22 @@ final class ArchiveRoutes {
                     throw new UncheckedIOException(e);
                 }
             });
-            return null;
-        });
-        if (opened[0] != null) opened[0].close();
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        opened[0].close();
     }
 
     private void put(ApiCall call) throws IOException {
         String path = path(call);
         boolean noOverwrite = call.queryBool("noOverwriteDirNonDir", false);
         call.queryBool("copyUIDGID", false); // the tar's owners are kept either way
-        translate(() -> {
-            files.extract(call.path("id"), path, call.request().body(), noOverwrite);
-            return null;
-        });
-        call.exchange().sendEmpty(200);
-    }
-
-    private interface Io<T> {
-        T run() throws IOException;
-    }
-
-    /** dockerd's status codes for cp: 404 missing path, 400 not a directory or a forbidden overwrite, 403 read-only. */
-    private static <T> T translate(Io<T> body) throws IOException {
         try {
-            return body.run();
-        } catch (ContainerFiles.NotFound e) {
-            throw new ApiException(404, e.getMessage());
-        } catch (ContainerFiles.ReadOnly e) {
-            throw new ApiException(403, e.getMessage());
-        } catch (TreeCopy.NotADirectoryException e) {
-            throw new ApiException(400, e.getMessage());
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        } catch (IOException e) {
-            String m = String.valueOf(e.getMessage());
-            if (m.startsWith("cannot overwrite") || m.startsWith("refusing tar entry")) throw new ApiException(400, m);
-            throw e;
+            files.extract(call.path("id"), path, call.request().body(), noOverwrite);
+        } catch (TarFormatException e) {
+            // the body is no tar, or a broken one: nothing was extracted (the whole body is checked first)
+            throw new ApiException(400, "Error processing tar file: " + e.getMessage());
         }
+        call.exchange().sendEmpty(200);
     }
 }

@@ -7,10 +7,10 @@ import io.berth.build.BuildHost;
 import io.berth.build.BuildOutput;
 import io.berth.build.BuildRequest;
 import io.berth.build.Builds;
-import io.berth.build.DockerfileParseException;
 import io.berth.build.StepFailedException;
 import io.berth.content.Digest;
 import io.berth.engine.Engine;
+import io.berth.errdefs.ErrorKinds;
 import io.berth.engine.Progress;
 import io.berth.image.ImageReference;
 import io.berth.image.ImageStore;
@@ -86,9 +86,12 @@ final class BuildRoutes {
         Map<String, String> buildArgs = jsonMap(call.query("buildargs"), "buildargs");
         Map<String, String> labels = jsonMap(call.query("labels"), "labels");
         Map<String, RegistryAuth> auths = registryConfig(call.request().header("X-Registry-Config"));
-        BuildRequest request = new BuildRequest(tags, call.query("dockerfile"), buildArgs, call.query("target"),
+        // docker-py sends `dockerfile` twice for a Dockerfile outside the context: dockerd takes the first
+        List<String> dockerfiles = call.request().queryAll("dockerfile");
+        String dockerfile = dockerfiles.isEmpty() ? null : dockerfiles.getFirst();
+        BuildRequest request = new BuildRequest(tags, dockerfile, buildArgs, call.query("target"),
                 call.queryBool("nocache", false), call.queryBool("pull", false), labels, call.query("networkmode"),
-                call.queryBool("q", false));
+                call.queryBool("q", false), extraHosts(call), cacheFrom(call.query("cachefrom")));
         Builds builds = engine.builds();
         BuildContext context;
         try {
@@ -115,19 +118,11 @@ final class BuildRoutes {
                 stream.succeeded(id);
             } catch (StepFailedException e) {
                 stream.error(e.getMessage(), e.code());
-            } catch (BuildException | DockerfileParseException e) {
-                if (!stream.started()) throw ApiException.badRequest(e.getMessage());
-                stream.error(e.getMessage(), 0);
-            } catch (ApiException e) {
-                if (!stream.started()) throw e;
-                stream.error(e.getMessage(), 0);
             } catch (Exception e) {
-                String m = e.getMessage() == null ? e.toString() : e.getMessage();
-                if (!stream.started()) {
-                    if (e instanceof RuntimeException re) throw ApiErrors.translate(re);
-                    throw new ApiException(500, m);
-                }
-                stream.error(m, 0);
+                // Before the stream began the edge answers by the failure's kind (a bad
+                // Dockerfile is a 400); after it, the error is the stream's last line.
+                if (!stream.started() || ApiErrors.clientGone(e)) throw e;
+                stream.error(ErrorKinds.message(e), 0);
             }
             stream.end(); // the client has its answer; deleting the context is no longer its wait
         } finally {
@@ -145,6 +140,49 @@ final class BuildRoutes {
         m.put("CachesDeleted", r.deleted().stream().map(Digest::toString).toList());
         m.put("SpaceReclaimed", r.reclaimed());
         call.json(200, m);
+    }
+
+    /** {@code extrahosts}: {@code name:address}, repeated or comma-separated; a bad address is a 400. */
+    private static List<String> extraHosts(ApiCall call) {
+        List<String> out = new ArrayList<>();
+        for (String v : call.request().queryAll("extrahosts")) {
+            for (String e : v.split(",")) {
+                String h = e.strip();
+                if (h.isEmpty()) continue;
+                int colon = h.indexOf(':');
+                if (colon <= 0 || !isIpAddress(h.substring(colon + 1))) {
+                    throw ApiException.badRequest("invalid IP address in add-host: \"" + (colon < 0 ? "" : h.substring(colon + 1)) + "\"");
+                }
+                out.add(h);
+            }
+        }
+        return out;
+    }
+
+    private static boolean isIpAddress(String s) {
+        if (s.isEmpty() || !s.matches("[0-9a-fA-F:.]+")) return false;
+        try {
+            java.net.InetAddress.ofLiteral(s);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** {@code cachefrom}: a JSON array of image names; null when not given. */
+    private static List<String> cacheFrom(String text) {
+        if (text == null || text.isBlank()) return null;
+        JsonNode node;
+        try {
+            node = Json.MAPPER.readTree(text);
+        } catch (JacksonException e) {
+            throw ApiException.badRequest("invalid cachefrom parameter: not a JSON array: " + e.getOriginalMessage());
+        }
+        if (node == null || node.isNull()) return null;
+        if (!node.isArray()) throw ApiException.badRequest("invalid cachefrom parameter: not a JSON array");
+        List<String> out = new ArrayList<>();
+        for (JsonNode n : node) out.add(n.asString());
+        return out;
     }
 
     private static Map<String, String> jsonMap(String text, String name) {

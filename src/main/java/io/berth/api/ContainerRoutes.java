@@ -36,45 +36,33 @@ final class ContainerRoutes {
     }
 
     void register(Router router) {
-        router.add("POST", "/containers/create", guard(this::create));
-        router.add("GET", "/containers/json", guard(this::list));
-        router.add("POST", "/containers/prune", guard(this::prune));
-        router.add("GET", "/containers/{id}/json", guard(this::inspect));
-        router.add("DELETE", "/containers/{id}", guard(this::remove));
-        router.add("DELETE", "/containers/{parent}/{alias}", guard(this::removeLink));
-        router.add("POST", "/commit", guard(this::commit));
-        router.add("POST", "/containers/{id}/rename", guard(this::rename));
-        router.add("POST", "/containers/{id}/wait", guard(this::await));
-        router.add("POST", "/containers/{id}/start", guard(this::start));
-        router.add("POST", "/containers/{id}/stop", guard(this::stop));
-        router.add("POST", "/containers/{id}/kill", guard(this::kill));
-        router.add("POST", "/containers/{id}/restart", guard(this::restart));
-        router.add("POST", "/containers/{id}/pause", guard(this::pause));
-        router.add("POST", "/containers/{id}/unpause", guard(this::unpause));
-        router.add("POST", "/containers/{id}/attach", guard(this::attach));
-        router.add("POST", "/containers/{id}/resize", guard(this::resize));
-        router.add("GET", "/containers/{id}/logs", guard(this::logs));
-        router.add("GET", "/containers/{id}/top", guard(this::top));
-        router.add("GET", "/containers/{id}/stats", guard(this::stats));
-        router.add("POST", "/containers/{id}/update", guard(this::update));
-        router.add("GET", "/containers/{id}/changes", guard(this::changes));
-        router.add("GET", "/containers/{id}/export", guard(this::export));
-    }
-
-    /** Turns the container box's refusals into Docker's status codes. */
-    static Router.Handler guard(Router.Handler h) {
-        return call -> {
-            try {
-                h.handle(call);
-            } catch (ContainerException e) {
-                if (e.kind() != ContainerException.Kind.NOT_MODIFIED) throw ApiErrors.of(e);
-                call.exchange().sendEmpty(304);
-            }
-        };
+        router.add("POST", "/containers/create", this::create);
+        router.add("GET", "/containers/json", this::list);
+        router.add("POST", "/containers/prune", this::prune);
+        router.add("GET", "/containers/{id}/json", this::inspect);
+        router.add("DELETE", "/containers/{id}", this::remove);
+        router.add("DELETE", "/containers/{parent}/{alias}", this::removeLink);
+        router.add("POST", "/commit", this::commit);
+        router.add("POST", "/containers/{id}/rename", this::rename);
+        router.add("POST", "/containers/{id}/wait", this::await);
+        router.add("POST", "/containers/{id}/start", this::start);
+        router.add("POST", "/containers/{id}/stop", this::stop);
+        router.add("POST", "/containers/{id}/kill", this::kill);
+        router.add("POST", "/containers/{id}/restart", this::restart);
+        router.add("POST", "/containers/{id}/pause", this::pause);
+        router.add("POST", "/containers/{id}/unpause", this::unpause);
+        router.add("POST", "/containers/{id}/attach", this::attach);
+        router.add("POST", "/containers/{id}/resize", this::resize);
+        router.add("GET", "/containers/{id}/logs", this::logs);
+        router.add("GET", "/containers/{id}/top", this::top);
+        router.add("GET", "/containers/{id}/stats", this::stats);
+        router.add("POST", "/containers/{id}/update", this::update);
+        router.add("GET", "/containers/{id}/changes", this::changes);
+        router.add("GET", "/containers/{id}/export", this::export);
     }
 
     private void create(ApiCall call) throws Exception {
-        byte[] body = call.request().body().readAllBytes();
+        byte[] body = call.jsonBody();
         JsonNode root = body.length == 0 ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(body);
         ImageConfig.ContainerConfig config = Json.MAPPER.treeToValue(root, ImageConfig.ContainerConfig.class);
         JsonNode hc = root.get("HostConfig");
@@ -142,13 +130,7 @@ final class ContainerRoutes {
         if (container == null || container.isEmpty()) throw ApiException.badRequest("container is required: pass container=NAME");
         var req = new io.berth.engine.ContainerCommit.Request(container, call.query("repo"), call.query("tag"), call.query("comment"),
                 call.query("author"), call.queryBool("pause", true), call.request().queryAll("changes"));
-        io.berth.content.Digest id;
-        try {
-            id = ApiErrors.guarded(() -> new io.berth.engine.ContainerCommit(containers(), engine.images(), engine.events()).commit(req));
-        } catch (IOException e) {
-            // every request gets a status line: a failed commit is the daemon's error, not a dropped connection
-            throw new ApiException(500, "commit of " + container + " failed: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-        }
+        io.berth.content.Digest id = new io.berth.engine.ContainerCommit(containers(), engine.images(), engine.events()).commit(req);
         call.json(201, Map.of("Id", id.toString()));
     }
 
@@ -364,7 +346,7 @@ final class ContainerRoutes {
     }
 
     private void update(ApiCall call) throws Exception {
-        byte[] body = call.request().body().readAllBytes();
+        byte[] body = call.jsonBody();
         HostConfig changes = body.length == 0 ? HostConfig.empty() : Json.MAPPER.readValue(body, HostConfig.class);
         List<String> warnings = containers().stats().update(call.path("id"), changes);
         call.json(200, Map.of("Warnings", warnings));

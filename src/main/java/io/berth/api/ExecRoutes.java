@@ -24,10 +24,10 @@ final class ExecRoutes {
     }
 
     void register(Router router) {
-        router.add("POST", "/containers/{id}/exec", ContainerRoutes.guard(this::create));
-        router.add("POST", "/exec/{id}/start", ContainerRoutes.guard(this::start));
-        router.add("POST", "/exec/{id}/resize", ContainerRoutes.guard(this::resize));
-        router.add("GET", "/exec/{id}/json", ContainerRoutes.guard(this::inspect));
+        router.add("POST", "/containers/{id}/exec", this::create);
+        router.add("POST", "/exec/{id}/start", this::start);
+        router.add("POST", "/exec/{id}/resize", this::resize);
+        router.add("GET", "/exec/{id}/json", this::inspect);
     }
 
     private static List<String> strings(JsonNode n) {
@@ -62,7 +62,7 @@ final class ExecRoutes {
     }
 
     private void create(ApiCall call) throws Exception {
-        JsonNode root = Json.MAPPER.readTree(call.request().body().readAllBytes());
+        JsonNode root = Json.MAPPER.readTree(call.jsonBody());
         if (root == null || !root.isObject()) throw ApiException.badRequest("a JSON object was expected");
         var config = new ExecService.ExecConfig(strings(root.get("Cmd")), strings(root.get("Env")), text(root, "User"),
                 text(root, "WorkingDir"), flag(root, "Tty"), flag(root, "AttachStdin"), flag(root, "AttachStdout"), flag(root, "AttachStderr"),
@@ -72,7 +72,7 @@ final class ExecRoutes {
     }
 
     private void start(ApiCall call) throws Exception {
-        byte[] body = call.request().body().readAllBytes();
+        byte[] body = call.jsonBody();
         JsonNode root = body.length == 0 ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(body);
         boolean detach = flag(root, "Detach");
         ExecService.Exec e = execs().prepareStart(call.path("id"));

@@ -3,6 +3,9 @@ package io.berth.api;
 import io.berth.content.Digest;
 import io.berth.engine.Engine;
 import io.berth.engine.ImageService;
+import io.berth.errdefs.ErrorKind;
+import io.berth.errdefs.ErrorKinds;
+import io.berth.errdefs.KindedException;
 import io.berth.image.ImageArchive;
 import io.berth.image.ImageConfig;
 import io.berth.image.ImageRecord;
@@ -63,30 +66,28 @@ final class ImageRoutes {
         void run() throws Exception;
     }
 
-    private static void guarded(Work w) throws Exception {
-        try {
-            w.run();
-        } catch (ApiException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            throw ApiErrors.translate(e);
-        } catch (IOException e) {
-            throw new ApiException(500, e.getMessage() == null ? e.toString() : e.getMessage());
-        }
-    }
-
     /** Runs a streaming operation: errors before the first message are plain API errors, after it lines in the stream. */
     private static void streamed(JsonProgress progress, Work w) throws Exception {
         try {
             w.run();
             progress.start();
         } catch (Exception e) {
-            if (!progress.started()) {
-                if (e instanceof RuntimeException re) throw ApiErrors.translate(re);
-                throw new ApiException(500, e.getMessage() == null ? e.toString() : e.getMessage());
-            }
-            progress.error(e.getMessage() == null ? e.toString() : e.getMessage());
+            Exception failure = asDockerdRegistryFailure(e);
+            if (!progress.started() || ApiErrors.clientGone(e)) throw failure;
+            progress.error(ErrorKinds.message(failure));
         }
+    }
+
+    /**
+     * dockerd answers a registry's refusal during pull, push and login as an unknown error
+     * (500) whatever the registry said, except "not found" (and login's 401); a 401 on pull
+     * would also make the CLI prompt for a login.
+     */
+    private static Exception asDockerdRegistryFailure(Exception e) {
+        if (e instanceof RegistryException r && r.kind() != ErrorKind.NOT_FOUND && r.kind() != ErrorKind.INTERNAL) {
+            return KindedException.as(ErrorKind.INTERNAL, r);
+        }
+        return e;
     }
 
     private static RegistryAuth registryAuth(ApiCall call) {
@@ -96,23 +97,21 @@ final class ImageRoutes {
     // ---------------------------------------------------------------- list and inspect
 
     private void list(ApiCall call) throws Exception {
-        guarded(() -> {
-            Map<String, Set<String>> filters = Filters.parse(call.query("filters"), LIST_FILTERS);
-            String legacy = call.query("filter");
-            if (legacy != null && !legacy.isEmpty()) filters.computeIfAbsent("reference", k -> new java.util.LinkedHashSet<>()).add(legacy);
-            Predicate<ImageStore.Image> keep = listFilter(filters);
-            List<Map<String, Object>> out = new ArrayList<>();
-            boolean all = call.queryBool("all", false);
-            // as dockerd: with a reference filter an image lists only its names that match (`docker images REPO`)
-            Set<String> refs = filters.get("reference");
-            List<Pattern> patterns = refs == null ? List.of() : refs.stream().map(ImageRoutes::glob).toList();
-            Predicate<ImageReference> shown = patterns.isEmpty() ? r -> true : r -> patterns.stream().anyMatch(pat -> referenceMatches(r, pat));
-            for (ImageStore.Image img : images().store().list()) {
-                if (!all && engine.builds().isIntermediate(img)) continue; // build steps' images, as dockerd hides them
-                if (keep.test(img)) out.add(summary(img, shown));
-            }
-            call.json(200, out);
-        });
+        Map<String, Set<String>> filters = Filters.parse(call.query("filters"), LIST_FILTERS);
+        String legacy = call.query("filter");
+        if (legacy != null && !legacy.isEmpty()) filters.computeIfAbsent("reference", k -> new java.util.LinkedHashSet<>()).add(legacy);
+        Predicate<ImageStore.Image> keep = listFilter(filters);
+        List<Map<String, Object>> out = new ArrayList<>();
+        boolean all = call.queryBool("all", false);
+        // as dockerd: with a reference filter an image lists only its names that match (`docker images REPO`)
+        Set<String> refs = filters.get("reference");
+        List<Pattern> patterns = refs == null ? List.of() : refs.stream().map(ImageRoutes::glob).toList();
+        Predicate<ImageReference> shown = patterns.isEmpty() ? r -> true : r -> patterns.stream().anyMatch(pat -> referenceMatches(r, pat));
+        for (ImageStore.Image img : images().store().list()) {
+            if (!all && engine.builds().isIntermediate(img)) continue; // build steps' images, as dockerd hides them
+            if (keep.test(img)) out.add(summary(img, shown));
+        }
+        call.json(200, out);
     }
 
     private Map<String, Object> summary(ImageStore.Image img, Predicate<ImageReference> shown) {
@@ -253,33 +252,31 @@ final class ImageRoutes {
     }
 
     private void inspect(ApiCall call) throws Exception {
-        guarded(() -> {
-            ImageStore.Image img = images().store().resolve(call.path("name"));
-            ImageConfig c = img.config();
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("Id", img.id().toString());
-            m.put("RepoTags", img.tags().stream().map(ImageReference::familiarString).toList());
-            m.put("RepoDigests", img.digests().stream().map(ImageReference::familiarString).toList());
-            m.put("Parent", img.record().parent() == null ? "" : img.record().parent().toString());
-            m.put("Comment", c.comment() == null ? "" : c.comment());
-            m.put("Created", c.created() == null || c.created().isEmpty() ? ZERO_TIME : c.created());
-            m.put("Container", c.container() == null ? "" : c.container());
-            m.put("ContainerConfig", containerConfig(c.containerConfig()));
-            m.put("DockerVersion", c.dockerVersion() == null ? "" : c.dockerVersion());
-            m.put("Author", c.author() == null ? "" : c.author());
-            m.put("Config", containerConfig(c.config()));
-            m.put("Architecture", c.architecture() == null ? "" : c.architecture());
-            if (c.variant() != null && !c.variant().isEmpty()) m.put("Variant", c.variant());
-            m.put("Os", c.os() == null ? "" : c.os());
-            if (c.osVersion() != null && !c.osVersion().isEmpty()) m.put("OsVersion", c.osVersion());
-            m.put("Size", img.record().size());
-            m.put("VirtualSize", img.record().size());
-            m.put("GraphDriver", graphDriver(img));
-            m.put("RootFS", Map.of("Type", "layers", "Layers", c.diffIds().stream().map(Digest::toString).toList()));
-            String tagTime = img.record().lastTagTime();
-            m.put("Metadata", Map.of("LastTagTime", tagTime == null ? ZERO_TIME : tagTime));
-            call.json(200, m);
-        });
+        ImageStore.Image img = images().store().resolve(call.path("name"));
+        ImageConfig c = img.config();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("Id", img.id().toString());
+        m.put("RepoTags", img.tags().stream().map(ImageReference::familiarString).toList());
+        m.put("RepoDigests", img.digests().stream().map(ImageReference::familiarString).toList());
+        m.put("Parent", img.record().parent() == null ? "" : img.record().parent().toString());
+        m.put("Comment", c.comment() == null ? "" : c.comment());
+        m.put("Created", c.created() == null || c.created().isEmpty() ? ZERO_TIME : c.created());
+        m.put("Container", c.container() == null ? "" : c.container());
+        m.put("ContainerConfig", containerConfig(c.containerConfig()));
+        m.put("DockerVersion", c.dockerVersion() == null ? "" : c.dockerVersion());
+        m.put("Author", c.author() == null ? "" : c.author());
+        m.put("Config", containerConfig(c.config()));
+        m.put("Architecture", c.architecture() == null ? "" : c.architecture());
+        if (c.variant() != null && !c.variant().isEmpty()) m.put("Variant", c.variant());
+        m.put("Os", c.os() == null ? "" : c.os());
+        if (c.osVersion() != null && !c.osVersion().isEmpty()) m.put("OsVersion", c.osVersion());
+        m.put("Size", img.record().size());
+        m.put("VirtualSize", img.record().size());
+        m.put("GraphDriver", graphDriver(img));
+        m.put("RootFS", Map.of("Type", "layers", "Layers", c.diffIds().stream().map(Digest::toString).toList()));
+        String tagTime = img.record().lastTagTime();
+        m.put("Metadata", Map.of("LastTagTime", tagTime == null ? ZERO_TIME : tagTime));
+        call.json(200, m);
     }
 
     private Map<String, Object> graphDriver(ImageStore.Image img) throws IOException {
@@ -345,20 +342,18 @@ final class ImageRoutes {
     }
 
     private void history(ApiCall call) throws Exception {
-        guarded(() -> {
-            List<Map<String, Object>> out = new ArrayList<>();
-            for (ImageService.HistoryEntry h : images().history(call.path("name"))) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("Comment", h.comment());
-                m.put("Created", h.created());
-                m.put("CreatedBy", h.createdBy());
-                m.put("Id", h.id());
-                m.put("Size", h.size());
-                m.put("Tags", h.tags().isEmpty() ? null : h.tags());
-                out.add(m);
-            }
-            call.json(200, out);
-        });
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (ImageService.HistoryEntry h : images().history(call.path("name"))) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("Comment", h.comment());
+            m.put("Created", h.created());
+            m.put("CreatedBy", h.createdBy());
+            m.put("Id", h.id());
+            m.put("Size", h.size());
+            m.put("Tags", h.tags().isEmpty() ? null : h.tags());
+            out.add(m);
+        }
+        call.json(200, out);
     }
 
     private void search(ApiCall call) throws IOException {
@@ -369,23 +364,19 @@ final class ImageRoutes {
     // ---------------------------------------------------------------- names
 
     private void tag(ApiCall call) throws Exception {
-        guarded(() -> {
-            String repo = call.query("repo");
-            if (repo == null || repo.isEmpty()) throw ApiException.badRequest("repository name must have at least one component");
-            ImageReference target = ImageReference.parse(repo);
-            String tag = call.query("tag");
-            if (target.digestOrNull() != null) throw ApiException.badRequest("refusing to create a tag with a digest reference");
-            if (tag != null && !tag.isEmpty()) target = target.withTag(tag);
-            images().tag(call.path("name"), target);
-            call.exchange().sendEmpty(201);
-        });
+        String repo = call.query("repo");
+        if (repo == null || repo.isEmpty()) throw ApiException.badRequest("repository name must have at least one component");
+        ImageReference target = ImageReference.parse(repo);
+        String tag = call.query("tag");
+        if (target.digestOrNull() != null) throw ApiException.badRequest("refusing to create a tag with a digest reference");
+        if (tag != null && !tag.isEmpty()) target = target.withTag(tag);
+        images().tag(call.path("name"), target);
+        call.exchange().sendEmpty(201);
     }
 
     private void delete(ApiCall call) throws Exception {
-        guarded(() -> {
-            ImageStore.DeleteResult r = images().delete(call.path("name"), call.queryBool("force", false));
-            call.json(200, deleteItems(r));
-        });
+        ImageStore.DeleteResult r = images().delete(call.path("name"), call.queryBool("force", false));
+        call.json(200, deleteItems(r));
     }
 
     private static List<Map<String, String>> deleteItems(ImageStore.DeleteResult r) {
@@ -400,23 +391,21 @@ final class ImageRoutes {
     }
 
     private void prune(ApiCall call) throws Exception {
-        guarded(() -> {
-            Map<String, Set<String>> filters = Filters.parse(call.query("filters"), PRUNE_FILTERS);
-            boolean danglingOnly = true;
-            Set<String> d = filters.remove("dangling");
-            if (d != null && !d.isEmpty()) {
-                String v = d.iterator().next();
-                danglingOnly = v.equalsIgnoreCase("true") || v.equals("1");
-            }
-            Predicate<ImageStore.Image> select = listFilter(filters);
-            if (danglingOnly) select = select.and(ImageStore.Image::dangling);
-            ImageStore.DeleteResult r = images().prune(select);
-            Map<String, Object> m = new LinkedHashMap<>();
-            List<Map<String, String>> items = deleteItems(r);
-            m.put("ImagesDeleted", items.isEmpty() ? null : items);
-            m.put("SpaceReclaimed", r.reclaimed());
-            call.json(200, m);
-        });
+        Map<String, Set<String>> filters = Filters.parse(call.query("filters"), PRUNE_FILTERS);
+        boolean danglingOnly = true;
+        Set<String> d = filters.remove("dangling");
+        if (d != null && !d.isEmpty()) {
+            String v = d.iterator().next();
+            danglingOnly = v.equalsIgnoreCase("true") || v.equals("1");
+        }
+        Predicate<ImageStore.Image> select = listFilter(filters);
+        if (danglingOnly) select = select.and(ImageStore.Image::dangling);
+        ImageStore.DeleteResult r = images().prune(select);
+        Map<String, Object> m = new LinkedHashMap<>();
+        List<Map<String, String>> items = deleteItems(r);
+        m.put("ImagesDeleted", items.isEmpty() ? null : items);
+        m.put("SpaceReclaimed", r.reclaimed());
+        call.json(200, m);
     }
 
     // ---------------------------------------------------------------- pull, import, push
@@ -432,15 +421,10 @@ final class ImageRoutes {
             throw ApiException.badRequest(e.getMessage());
         }
         if (fromImage != null && !fromImage.isEmpty()) {
-            ImageReference ref;
-            try {
-                ref = ImageReference.parse(fromImage);
-                String tag = call.query("tag");
-                if (tag != null && !tag.isEmpty()) {
-                    ref = tag.contains(":") ? ref.nameOnly().withDigest(Digest.parse(tag)) : ref.withTag(tag);
-                }
-            } catch (RuntimeException e) {
-                throw ApiErrors.translate(e);
+            ImageReference ref = ImageReference.parse(fromImage);
+            String tag = call.query("tag");
+            if (tag != null && !tag.isEmpty()) {
+                ref = tag.contains(":") ? ref.nameOnly().withDigest(Digest.parse(tag)) : ref.withTag(tag);
             }
             RegistryAuth auth = registryAuth(call);
             JsonProgress progress = new JsonProgress(call.exchange());
@@ -453,13 +437,9 @@ final class ImageRoutes {
         ImageReference tag = null;
         String repo = call.query("repo");
         if (repo != null && !repo.isEmpty()) {
-            try {
-                tag = ImageReference.parse(repo);
-                String t = call.query("tag");
-                if (t != null && !t.isEmpty()) tag = tag.withTag(t);
-            } catch (RuntimeException e) {
-                throw ApiErrors.translate(e);
-            }
+            tag = ImageReference.parse(repo);
+            String t = call.query("tag");
+            if (t != null && !t.isEmpty()) tag = tag.withTag(t);
         }
         List<String> changes = call.request().queryAll("changes");
         String message = call.query("message");
@@ -469,12 +449,7 @@ final class ImageRoutes {
     }
 
     private void push(ApiCall call) throws Exception {
-        ImageReference name;
-        try {
-            name = ImageReference.parse(call.path("name"));
-        } catch (RuntimeException e) {
-            throw ApiErrors.translate(e);
-        }
+        ImageReference name = ImageReference.parse(call.path("name"));
         RegistryAuth auth = registryAuth(call);
         String tag = call.query("tag");
         JsonProgress progress = new JsonProgress(call.exchange());
@@ -502,12 +477,7 @@ final class ImageRoutes {
     }
 
     private void save(ApiCall call, List<String> names) throws Exception {
-        List<ImageArchive.Saved> images;
-        try {
-            images = images().resolveForSave(names);
-        } catch (RuntimeException e) {
-            throw ApiErrors.translate(e);
-        }
+        List<ImageArchive.Saved> images = images().resolveForSave(names);
         OutputStream out = call.exchange().startStream(200, "application/x-tar");
         images().save(images, out);
     }
@@ -522,9 +492,9 @@ final class ImageRoutes {
         try {
             r = images().login(creds.serverAddress(), creds);
         } catch (UnauthorizedException e) {
-            throw new ApiException(401, e.getMessage());
+            throw e; // the one registry refusal dockerd answers with its own kind: 401
         } catch (RegistryException e) {
-            throw new ApiException(500, e.getMessage());
+            throw asDockerdRegistryFailure(e);
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("Status", r.status());
@@ -541,47 +511,45 @@ final class ImageRoutes {
 
     /** GET /distribution/NAME/json: what the registry has under the name (its manifest's descriptor and platforms), as dockerd answers. */
     private void distribution(ApiCall call) throws Exception {
-        guarded(() -> {
-            ImageReference ref = ImageReference.parse(call.path("name"));
-            ImageReference want = ref.digestOrNull() != null ? ref : ref.withDefaultTag();
-            var client = images().registry().withAuth(registryAuth(call));
-            var repo = new io.berth.registry.RepositoryRef(want.domain(), want.path());
-            var top = client.fetchManifest(repo, want.digestOrNull() != null ? want.digestOrNull().toString() : want.tagOrNull());
-            Map<String, Object> descriptor = new LinkedHashMap<>();
-            descriptor.put("mediaType", top.mediaType());
-            descriptor.put("digest", top.digest().toString());
-            descriptor.put("size", top.bytes().length);
-            List<Map<String, Object>> platforms = new ArrayList<>();
-            var parsed = io.berth.image.ManifestParser.parse(top.bytes(), top.mediaType());
-            if (parsed instanceof io.berth.image.ParsedManifest.Index index) {
-                for (io.berth.image.Descriptor d : index.index().manifests()) {
-                    if (d.platform() != null) platforms.add(platform(d.platform().architecture(), d.platform().os(), d.platform().variant()));
-                }
-            } else if (parsed instanceof io.berth.image.ParsedManifest.Image image) {
-                // one manifest: its platform is in its config blob
-                io.berth.image.Descriptor cfg = image.manifest().config();
-                java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-                client.fetchBlob(repo, cfg.digest(), cfg.size(), new io.berth.registry.BlobSink() {
-                    @Override
-                    public java.io.OutputStream open(long offset) {
-                        bytes.reset();
-                        return bytes;
-                    }
-
-                    @Override
-                    public java.io.InputStream existing(long length) {
-                        return new java.io.ByteArrayInputStream(bytes.toByteArray(), 0, (int) length);
-                    }
-                }, 0, null);
-                var node = Json.MAPPER.readTree(bytes.toByteArray());
-                platforms.add(platform(node.path("architecture").asString(""), node.path("os").asString(""),
-                        node.path("variant").isMissingNode() ? null : node.path("variant").asString("")));
+        ImageReference ref = ImageReference.parse(call.path("name"));
+        ImageReference want = ref.digestOrNull() != null ? ref : ref.withDefaultTag();
+        var client = images().registry().withAuth(registryAuth(call));
+        var repo = new io.berth.registry.RepositoryRef(want.domain(), want.path());
+        var top = client.fetchManifest(repo, want.digestOrNull() != null ? want.digestOrNull().toString() : want.tagOrNull());
+        Map<String, Object> descriptor = new LinkedHashMap<>();
+        descriptor.put("mediaType", top.mediaType());
+        descriptor.put("digest", top.digest().toString());
+        descriptor.put("size", top.bytes().length);
+        List<Map<String, Object>> platforms = new ArrayList<>();
+        var parsed = io.berth.image.ManifestParser.parse(top.bytes(), top.mediaType());
+        if (parsed instanceof io.berth.image.ParsedManifest.Index index) {
+            for (io.berth.image.Descriptor d : index.index().manifests()) {
+                if (d.platform() != null) platforms.add(platform(d.platform().architecture(), d.platform().os(), d.platform().variant()));
             }
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("Descriptor", descriptor);
-            out.put("Platforms", platforms);
-            call.json(200, out);
-        });
+        } else if (parsed instanceof io.berth.image.ParsedManifest.Image image) {
+            // one manifest: its platform is in its config blob
+            io.berth.image.Descriptor cfg = image.manifest().config();
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            client.fetchBlob(repo, cfg.digest(), cfg.size(), new io.berth.registry.BlobSink() {
+                @Override
+                public java.io.OutputStream open(long offset) {
+                    bytes.reset();
+                    return bytes;
+                }
+
+                @Override
+                public java.io.InputStream existing(long length) {
+                    return new java.io.ByteArrayInputStream(bytes.toByteArray(), 0, (int) length);
+                }
+            }, 0, null);
+            var node = Json.MAPPER.readTree(bytes.toByteArray());
+            platforms.add(platform(node.path("architecture").asString(""), node.path("os").asString(""),
+                    node.path("variant").isMissingNode() ? null : node.path("variant").asString("")));
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("Descriptor", descriptor);
+        out.put("Platforms", platforms);
+        call.json(200, out);
     }
 
     private static Map<String, Object> platform(String architecture, String os, String variant) {
@@ -593,37 +561,35 @@ final class ImageRoutes {
     }
 
     private void df(ApiCall call) throws Exception {
-        guarded(() -> {
-            ImageStore store = images().store();
-            List<Map<String, Object>> imgs = new ArrayList<>();
-            for (ImageStore.Image img : store.list()) {
-                Map<String, Object> s = summary(img, r -> true);
-                s.put("SharedSize", store.sharedSize(img.id()));
-                s.put("Containers", store.usage().users(img.id()).size());
-                imgs.add(s);
-            }
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("LayersSize", store.layersSize());
-            m.put("Images", imgs);
-            // as dockerd: every container with its sizes (what `docker ps -as` shows), every volume with its usage
-            List<Map<String, Object>> ctrs = new ArrayList<>();
-            var containers = engine.containers();
-            for (io.berth.container.ContainerRecord r : containers.list(true, -1, Map.of())) {
-                Map<String, Object> entry = ContainerJson.listEntry(r, containers.sizeRw(r), containers.sizeRootFs(r));
-                WiringJson.listEntry(engine.wiring(), r, entry);
-                ctrs.add(entry);
-            }
-            m.put("Containers", ctrs);
-            List<Map<String, Object>> vols = new ArrayList<>();
-            var volumes = engine.volumes();
-            for (io.berth.volume.Volume v : volumes.list()) {
-                Map<String, Object> shape = VolumeRoutes.shape(v, null);
-                shape.put("UsageData", Map.of("Size", volumes.sizeOf(v), "RefCount", volumes.store().usersOf(v.name()).size()));
-                vols.add(shape);
-            }
-            m.put("Volumes", vols);
-            m.put("BuildCache", List.of());
-            call.json(200, m);
-        });
+        ImageStore store = images().store();
+        List<Map<String, Object>> imgs = new ArrayList<>();
+        for (ImageStore.Image img : store.list()) {
+            Map<String, Object> s = summary(img, r -> true);
+            s.put("SharedSize", store.sharedSize(img.id()));
+            s.put("Containers", store.usage().users(img.id()).size());
+            imgs.add(s);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("LayersSize", store.layersSize());
+        m.put("Images", imgs);
+        // as dockerd: every container with its sizes (what `docker ps -as` shows), every volume with its usage
+        List<Map<String, Object>> ctrs = new ArrayList<>();
+        var containers = engine.containers();
+        for (io.berth.container.ContainerRecord r : containers.list(true, -1, Map.of())) {
+            Map<String, Object> entry = ContainerJson.listEntry(r, containers.sizeRw(r), containers.sizeRootFs(r));
+            WiringJson.listEntry(engine.wiring(), r, entry);
+            ctrs.add(entry);
+        }
+        m.put("Containers", ctrs);
+        List<Map<String, Object>> vols = new ArrayList<>();
+        var volumes = engine.volumes();
+        for (io.berth.volume.Volume v : volumes.list()) {
+            Map<String, Object> shape = VolumeRoutes.shape(v, null);
+            shape.put("UsageData", Map.of("Size", volumes.sizeOf(v), "RefCount", volumes.store().usersOf(v.name()).size()));
+            vols.add(shape);
+        }
+        m.put("Volumes", vols);
+        m.put("BuildCache", List.of());
+        call.json(200, m);
     }
 }

@@ -1,5 +1,6 @@
 package io.berth.api;
 
+import io.berth.errdefs.ErrorKind;
 import io.berth.engine.Engine;
 import io.berth.engine.NetworkUseCases;
 import io.berth.network.Attachment;
@@ -54,15 +55,12 @@ final class NetworkRoutes {
             }
         }
         List<Map<String, Object>> out = new ArrayList<>();
-        ApiErrors.guarded(() -> {
-            for (Network n : networks.list()) {
-                if (!matches(n, filters)) continue;
-                if (dangling != null && dangling == (n.isPredefined() || networks.inUse(n))) continue;
-                if (types != null && !types.contains(n.isPredefined() ? "builtin" : "custom")) continue;
-                out.add(shape(n, List.of()));
-            }
-            return null;
-        });
+        for (Network n : networks.list()) {
+            if (!matches(n, filters)) continue;
+            if (dangling != null && dangling == (n.isPredefined() || networks.inUse(n))) continue;
+            if (types != null && !types.contains(n.isPredefined() ? "builtin" : "custom")) continue;
+            out.add(shape(n, List.of()));
+        }
         call.json(200, out);
     }
 
@@ -116,11 +114,9 @@ final class NetworkRoutes {
     private void inspect(ApiCall call) throws IOException {
         String scope = call.query("scope");
         call.queryBool("verbose", false);
-        Map<String, Object> body = ApiErrors.guarded(() -> {
-            Network n = networks.inspect(call.path("id"));
-            if (scope != null && !scope.isEmpty() && !scope.equals(n.scope())) throw new NetworkException(NetworkException.Kind.NOT_FOUND, "network " + call.path("id") + " not found");
-            return shape(n, networks.members(n));
-        });
+        Network n = networks.inspect(call.path("id"));
+        if (scope != null && !scope.isEmpty() && !scope.equals(n.scope())) throw new NetworkException(ErrorKind.NOT_FOUND, "network " + call.path("id") + " not found");
+        Map<String, Object> body = shape(n, networks.members(n));
         call.json(200, body);
     }
 
@@ -161,7 +157,7 @@ final class NetworkRoutes {
         }
         NetworkSpec spec = new NetworkSpec(name, text(req, "Driver"), pools, req.path("Internal").asBoolean(false),
                 req.path("Attachable").asBoolean(false), false, stringMap(req.get("Options")), stringMap(req.get("Labels")), ipamOptions);
-        Network n = ApiErrors.guarded(() -> networks.create(spec));
+        Network n = networks.create(spec);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("Id", n.id());
         body.put("Warning", "");
@@ -169,10 +165,7 @@ final class NetworkRoutes {
     }
 
     private void remove(ApiCall call) throws IOException {
-        ApiErrors.guarded(() -> {
-            networks.remove(call.path("id"));
-            return null;
-        });
+        networks.remove(call.path("id"));
         call.exchange().sendEmpty(204);
     }
 
@@ -184,7 +177,7 @@ final class NetworkRoutes {
         Predicate<Network> select = n -> (until == null || Instant.parse(n.created()).isBefore(until))
                 && labelsMatch(n.labels(), with)
                 && (without == null || without.isEmpty() || !labelsMatch(n.labels(), without));
-        List<String> removed = ApiErrors.guarded(() -> networks.prune(select));
+        List<String> removed = networks.prune(select);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("NetworksDeleted", removed.isEmpty() ? null : removed);
         call.json(200, body);
@@ -239,10 +232,7 @@ final class NetworkRoutes {
         String ipv6 = text(ep.path("IPAMConfig"), "IPv6Address");
         if (ipv6 != null && !ipv6.isEmpty()) throw ApiException.badRequest("IPv6 addresses are not supported by berth yet: " + ipv6);
         Attachment a = new Attachment(call.path("id"), aliases, ip, mac, links).withEndpointExtras(WiringJson.driverOpts(ep), WiringJson.linkLocalIps(ep));
-        ApiErrors.guarded(() -> {
-            networks.connect(call.path("id"), container, a);
-            return null;
-        });
+        networks.connect(call.path("id"), container, a);
         call.exchange().sendEmpty(200);
     }
 
@@ -250,10 +240,7 @@ final class NetworkRoutes {
         JsonNode req = call.readJson(JsonNode.class);
         String container = text(req, "Container");
         boolean force = req.path("Force").asBoolean(false);
-        ApiErrors.guarded(() -> {
-            networks.disconnect(call.path("id"), container, force);
-            return null;
-        });
+        networks.disconnect(call.path("id"), container, force);
         call.exchange().sendEmpty(200);
     }
 

@@ -38,13 +38,13 @@ final class VolumeRoutes {
 
     private void create(ApiCall call) throws IOException {
         CreateRequest req = call.readJson(CreateRequest.class);
-        Volume v = ApiErrors.guarded(() -> volumes.create(req.name(), req.driver(),
-                req.labels() == null ? Map.of() : req.labels(), req.driverOpts() == null ? Map.of() : req.driverOpts()));
+        Volume v = volumes.create(req.name(), req.driver(),
+                req.labels() == null ? Map.of() : req.labels(), req.driverOpts() == null ? Map.of() : req.driverOpts());
         call.json(201, shape(v, null));
     }
 
     private void inspect(ApiCall call) throws IOException {
-        Volume v = ApiErrors.guarded(() -> volumes.get(call.path("name")));
+        Volume v = volumes.get(call.path("name"));
         call.json(200, shape(v, null));
     }
 
@@ -62,10 +62,7 @@ final class VolumeRoutes {
 
     private void remove(ApiCall call) throws IOException {
         boolean force = call.queryBool("force", false);
-        ApiErrors.guarded(() -> {
-            volumes.remove(call.path("name"), force);
-            return null;
-        });
+        volumes.remove(call.path("name"), force);
         call.exchange().sendEmpty(204);
     }
 

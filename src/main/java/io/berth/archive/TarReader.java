@@ -74,7 +74,15 @@ public final class TarReader implements Closeable {
                 case 'x', 'g' -> {
                     byte[] data = readMeta(size, flag == 'x' ? "PAX extended header" : "PAX global header", headerOffset);
                     Map<String, byte[]> records = parsePax(data, headerOffset);
-                    if (flag == 'g') global.putAll(records); else pax.putAll(records);
+                    Map<String, byte[]> into = flag == 'g' ? global : pax;
+                    into.putAll(records);
+                    // Each header is bounded, but a run of them (or of global ones, which last
+                    // the whole archive) would pile up in memory: bound what is held at once.
+                    long held = recordBytes(global) + recordBytes(pax);
+                    if (held > MAX_META) {
+                        throw new TarFormatException("PAX headers before the entry at offset " + headerOffset + " hold " + held
+                                + " bytes, more than the " + MAX_META + " allowed");
+                    }
                     continue;
                 }
                 case 'L' -> {
@@ -96,6 +104,12 @@ public final class TarReader implements Closeable {
             current = entry;
             return entry;
         }
+    }
+
+    private static long recordBytes(Map<String, byte[]> records) {
+        long total = 0;
+        for (var e : records.entrySet()) total += e.getKey().length() + e.getValue().length;
+        return total;
     }
 
     /** The content of the entry last returned by {@link #next()}; reads at most its size. */
@@ -381,11 +395,30 @@ public final class TarReader implements Closeable {
         }
     }
 
+    /**
+     * The padding after the last entry's content may be missing along with the end blocks:
+     * the docker CLI's build context wrapper (a Dockerfile from outside the context) ends its
+     * archive so, and Go's reader takes it, as every byte of content arrived.
+     */
+    private void skipPadding() throws IOException {
+        long left = padding;
+        while (left > 0) {
+            if (skipBuf == null) skipBuf = new byte[64 << 10];
+            int r = in.read(skipBuf, 0, (int) Math.min(skipBuf.length, left));
+            if (r < 0) {
+                eof = true;
+                return;
+            }
+            left -= r;
+            offset += r;
+        }
+    }
+
     private void skipRest() throws IOException {
         if (current != null) {
             skipExactly(remaining, "content of " + current.name());
             remaining = 0;
-            skipExactly(padding, "padding of " + current.name());
+            skipPadding();
             padding = 0;
             current = null;
         }

@@ -78,7 +78,20 @@ public final class BuildArgs {
                     value = automatic.get(name);
                 }
                 meta.put(name, value);
+                checkTotal(meta, arg.line());
             }
+        }
+    }
+
+    /**
+     * Refuses ARG values that add up past one expansion's cap: each ARG may reuse the last
+     * ones, so a short chain of them would otherwise hold gigabytes.
+     */
+    private static void checkTotal(Map<String, String> values, int line) throws DockerfileParseException {
+        long total = 0;
+        for (String v : values.values()) total += v == null ? 0 : v.length();
+        if (total > ShellWords.MAX_EXPANSION) {
+            throw new DockerfileParseException(line, "ARG values exceed " + ShellWords.MAX_EXPANSION + " bytes in all");
         }
     }
 
@@ -140,6 +153,7 @@ public final class BuildArgs {
                     value = automatic.get(name);
                 }
                 declared.put(name, value);
+                checkTotal(declared, arg.line());
             }
         }
 

@@ -104,7 +104,7 @@ public final class BuildCache {
     }
 
     private void save() throws IOException {
-        Files.createDirectories(file.getParent());
+        io.berth.sys.PrivateFiles.createDirectories(file.getParent());
         AtomicFiles.write(file, JSON.writeValueAsBytes(Map.of("entries", entries, "results", results)));
     }
 }

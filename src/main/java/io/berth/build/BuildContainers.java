@@ -86,7 +86,27 @@ public final class BuildContainers {
      * @param network  {@code host}, {@code none}, {@code default}, {@code bridge} or a network's name or ID
      */
     public record RunSpec(String id, Path rootfs, List<String> args, List<String> env, String cwd, StageUsers.Identity user,
-                          String network) {}
+                          String network, List<String> extraHosts) {
+        public RunSpec {
+            extraHosts = extraHosts == null ? List.of() : List.copyOf(extraHosts);
+        }
+
+        public RunSpec(String id, Path rootfs, List<String> args, List<String> env, String cwd, StageUsers.Identity user,
+                       String network) {
+            this(id, rootfs, args, env, cwd, user, network, List.of());
+        }
+    }
+
+    /** {@code name:address} entries as /etc/hosts lines, after the network's own (as dockerd appends them). */
+    static String withExtraHosts(String hosts, List<String> extraHosts) {
+        StringBuilder out = new StringBuilder(hosts);
+        if (!extraHosts.isEmpty() && !hosts.isEmpty() && !hosts.endsWith("\n")) out.append('\n');
+        for (String e : extraHosts) {
+            int colon = e.indexOf(':');
+            out.append(e.substring(colon + 1)).append('\t').append(e, 0, colon).append('\n');
+        }
+        return out.toString();
+    }
 
     /** Receives the command's output, in order. */
     public interface Output {
@@ -133,7 +153,7 @@ public final class BuildContainers {
                     Files.createDirectories(bundle);
                     Path hosts = bundle.resolve("hosts");
                     Path resolv = bundle.resolve("resolv.conf");
-                    Files.writeString(hosts, box.hosts());
+                    Files.writeString(hosts, withExtraHosts(box.hosts(), s.extraHosts()));
                     Files.writeString(resolv, box.resolvConf());
                     b.namespace(ContainerSpec.Namespace.NETWORK, ContainerSpec.NamespaceMode.join(box.netns()));
                     b.addMount(ContainerSpec.Mount.bind(hosts, "/etc/hosts", false));

@@ -58,7 +58,7 @@ public final class Builds {
      */
     public static Builds open(Path dataRoot, Path execRoot, OciRuntimes runtimes, ImageStore store, BuildNetworks networks) throws IOException {
         Path dir = dataRoot.toAbsolutePath().normalize().resolve("build");
-        Files.createDirectories(dir);
+        io.berth.sys.PrivateFiles.createDirectories(dir);
         Builds b = new Builds(dir, store, new BuildCache(dir.resolve("cache.json")),
                 new BuildContainers(dir, execRoot.toAbsolutePath().resolve("build-runtime"), runtimes, networks));
         b.reconcile();

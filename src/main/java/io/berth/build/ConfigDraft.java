@@ -41,6 +41,31 @@ final class ConfigDraft {
         shell = c.shell();
     }
 
+    /**
+     * Most characters the variable parts of a config may hold (env, labels, command lines,
+     * ONBUILD): a config is read whole by every listing of images, so an ARG chain that
+     * expands to megabytes must fail the build rather than every later {@code docker images}.
+     */
+    static final int MAX_CONFIG_CHARS = 1 << 20;
+
+    /** Refuses a config grown past {@link #MAX_CONFIG_CHARS}. */
+    void checkSize() throws BuildException {
+        long total = chars(env) + chars(cmd) + chars(entrypoint) + chars(onBuild) + chars(shell);
+        if (labels != null) {
+            for (Map.Entry<String, String> e : labels.entrySet()) total += e.getKey().length() + e.getValue().length();
+        }
+        if (total > MAX_CONFIG_CHARS) {
+            throw new BuildException("the image config would exceed " + MAX_CONFIG_CHARS
+                    + " characters of env, labels and commands (" + total + ")");
+        }
+    }
+
+    private static long chars(List<String> words) {
+        long n = 0;
+        if (words != null) for (String w : words) n += w.length();
+        return n;
+    }
+
     static ConfigDraft of(ContainerConfig c) {
         return new ConfigDraft(c == null ? ContainerConfig.empty() : c);
     }

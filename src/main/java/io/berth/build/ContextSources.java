@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -55,9 +54,9 @@ public final class ContextSources {
         for (String source : sources) {
             String rel = trimLeading(source);
             if (allowWildcards && hasWildcards(rel)) {
-                Pattern p = globToRegex(rel);
+                Glob p = Glob.of(rel);
                 for (String candidate : walk(r)) {
-                    if (p.matcher(candidate).matches()) out.add(match(r, candidate));
+                    if (p.matches(candidate)) out.add(match(r, candidate));
                 }
             } else {
                 Path resolved = resolveInScope(r, rel);
@@ -111,52 +110,6 @@ public final class ContextSources {
         }
         out.sort(null);
         return out;
-    }
-
-    /** Go's filepath.Match syntax as a regex: {@code *} and {@code ?} never match '/'; {@code [^...]} negates. */
-    static Pattern globToRegex(String glob) throws BuildException {
-        StringBuilder re = new StringBuilder();
-        int n = glob.length();
-        for (int i = 0; i < n; i++) {
-            char c = glob.charAt(i);
-            switch (c) {
-                case '*' -> re.append("[^/]*");
-                case '?' -> re.append("[^/]");
-                case '\\' -> {
-                    if (i + 1 >= n) throw new BuildException("syntax error in pattern " + glob);
-                    re.append(Pattern.quote(String.valueOf(glob.charAt(++i))));
-                }
-                case '[' -> {
-                    int j = i + 1;
-                    StringBuilder cls = new StringBuilder("[");
-                    if (j < n && glob.charAt(j) == '^') {
-                        cls.append('^');
-                        j++;
-                    }
-                    boolean closed = false;
-                    boolean any = false;
-                    for (; j < n; j++) {
-                        char k = glob.charAt(j);
-                        if (k == ']' && any) {
-                            closed = true;
-                            break;
-                        }
-                        if (k == '\\' && j + 1 < n) k = glob.charAt(++j);
-                        if (k == '-' && any && j + 1 < n && glob.charAt(j + 1) != ']') {
-                            cls.append('-');
-                        } else {
-                            cls.append(k == '[' || k == ']' || k == '\\' || k == '^' || k == '&' ? "\\" + k : String.valueOf(k));
-                        }
-                        any = true;
-                    }
-                    if (!closed) throw new BuildException("syntax error in pattern " + glob);
-                    re.append("(?:(?!/)").append(cls).append("])");
-                    i = j;
-                }
-                default -> re.append(Pattern.quote(String.valueOf(c)));
-            }
-        }
-        return Pattern.compile(re.toString(), Pattern.DOTALL);
     }
 
     /**

@@ -8,8 +8,6 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
 
 /**
  * A {@code .dockerignore} file, matched as Docker's patternmatcher matches it.
@@ -169,11 +167,10 @@ public final class DockerIgnore {
         return joined.isEmpty() ? "." : joined;
     }
 
-    private enum MatchType { EXACT, PREFIX, SUFFIX, REGEX }
+    private enum MatchType { EXACT, PREFIX, SUFFIX, GLOB }
 
-    private record Rule(String pattern, boolean exception, MatchType type, Pattern regex) {
+    private record Rule(String pattern, boolean exception, MatchType type, Glob glob) {
         static Rule compile(String pattern, boolean exception) throws BuildException {
-            StringBuilder re = new StringBuilder("^");
             MatchType type = MatchType.EXACT;
             int n = pattern.length();
             for (int i = 0; i < n; i++) {
@@ -183,60 +180,29 @@ public final class DockerIgnore {
                         boolean first = i == 0;
                         i++;
                         if (i + 1 < n && pattern.charAt(i + 1) == '/') i++;
-                        if (i + 1 >= n) {
-                            if (type == MatchType.EXACT) {
-                                type = MatchType.PREFIX;
-                            } else {
-                                re.append(".*");
-                                type = MatchType.REGEX;
-                            }
+                        if (i + 1 >= n && type == MatchType.EXACT) {
+                            type = MatchType.PREFIX;
                         } else {
-                            re.append("(.*/)?");
-                            type = MatchType.REGEX;
+                            type = MatchType.GLOB;
                         }
                         if (first) type = MatchType.SUFFIX;
                     } else {
-                        re.append("[^/]*");
-                        type = MatchType.REGEX;
+                        type = MatchType.GLOB;
                     }
-                } else if (ch == '?') {
-                    re.append("[^/]");
-                    type = MatchType.REGEX;
-                } else if (".+()|{}$".indexOf(ch) >= 0) {
-                    re.append('\\').append(ch);
-                } else if (ch == '\\') {
-                    type = MatchType.REGEX; // (Docker compares such patterns literally and never matches)
-                    if (i + 1 < n) {
-                        re.append('\\').append(pattern.charAt(++i));
-                    } else {
-                        re.append("\\\\");
-                    }
-                } else if (ch == '[' || ch == ']') {
-                    re.append(ch);
-                    type = MatchType.REGEX;
-                } else if (ch == '^') {
-                    // a literal outside classes; inside a class it negates, as in Go
-                    re.append(insideClass(re) ? "^" : "\\^");
-                } else {
-                    re.append(ch);
+                } else if (ch == '?' || ch == '[' || ch == ']' || ch == '\\') {
+                    type = MatchType.GLOB;
+                    if (ch == '\\') i++;
                 }
             }
-            Pattern compiled = null;
-            if (type == MatchType.REGEX) {
-                re.append('$');
+            Glob glob = null;
+            if (type == MatchType.GLOB) {
                 try {
-                    compiled = Pattern.compile(re.toString(), Pattern.DOTALL);
-                } catch (PatternSyntaxException e) {
-                    throw new BuildException("syntax error in .dockerignore pattern \"" + pattern + "\": " + e.getDescription());
+                    glob = Glob.withDoubleStar(pattern);
+                } catch (BuildException e) {
+                    throw new BuildException("syntax error in .dockerignore pattern \"" + pattern + "\": " + e.getMessage());
                 }
             }
-            return new Rule(pattern, exception, type, compiled);
-        }
-
-        private static boolean insideClass(StringBuilder re) {
-            int open = re.lastIndexOf("[");
-            int close = re.lastIndexOf("]");
-            return open > close && open == re.length() - 1;
+            return new Rule(pattern, exception, type, glob);
         }
 
         boolean matches(String path) {
@@ -248,7 +214,7 @@ public final class DockerIgnore {
                     if (path.endsWith(suffix)) yield true;
                     yield !suffix.isEmpty() && suffix.charAt(0) == '/' && path.equals(suffix.substring(1));
                 }
-                case REGEX -> regex.matcher(path).matches();
+                case GLOB -> glob.matches(path);
             };
         }
 

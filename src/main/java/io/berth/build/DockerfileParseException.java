@@ -1,11 +1,14 @@
 package io.berth.build;
 
+import io.berth.errdefs.ErrorKind;
+import io.berth.errdefs.Kinded;
+
 /**
  * A Dockerfile that Berth cannot build as written: a syntax error, a bad flag, a bad
  * variable substitution. The message names the line, as Docker's does:
  * {@code Dockerfile parse error line 3: unknown instruction: FORM}.
  */
-public final class DockerfileParseException extends Exception {
+public final class DockerfileParseException extends Exception implements Kinded {
     private final int line;
     private final String detail;
 
@@ -23,5 +26,10 @@ public final class DockerfileParseException extends Exception {
     /** The message without the line prefix. */
     public String detail() {
         return detail;
+    }
+
+    @Override
+    public ErrorKind kind() {
+        return ErrorKind.INVALID_ARGUMENT;
     }
 }

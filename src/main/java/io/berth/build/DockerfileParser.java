@@ -68,9 +68,19 @@ public final class DockerfileParser {
 
     // ---- lines -----------------------------------------------------------------------
 
+    /** Longest line, continuations joined: as dockerd's scanner, 64 KiB less one. */
+    static final int MAX_LINE = 65535;
+
+    private static DockerfileParseException lineTooLong(int line) {
+        return new DockerfileParseException(line, "dockerfile line greater than max allowed size of " + MAX_LINE);
+    }
+
     private Dockerfile run(String text) throws DockerfileParseException {
         if (text.startsWith("\uFEFF")) text = text.substring(1);
         List<String> lines = splitLines(text);
+        for (int n = 0; n < lines.size(); n++) {
+            if (lines.get(n).length() > MAX_LINE) throw lineTooLong(n + 1);
+        }
         List<Instruction> all = new ArrayList<>();
         int i = 0;
         int currentLine = 0;
@@ -96,6 +106,7 @@ public final class DockerfileParser {
                     continue;
                 }
                 String[] c = trimContinuation(raw);
+                if (joined.length() + c[0].length() > MAX_LINE) throw lineTooLong(startLine);
                 joined.append(c[0]);
                 endOfLine = c[1] == null;
             }

@@ -65,6 +65,7 @@ final class ImageBuilder {
     private char escape;
     private int step;
     private int totalSteps;
+    private List<ImageStore.Image> cacheSources; // --cache-from images found here, read once
     private int counter;
 
     ImageBuilder(Builds builds, BuildRequest request, BuildContext context, BuildHost host, BuildOutput out) {
@@ -273,6 +274,7 @@ final class ImageBuilder {
                     st.config.setEnv(kv.key(), kv.value());
                     text.append(' ').append(kv.key()).append('=').append(kv.value());
                 }
+                st.config.checkSize();
                 metadata(st, text.toString());
             }
             case Instruction.Label l -> {
@@ -282,6 +284,7 @@ final class ImageBuilder {
                     st.config.labels.put(kv.key(), kv.value());
                     text.append(' ').append(kv.key()).append('=').append(kv.value());
                 }
+                st.config.checkSize();
                 metadata(st, text.toString());
             }
             case Instruction.Maintainer m -> {
@@ -418,11 +421,49 @@ final class ImageBuilder {
         if (hit == null) return false;
         var img = store.get(hit);
         if (img.isEmpty()) return false;
+        if (!fromCacheSources(img.get())) return false;
         boolean cmdSet = st.cmdSet;
         adopt(st, img.get());
         st.cmdSet = cmdSet;
         out.stream(" ---> Using cache\n");
         out.stream(" ---> " + hit.hex().substring(0, 12) + "\n");
+        return true;
+    }
+
+    /**
+     * With {@code --cache-from}, dockerd's classic builder takes a cached step only when its
+     * image is an ancestor of one of those images (a missing one counts for none); an image
+     * is taken as another's ancestor when its layers and history begin the other's.
+     */
+    private boolean fromCacheSources(ImageStore.Image hit) {
+        if (request.cacheFrom() == null || request.cacheFrom().isEmpty()) return true;
+        if (cacheSources == null) {
+            cacheSources = new ArrayList<>();
+            for (String name : request.cacheFrom()) {
+                try {
+                    cacheSources.add(store.resolve(name));
+                } catch (RuntimeException e) {
+                    // a missing or malformed name is no source; dockerd only logs it
+                }
+            }
+        }
+        for (ImageStore.Image source : cacheSources) {
+            if (isAncestor(hit, source)) return true;
+        }
+        return false;
+    }
+
+    private static boolean isAncestor(ImageStore.Image a, ImageStore.Image b) {
+        if (a.id().equals(b.id())) return true;
+        List<?> la = a.record().layers();
+        List<?> lb = b.record().layers();
+        List<ImageConfig.History> ha = a.config().history() == null ? List.of() : a.config().history();
+        List<ImageConfig.History> hb = b.config().history() == null ? List.of() : b.config().history();
+        if (la.size() > lb.size() || ha.size() > hb.size()) return false;
+        if (!lb.subList(0, la.size()).equals(la)) return false;
+        for (int i = 0; i < ha.size(); i++) {
+            if (!java.util.Objects.equals(ha.get(i).createdBy(), hb.get(i).createdBy())) return false;
+        }
         return true;
     }
 
@@ -530,7 +571,7 @@ final class ImageBuilder {
             e.putIfAbsent("HOME", who.home() == null ? "/" : who.home());
             e.forEach((k, v) -> runEnv.add(k + "=" + v));
             StreamForwarder fwd = new StreamForwarder(out);
-            int code = builds.containers().run(new BuildContainers.RunSpec(id, root, argv, runEnv, workdir, who, network), fwd,
+            int code = builds.containers().run(new BuildContainers.RunSpec(id, root, argv, runEnv, workdir, who, network, request.extraHosts()), fwd,
                     out::cancelled);
             fwd.flush();
             if (out.cancelled()) throw new BuildException("the build was cancelled: the client went away");
@@ -543,8 +584,13 @@ final class ImageBuilder {
 
     /** Forwards RUN output as whole UTF-8 lines (or chunks), so multi-byte characters are never split. */
     private static final class StreamForwarder implements BuildContainers.Output {
+        /** dockerd's classic builder shows RUN's stderr in red: each chunk wrapped in these. */
+        static final String STDERR_START = "\u001b[91m";
+        static final String STDERR_END = "\u001b[0m";
+
         private final BuildOutput out;
         private final java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
+        private boolean pendingIsStderr;
 
         StreamForwarder(BuildOutput out) {
             this.out = out;
@@ -552,6 +598,11 @@ final class ImageBuilder {
 
         @Override
         public synchronized void write(AttachSession.StdStream stream, byte[] data) {
+            boolean stderr = stream == AttachSession.StdStream.STDERR;
+            if (stderr != pendingIsStderr) {
+                flush(); // keep the two streams' order as they came
+                pendingIsStderr = stderr;
+            }
             int start = 0;
             for (int i = 0; i < data.length; i++) {
                 if (data[i] == '\n') {
@@ -578,7 +629,7 @@ final class ImageBuilder {
             } catch (CharacterCodingException e) {
                 text = new String(b, StandardCharsets.UTF_8);
             }
-            out.stream(text);
+            out.stream(pendingIsStderr ? STDERR_START + text + STDERR_END : text);
         }
     }
 
@@ -812,7 +863,7 @@ final class ImageBuilder {
             try {
                 snapshots.commit(ImageStore.snapshotKey(chain), snapshotKey);
             } catch (SnapshotException e) {
-                if (e.reason() != SnapshotException.Reason.ALREADY_EXISTS) throw e;
+                if (e.kind() != io.berth.errdefs.ErrorKind.ALREADY_EXISTS) throw e;
                 snapshots.remove(snapshotKey);
             }
         }

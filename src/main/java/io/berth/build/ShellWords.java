@@ -25,6 +25,13 @@ import java.util.regex.Pattern;
  */
 public final class ShellWords {
     private static final int EOF = -1;
+    /**
+     * Nesting of {@code ${...}} allowed: no Dockerfile needs more, and the lexer's recursion
+     * stays far from the stack's end (20,000 levels overflowed it).
+     */
+    static final int MAX_NESTING = 64;
+    /** Longest expansion: one word may not grow past this (an ARG chain doubling a value). */
+    static final int MAX_EXPANSION = 1 << 20;
 
     private ShellWords() {}
 
@@ -43,6 +50,7 @@ public final class ShellWords {
         private final Map<String, String> env;
         private final char escape;
         private int pos;
+        private int depth;
         private boolean rawEscapes;
 
         Lexer(String s, Map<String, String> env, char escape) {
@@ -71,11 +79,11 @@ public final class ShellWords {
                         return out.toString();
                     }
                     if (ch == '$') {
-                        out.append(processDollar());
+                        append(out, processDollar());
                     } else if (ch == '\'') {
                         out.append(processSingleQuote());
                     } else if (ch == '"') {
-                        out.append(processDoubleQuote());
+                        append(out, processDoubleQuote());
                     } else {
                         ch = next();
                         if (ch == escape) {
@@ -93,6 +101,13 @@ public final class ShellWords {
             } finally {
                 rawEscapes = saved;
             }
+        }
+
+        private static void append(StringBuilder out, String value) throws ExpansionException {
+            if ((long) out.length() + value.length() > MAX_EXPANSION) {
+                throw new ExpansionException("expansion longer than " + MAX_EXPANSION + " bytes");
+            }
+            out.append(value);
         }
 
         String processSingleQuote() throws ExpansionException {
@@ -117,7 +132,7 @@ public final class ShellWords {
                     return out.toString();
                 }
                 if (ch == '$') {
-                    out.append(processDollar());
+                    append(out, processDollar());
                     continue;
                 }
                 ch = next();
@@ -132,6 +147,17 @@ public final class ShellWords {
         }
 
         String processDollar() throws ExpansionException {
+            if (++depth > MAX_NESTING) {
+                throw new ExpansionException("substitutions nested deeper than " + MAX_NESTING + " levels");
+            }
+            try {
+                return dollar();
+            } finally {
+                depth--;
+            }
+        }
+
+        private String dollar() throws ExpansionException {
             next(); // '$'
             if (peek() != '{') {
                 String name = processName();
@@ -196,12 +222,24 @@ public final class ShellWords {
                     String replacement = stopOn('}', true, "syntax error: missing '}'");
                     String value = env.getOrDefault(name, "");
                     Pattern re = shellPatternToRegex(pattern, true, false);
-                    Matcher m = re.matcher(value);
-                    String lit = Matcher.quoteReplacement(replacement);
-                    return all ? m.replaceAll(lit) : m.replaceFirst(lit);
+                    return replace(re.matcher(value), value, replacement, all);
                 }
                 default -> throw new ExpansionException("unsupported modifier (" + chs + ") in substitution");
             }
+        }
+
+        /** {@code ${name/pattern/replacement}}, refusing a result past {@link #MAX_EXPANSION}. */
+        private static String replace(Matcher m, String value, String replacement, boolean all) throws ExpansionException {
+            StringBuilder out = new StringBuilder();
+            int last = 0;
+            while (m.find()) {
+                append(out, value.substring(last, m.start()));
+                append(out, replacement);
+                last = m.end();
+                if (!all) break;
+            }
+            append(out, value.substring(last));
+            return out.toString();
         }
 
         private String stopOn(char stop, boolean raw, String missing) throws ExpansionException {

@@ -41,7 +41,7 @@ public final class ContainerStore {
 
     public ContainerStore(Path dataRoot) throws IOException {
         this.dir = dataRoot.resolve("containers");
-        Files.createDirectories(dir);
+        io.berth.sys.PrivateFiles.createDirectories(dir);
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
                 if (p.getFileName().toString().startsWith(REMOVING)) {
@@ -99,7 +99,7 @@ public final class ContainerStore {
             names.put(r.name(), r.id());
         }
         try {
-            Files.createDirectories(directory(r.id()));
+            io.berth.sys.PrivateFiles.createDirectories(directory(r.id()));
             save(r);
         } catch (IOException | RuntimeException e) {
             synchronized (this) {

@@ -1,9 +1,9 @@
 package io.berth.container;
 
+import io.berth.sys.Fd;
+import io.berth.sys.Syscalls;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -89,11 +89,18 @@ public final class Users {
         throw ContainerException.invalid("Unable to find group " + g + ": no matching entries in group file");
     }
 
+    /** The lines of {@code rel} in the image, read as a container's file: resolved inside the root, by descriptor. */
     private static List<String[]> read(Path rootfs, String rel) throws IOException {
-        Path f = rootfs.resolve(rel);
-        if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) return List.of();
+        String text;
+        try (Fd root = Fd.openHost(rootfs, Fd.O_PATH | Fd.O_DIRECTORY);
+                Fd f = root.resolve(rel, Fd.O_RDONLY | Fd.O_NONBLOCK | Fd.O_NOCTTY | Fd.O_NOFOLLOW)) {
+            if (!f.stat().isRegular()) return List.of();
+            text = new String(f.inputStream().readAllBytes(), StandardCharsets.UTF_8);
+        } catch (Syscalls.ErrnoException e) {
+            return List.of(); // missing, or a link or a directory in its place
+        }
         List<String[]> out = new ArrayList<>();
-        for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+        for (String line : text.lines().toList()) {
             if (line.isBlank() || line.startsWith("#")) continue;
             out.add(line.split(":", -1));
         }

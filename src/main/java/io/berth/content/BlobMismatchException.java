@@ -1,5 +1,8 @@
 package io.berth.content;
 
+import io.berth.errdefs.ErrorKind;
+import io.berth.errdefs.Kinded;
+
 import java.io.IOException;
 
 /**
@@ -7,7 +10,7 @@ import java.io.IOException;
  * was opened with. The ingested bytes have been discarded when this is thrown from
  * {@link ContentStore.Writer#commit()}.
  */
-public final class BlobMismatchException extends IOException {
+public final class BlobMismatchException extends IOException implements Kinded {
     private final Digest expectedDigest;
     private final Digest actualDigest;
     private final long expectedSize;
@@ -38,5 +41,10 @@ public final class BlobMismatchException extends IOException {
 
     public long actualSize() {
         return actualSize;
+    }
+
+    @Override
+    public ErrorKind kind() {
+        return ErrorKind.INTERNAL;
     }
 }

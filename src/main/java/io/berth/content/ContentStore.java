@@ -346,7 +346,7 @@ public final class ContentStore {
                 FileTrees.deleteTree(dir);
                 return new Writer(this, ref, expected, expectedSize, dir, null, null, size(expected), digestLock, refLock);
             }
-            Files.createDirectories(dir);
+            io.berth.sys.PrivateFiles.createDirectories(dir);
             Path data = dir.resolve("data");
             Path expectedFile = dir.resolve("expected");
             String expectedText = expected == null ? "" : expected.toString();
@@ -357,7 +357,8 @@ public final class ContentStore {
                 AtomicFiles.write(dir.resolve("ref"), ref.getBytes(StandardCharsets.UTF_8));
                 AtomicFiles.write(expectedFile, expectedText.getBytes(StandardCharsets.UTF_8));
             }
-            FileChannel ch = FileChannel.open(data, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            FileChannel ch = FileChannel.open(data, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE),
+                    io.berth.sys.PrivateFiles.fileAttribute());
             try {
                 MessageDigest md = Digest.newSha256();
                 long have = ch.size();
@@ -389,7 +390,7 @@ public final class ContentStore {
     }
 
     private void commitInto(Path data, Digest digest) throws IOException {
-        Files.createDirectories(blobs);
+        io.berth.sys.PrivateFiles.createDirectories(blobs);
         Path target = path(digest);
         if (Files.exists(target)) return;
         // The commit time, not the last write, is what ContentGc's grace period measures.

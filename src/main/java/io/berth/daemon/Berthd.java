@@ -31,6 +31,7 @@ public final class Berthd implements AutoCloseable {
 
     private final DaemonConfig config;
     private final DataRootLock lock;
+    private final DataRootLock execLock;
     private final Engine engine;
     private final ApiHandler api;
     private final HttpServer server;
@@ -38,10 +39,11 @@ public final class Berthd implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final DaemonConfigLoader.Flags flags;
 
-    private Berthd(DaemonConfig config, DaemonConfigLoader.Flags flags, DataRootLock lock, Engine engine) {
+    private Berthd(DaemonConfig config, DaemonConfigLoader.Flags flags, DataRootLock lock, DataRootLock execLock, Engine engine) {
         this.config = config;
         this.flags = flags;
         this.lock = lock;
+        this.execLock = execLock;
         this.engine = engine;
         this.api = new ApiHandler(engine);
         this.server = new HttpServer(api);
@@ -56,11 +58,17 @@ public final class Berthd implements AutoCloseable {
         SSLContext tls = tlsContext(config, hosts);
 
         DataRootLock lock = DataRootLock.acquire(config.dataRoot());
+        DataRootLock execLock = null;
         try {
-            Files.createDirectories(config.execRoot());
+            // Two daemons on one exec root would share pid file, namespaces and sockets.
+            execLock = DataRootLock.acquire(config.execRoot(), "berthd.lock", "exec root", "--exec-root");
             Engine engine = new Engine(engineSettings(config), Cgroups.detect());
+            // After the engine made its folders, before anyone can ask for anything.
+            PrivateRoots.tightenDataRoot(config.dataRoot());
+            PrivateRoots.tightenExecRoot(config.execRoot(), hosts.stream()
+                    .filter(h -> h instanceof HostAddress.Unix).map(h -> ((HostAddress.Unix) h).path()).toList());
             engine.networks().start();
-            Berthd daemon = new Berthd(config, flags, lock, engine);
+            Berthd daemon = new Berthd(config, flags, lock, execLock, engine);
             try {
                 // The pid file is there before the first answer: whoever pings us can read it.
                 AtomicFiles.write(daemon.pidFile, (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII));
@@ -78,6 +86,7 @@ public final class Berthd implements AutoCloseable {
                     engine.settings().runtimes().defaultRuntime(), engine.settings().runtimes().defaultReason());
             return daemon;
         } catch (IOException | RuntimeException e) {
+            if (execLock != null) execLock.close();
             lock.close();
             throw e;
         }
@@ -101,7 +110,8 @@ public final class Berthd implements AutoCloseable {
         }
         return new EngineSettings(daemonId(config.dataRoot()), config.dataRoot(), config.labels(), config.debug(), runtimes,
                 config.insecureRegistries(), config.registryMirrors(), config.maxConcurrentDownloads(), config.maxConcurrentUploads(),
-                config.execRoot(), pools, new io.berth.container.HostConfig.LogConfig(config.logDriver(), config.logOpts()));
+                config.execRoot(), pools, new io.berth.container.HostConfig.LogConfig(config.logDriver(), config.logOpts()),
+                config.defaultBridge());
     }
 
     /** The daemon's lasting identity, made once per data root. */
@@ -180,9 +190,10 @@ public final class Berthd implements AutoCloseable {
         try {
             Files.deleteIfExists(pidFile);
         } catch (IOException ignored) {
-            // a stale pid file is harmless: the data-root lock is the real guard
+            // a stale pid file is harmless: the locks on the data and exec roots are the real guards
         }
         try {
+            execLock.close();
             lock.close();
         } catch (IOException ignored) {
             // the kernel releases it with the process anyway

@@ -29,7 +29,8 @@ public record DaemonConfig(
         int maxConcurrentUploads,
         Path configFile,
         String logDriver,
-        Map<String, String> logOpts) {
+        Map<String, String> logOpts,
+        io.berth.network.DefaultBridge defaultBridge) {
 
     public static final Path DEFAULT_DATA_ROOT = Path.of("/var/lib/berth");
     public static final Path DEFAULT_EXEC_ROOT = Path.of("/run/berth");
@@ -44,6 +45,7 @@ public record DaemonConfig(
         defaultAddressPools = List.copyOf(defaultAddressPools);
         labels = List.copyOf(labels);
         logOpts = logOpts == null ? Map.of() : Map.copyOf(logOpts);
+        if (defaultBridge == null) defaultBridge = io.berth.network.DefaultBridge.defaults();
     }
 
     /** An extra OCI runtime: `"runtimes": {"name": {"path": "...", "runtimeArgs": [...]}}`. */

@@ -23,7 +23,8 @@ public final class DaemonConfigLoader {
             "data-root", "exec-root", "hosts", "tls", "tlsverify", "tlscacert", "tlscert", "tlskey",
             "log-level", "debug", "default-runtime", "runtimes", "insecure-registries", "registry-mirrors",
             "default-address-pools", "labels", "max-concurrent-downloads", "max-concurrent-uploads",
-            "live-restore", "storage-driver", "log-driver", "log-opts");
+            "live-restore", "storage-driver", "log-driver", "log-opts",
+            "bridge", "bip", "fixed-cidr", "iptables", "ip-masq", "ip-forward");
 
     /** Jackson costs a few hundred milliseconds to start: only a daemon.json with content pays it. */
     private static final class Holder {
@@ -35,7 +36,14 @@ public final class DaemonConfigLoader {
     /** Flags as given on the command line; null means "not given". */
     public record Flags(
             Path dataRoot, Path execRoot, List<String> hosts, Boolean tls, Boolean tlsVerify, Path tlsCaCert,
-            Path tlsCert, Path tlsKey, String logLevel, Boolean debug, String defaultRuntime, Path configFile) {}
+            Path tlsCert, Path tlsKey, String logLevel, Boolean debug, String defaultRuntime, Path configFile,
+            String bridge, String bip, String fixedCidr, Boolean iptables, Boolean ipMasq, Boolean ipForward) {
+        public Flags(Path dataRoot, Path execRoot, List<String> hosts, Boolean tls, Boolean tlsVerify, Path tlsCaCert,
+                     Path tlsCert, Path tlsKey, String logLevel, Boolean debug, String defaultRuntime, Path configFile) {
+            this(dataRoot, execRoot, hosts, tls, tlsVerify, tlsCaCert, tlsCert, tlsKey, logLevel, debug, defaultRuntime, configFile,
+                    null, null, null, null, null, null);
+        }
+    }
 
     public static DaemonConfig load(Flags flags) throws ConfigException {
         boolean explicitFile = flags.configFile() != null;
@@ -69,6 +77,12 @@ public final class DaemonConfigLoader {
         conflict(conflicts, "log-level", flags.logLevel(), fromFile);
         conflict(conflicts, "debug", flags.debug(), fromFile);
         conflict(conflicts, "default-runtime", flags.defaultRuntime(), fromFile);
+        conflict(conflicts, "bridge", flags.bridge(), fromFile);
+        conflict(conflicts, "bip", flags.bip(), fromFile);
+        conflict(conflicts, "fixed-cidr", flags.fixedCidr(), fromFile);
+        conflict(conflicts, "iptables", flags.iptables(), fromFile);
+        conflict(conflicts, "ip-masq", flags.ipMasq(), fromFile);
+        conflict(conflicts, "ip-forward", flags.ipForward(), fromFile);
         if (!conflicts.isEmpty()) {
             throw new ConfigException("the following directives are specified both as a flag and in the configuration file: "
                     + String.join(", ", conflicts));
@@ -118,6 +132,18 @@ public final class DaemonConfigLoader {
             throw new ConfigException("unable to parse logging level: " + logLevel + " (want debug, info, warn, error or fatal)");
         }
         boolean debug = pick(flags.debug(), bool(fromFile, "debug"), false);
+        io.berth.network.DefaultBridge bridge;
+        try {
+            bridge = io.berth.network.DefaultBridge.of(
+                    pick(flags.bridge(), textOrNull(fromFile, "bridge"), null),
+                    pick(flags.bip(), textOrNull(fromFile, "bip"), null),
+                    pick(flags.fixedCidr(), textOrNull(fromFile, "fixed-cidr"), null),
+                    pick(flags.iptables(), bool(fromFile, "iptables"), null),
+                    pick(flags.ipMasq(), bool(fromFile, "ip-masq"), null),
+                    pick(flags.ipForward(), bool(fromFile, "ip-forward"), null));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
         return new DaemonConfig(
                 dataRoot.toAbsolutePath().normalize(),
                 execRoot.toAbsolutePath().normalize(),
@@ -139,7 +165,8 @@ public final class DaemonConfigLoader {
                 fromFile.containsKey("max-concurrent-uploads") ? fromFile.get("max-concurrent-uploads").asInt() : 5,
                 file,
                 logDriver,
-                logOpts(fromFile));
+                logOpts(fromFile),
+                bridge);
     }
 
     private static Map<String, String> logOpts(Map<String, JsonNode> json) throws ConfigException {

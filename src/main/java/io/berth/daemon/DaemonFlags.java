@@ -20,6 +20,12 @@ public final class DaemonFlags {
               -l, --log-level LEVEL    debug, info, warn, error or fatal
               -D, --debug              debug logging
               --default-runtime NAME   the OCI runtime containers get when they name none
+              -b, --bridge NAME        the default bridge's device (default berth0)
+              --bip CIDR               the default bridge's address and subnet, as 10.222.0.1/24 (default 10.89.0.1/24)
+              --fixed-cidr CIDR        the range within it that containers get addresses from
+              --iptables               write iptables rules for bridge networks (default true)
+              --ip-masq                masquerade what leaves the default bridge (default true)
+              --ip-forward             turn on the host's IPv4 forwarding (default true)
             """;
 
     private DaemonFlags() {}
@@ -27,8 +33,8 @@ public final class DaemonFlags {
     public static DaemonConfigLoader.Flags parse(String[] args) {
         Path dataRoot = null, execRoot = null, caCert = null, cert = null, key = null, configFile = null;
         List<String> hosts = new ArrayList<>();
-        Boolean tls = null, tlsVerify = null, debug = null;
-        String logLevel = null, defaultRuntime = null;
+        Boolean tls = null, tlsVerify = null, debug = null, iptables = null, ipMasq = null, ipForward = null;
+        String logLevel = null, defaultRuntime = null, bridge = null, bip = null, fixedCidr = null;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             String name = arg;
@@ -42,6 +48,9 @@ public final class DaemonFlags {
                 case "--tls" -> tls = bool(name, inline);
                 case "--tlsverify" -> tlsVerify = bool(name, inline);
                 case "-D", "--debug" -> debug = bool(name, inline);
+                case "--iptables" -> iptables = bool(name, inline);
+                case "--ip-masq" -> ipMasq = bool(name, inline);
+                case "--ip-forward" -> ipForward = bool(name, inline);
                 default -> {
                     String value = inline;
                     if (value == null) {
@@ -58,13 +67,16 @@ public final class DaemonFlags {
                         case "--config-file" -> configFile = Path.of(value);
                         case "-l", "--log-level" -> logLevel = value;
                         case "--default-runtime" -> defaultRuntime = value;
+                        case "-b", "--bridge" -> bridge = value;
+                        case "--bip" -> bip = value;
+                        case "--fixed-cidr" -> fixedCidr = value;
                         default -> throw new IllegalArgumentException("unknown flag: " + name);
                     }
                 }
             }
         }
         return new DaemonConfigLoader.Flags(dataRoot, execRoot, hosts.isEmpty() ? null : hosts, tls, tlsVerify, caCert, cert, key,
-                logLevel, debug, defaultRuntime, configFile);
+                logLevel, debug, defaultRuntime, configFile, bridge, bip, fixedCidr, iptables, ipMasq, ipForward);
     }
 
     private static Boolean bool(String name, String inline) {

@@ -9,9 +9,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Set;
+import io.berth.sys.PrivateFiles;
 
 /**
- * One berthd a data root: an exclusive lock on {@code <data-root>/berthd.lock}, holding the
+ * One berthd a data root (and one an exec root): an exclusive lock on {@code <data-root>/berthd.lock}, holding the
  * owner's pid so a second daemon can say who is in the way. The kernel drops the lock when
  * the process dies, however it dies.
  */
@@ -25,9 +27,18 @@ public final class DataRootLock implements AutoCloseable {
     }
 
     public static DataRootLock acquire(Path dataRoot) throws IOException {
-        Files.createDirectories(dataRoot);
-        Path file = dataRoot.resolve("berthd.lock");
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        return acquire(dataRoot, "berthd.lock", "data root", "--data-root");
+    }
+
+    /**
+     * Locks {@code root} through the file {@code name} in it; a daemon in the way is named
+     * with its pid, and {@code flag} is how to give this one another root.
+     */
+    public static DataRootLock acquire(Path root, String name, String what, String flag) throws IOException {
+        PrivateFiles.makeRoot(root);
+        Path file = root.resolve(name);
+        FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE),
+                PrivateFiles.fileAttribute());
         FileLock lock;
         try {
             lock = channel.tryLock();
@@ -37,9 +48,9 @@ public final class DataRootLock implements AutoCloseable {
         if (lock == null) {
             String holder = new String(Files.readAllBytes(file), StandardCharsets.US_ASCII).trim();
             channel.close();
-            throw new IOException("data root " + dataRoot + " is in use by another berthd"
+            throw new IOException(what + " " + root + " is in use by another berthd"
                     + (holder.isEmpty() ? "" : " (pid " + holder + ")")
-                    + ": stop it first, or give this one another --data-root");
+                    + ": stop it first, or give this one another " + flag);
         }
         channel.truncate(0);
         channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);

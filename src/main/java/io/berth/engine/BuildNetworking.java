@@ -1,5 +1,6 @@
 package io.berth.engine;
 
+import io.berth.errdefs.ErrorKind;
 import io.berth.build.BuildException;
 import io.berth.build.BuildNetworks;
 import io.berth.network.AttachRequest;
@@ -35,7 +36,7 @@ final class BuildNetworking implements BuildNetworks {
         try {
             n = networks.inspect(name);
         } catch (NetworkException e) {
-            if (e.kind() != NetworkException.Kind.NOT_FOUND) throw new BuildException(e.getMessage(), e);
+            if (e.kind() != ErrorKind.NOT_FOUND) throw new BuildException(e.getMessage(), e);
             if (byDefault) return null; // no default bridge on this daemon (bridge: none): loopback only, as dockerd
             throw new BuildException("network " + mode + " not found");
         }

@@ -1,18 +1,19 @@
 package io.berth.engine;
 
-import io.berth.archive.ScopedPath;
+import io.berth.errdefs.Kinded;
+import io.berth.errdefs.ErrorKind;
 import io.berth.archive.TreeCopy;
 import io.berth.container.Container;
 import io.berth.container.ContainerRecord;
 import io.berth.container.Operation;
 import io.berth.snapshot.Mount;
+import io.berth.sys.Fd;
 import io.berth.sys.MountTable;
 import io.berth.sys.Syscalls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,8 +27,10 @@ import org.slf4j.LoggerFactory;
  * docker cp's side of the engine: a container's files seen as the container sees them. A
  * running container is reached through {@code /proc/<pid>/root} (its volumes and binds in
  * place); a stopped one has its rootfs mounted, with its volumes and binds on top, for the
- * time of the copy (a start waits meanwhile). Paths are resolved inside that root
- * ({@link ScopedPath}): nothing outside the container is read or written.
+ * time of the copy (a start waits meanwhile). That root is opened once as a directory
+ * descriptor and every path is resolved inside it with openat2 (RESOLVE_IN_ROOT) and acted on
+ * by descriptor ({@link TreeCopy}): nothing outside the container is read or written, even
+ * when the container swaps a directory for a symlink meanwhile.
  */
 public final class ContainerFiles {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerFiles.class);
@@ -41,15 +44,20 @@ public final class ContainerFiles {
     }
 
     /** A missing path: dockerd's 404 text. */
-    public static final class NotFound extends IOException {
+    public static final class NotFound extends IOException implements Kinded {
         public NotFound(String message) {
             super(message);
         }
+
+        @Override
+        public ErrorKind kind() {
+            return ErrorKind.NOT_FOUND;
+        }
     }
 
-    /** What to do with the container's root as a host path. */
+    /** What to do with the container's root, given as a directory descriptor to resolve in. */
     public interface Action<T> {
-        T run(Path root) throws IOException;
+        T run(Fd root) throws IOException;
     }
 
     /** Stats {@code path} (a final symlink not followed). */
@@ -58,7 +66,7 @@ public final class ContainerFiles {
         return withRoot(c, root -> statIn(c, root, path));
     }
 
-    private static TreeCopy.PathStat statIn(Container c, Path root, String path) throws IOException {
+    private static TreeCopy.PathStat statIn(Container c, Fd root, String path) throws IOException {
         try {
             TreeCopy.PathStat s = TreeCopy.stat(root, absolute(path));
             if (path.endsWith("/") && (s.mode() & (1L << 31)) == 0) throw new TreeCopy.NotADirectoryException("not a directory: " + path);
@@ -89,6 +97,8 @@ public final class ContainerFiles {
     /**
      * PUT archive: extracts a tar into the directory {@code path}. Refused when the container's
      * rootfs is read-only and the path is not on a writable volume or bind, as dockerd refuses it.
+     * The body is spooled into the container's private directory and checked whole before the
+     * first file is written, so a malformed tar changes nothing in the container.
      */
     public void extract(String ref, String path, InputStream tar, boolean noOverwriteDirNonDir) throws IOException {
         Container c = containers.get(ref);
@@ -96,19 +106,26 @@ public final class ContainerFiles {
         if (Boolean.TRUE.equals(r.hostConfig().readonlyRootfs()) && !onWritableMount(r.id(), absolute(path))) {
             throw new ReadOnly("container rootfs is marked read-only");
         }
+        Path spool = containers.rootfsDir(r.id()).resolveSibling("cp-upload-" + System.nanoTime() + ".tar");
         withRoot(c, root -> {
-            Path target = ScopedPath.resolve(root, absolute(path), true);
-            if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) throw notFound(c, path);
-            if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) throw new TreeCopy.NotADirectoryException("extraction point is not a directory");
-            TreeCopy.extract(root, absolute(path), tar, noOverwriteDirNonDir);
+            try {
+                TreeCopy.extract(root, absolute(path), tar, noOverwriteDirNonDir, spool);
+            } catch (NoSuchFileException e) {
+                throw notFound(c, path);
+            }
             return null;
         });
     }
 
     /** The container's rootfs is read-only here: dockerd's refusal. */
-    public static final class ReadOnly extends IOException {
+    public static final class ReadOnly extends IOException implements Kinded {
         public ReadOnly(String message) {
             super(message);
+        }
+
+        @Override
+        public ErrorKind kind() {
+            return ErrorKind.FORBIDDEN;
         }
     }
 
@@ -129,22 +146,27 @@ public final class ContainerFiles {
         return path.startsWith("/") ? path : "/" + path;
     }
 
-    /** /proc/PID/root/. : the "." makes the magic link itself count as the directory it leads to. */
-    private static Path procRoot(ContainerRecord r) {
-        return Path.of("/proc", Long.toString(r.state().pid()), "root", ".");
+    /**
+     * The root of a running container, opened once: {@code /proc/PID/root} is a magic link to
+     * the directory its process sees as "/", with its volumes and binds mounted in it.
+     */
+    private static <T> T inProcRoot(ContainerRecord r, Action<T> action) throws IOException {
+        try (Fd root = Fd.openHost(Path.of("/proc", Long.toString(r.state().pid()), "root"), Fd.O_PATH | Fd.O_DIRECTORY)) {
+            return action.run(root);
+        }
     }
 
     /** Runs {@code action} on the container's root: /proc/PID/root while it runs, else its rootfs mounted for the time being. */
     public <T> T withRoot(Container c, Action<T> action) throws IOException {
         ContainerRecord r = c.record();
-        if (r.state().status().hasProcess() && r.state().pid() > 0) return action.run(procRoot(r));
+        if (r.state().status().hasProcess() && r.state().pid() > 0) return inProcRoot(r, action);
         c.begin(Operation.UPDATE, Duration.ofSeconds(60));
         try {
             r = c.record();
-            if (r.state().status().hasProcess() && r.state().pid() > 0) return action.run(procRoot(r));
+            if (r.state().status().hasProcess() && r.state().pid() > 0) return inProcRoot(r, action);
             Path rootfs = containers.rootfsDir(r.id());
             boolean mountedHere = false;
-            List<Path> binds = new ArrayList<>();
+            List<Fd> binds = new ArrayList<>();
             try {
                 if (!MountTable.mountsUnder(rootfs).contains(rootfs.toString())) {
                     Files.createDirectories(rootfs);
@@ -152,29 +174,22 @@ public final class ContainerFiles {
                     mountedHere = true;
                     List<MountPoint> mounts = new ArrayList<>(wiring.mounts(r.id()));
                     mounts.sort(Comparator.comparingInt(m -> m.destination().length()));
-                    for (MountPoint m : mounts) {
-                        if (m.isTmpfs() || m.source() == null || !Files.exists(Path.of(m.source()))) continue;
-                        Path target = ScopedPath.resolve(rootfs, m.destination(), true);
-                        if (Files.isDirectory(Path.of(m.source()))) {
-                            Files.createDirectories(target);
-                        } else if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-                            Files.createDirectories(target.getParent());
-                            Files.createFile(target);
-                        }
-                        Syscalls.mount(m.source(), target.toString(), null, Syscalls.MS_BIND | Syscalls.MS_REC, null);
-                        binds.add(target);
-                        if (!m.rw()) {
-                            Syscalls.mount(null, target.toString(), null, Syscalls.MS_BIND | Syscalls.MS_REMOUNT | Syscalls.MS_RDONLY, null);
+                    try (Fd root = TreeCopy.openRoot(rootfs)) {
+                        for (MountPoint m : mounts) {
+                            if (m.isTmpfs() || m.source() == null || !Files.exists(Path.of(m.source()))) continue;
+                            binds.add(bindInRoot(root, m));
                         }
                     }
                 }
-                return action.run(rootfs);
+                try (Fd root = TreeCopy.openRoot(rootfs)) {
+                    return action.run(root);
+                }
             } finally {
-                for (Path b : binds.reversed()) {
-                    try {
-                        Syscalls.umount2(b.toString(), Syscalls.MNT_DETACH);
+                for (Fd b : binds.reversed()) {
+                    try (b) {
+                        Syscalls.umount2(procFd(b), Syscalls.MNT_DETACH);
                     } catch (IOException e) {
-                        LOG.warn("cannot unmount {}: {}", b, e.toString());
+                        LOG.warn("cannot unmount {}: {}", b.name(), e.toString());
                     }
                 }
                 if (mountedHere) Mount.unmount(rootfs);
@@ -182,5 +197,35 @@ public final class ContainerFiles {
         } finally {
             c.end(Operation.UPDATE);
         }
+    }
+
+    /**
+     * Binds a volume or bind source onto its destination in a mounted rootfs: the destination
+     * is resolved and made inside the root by descriptor, and the mount is made onto that
+     * descriptor ({@code /proc/self/fd/N} of an O_PATH descriptor, the way runc mounts into a
+     * rootfs), so a symlink in the image cannot send the mount elsewhere on the host. The
+     * descriptor of the new mount comes back, to unmount it by.
+     */
+    private static Fd bindInRoot(Fd root, MountPoint m) throws IOException {
+        boolean directory = Files.isDirectory(Path.of(m.source()));
+        try (Fd target = TreeCopy.makeInRoot(root, m.destination(), directory)) {
+            Syscalls.mount(m.source(), procFd(target), null, Syscalls.MS_BIND | Syscalls.MS_REC, null);
+        }
+        Fd mounted = root.resolve(m.destination(), Fd.O_PATH);
+        try {
+            if (!m.rw()) {
+                Syscalls.mount(null, procFd(mounted), null, Syscalls.MS_BIND | Syscalls.MS_REMOUNT | Syscalls.MS_RDONLY, null);
+            }
+            return mounted;
+        } catch (IOException | RuntimeException e) {
+            try (mounted) {
+                Syscalls.umount2(procFd(mounted), Syscalls.MNT_DETACH);
+            }
+            throw e;
+        }
+    }
+
+    private static String procFd(Fd fd) {
+        return "/proc/self/fd/" + fd.number();
     }
 }

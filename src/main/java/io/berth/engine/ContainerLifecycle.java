@@ -1,5 +1,6 @@
 package io.berth.engine;
 
+import io.berth.errdefs.ErrorKind;
 import io.berth.container.Commands;
 import io.berth.container.Container;
 import io.berth.container.ContainerException;
@@ -286,10 +287,11 @@ public final class ContainerLifecycle {
         }
         Users.Resolved user = Users.resolve(rootfs, r.config().user(), h.groupAdd());
         String cwd = r.config().workingDir() == null || r.config().workingDir().isEmpty() ? "/" : r.config().workingDir();
-        Path cwdInRoot = rootfs.resolve(cwd.substring(1));
-        if (!Files.exists(cwdInRoot, java.nio.file.LinkOption.NOFOLLOW_LINKS) && !cwd.equals("/")) {
-            try {
-                Files.createDirectories(cwdInRoot);
+        if (!cwd.equals("/")) {
+            // made inside the root by descriptor: a symlink in the image cannot send the mkdir to the host
+            try (io.berth.sys.Fd root = io.berth.archive.TreeCopy.openRoot(rootfs);
+                    io.berth.sys.Fd made = io.berth.archive.TreeCopy.makeInRoot(root, cwd, true)) {
+                LOG.trace("working directory {} ready", made.name());
             } catch (IOException e) {
                 LOG.debug("cannot make the working directory {}: {}", cwd, e.toString());
             }
@@ -700,7 +702,7 @@ public final class ContainerLifecycle {
         try {
             stop(ref, timeoutSeconds, signal);
         } catch (ContainerException e) {
-            if (e.kind() != ContainerException.Kind.NOT_MODIFIED) throw e;
+            if (e.kind() != ErrorKind.NOT_MODIFIED) throw e;
         }
         start(ref);
         service.publish(c.record(), "restart", Map.of());

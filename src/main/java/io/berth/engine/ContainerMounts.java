@@ -1,22 +1,18 @@
 package io.berth.engine;
 
-import io.berth.archive.ScopedPath;
+import io.berth.archive.TreeCopy;
 import io.berth.container.ContainerException;
 import io.berth.container.HostConfig;
 import io.berth.image.ImageConfig;
 import io.berth.runtime.ContainerSpec;
+import io.berth.sys.Fd;
+import io.berth.sys.Syscalls;
 import io.berth.volume.Volume;
 import io.berth.volume.VolumeException;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -337,45 +333,27 @@ final class ContainerMounts {
 
     // ================================================================ populate
 
-    /** Fills an empty volume with what the image holds at {@code dest}, owners, modes and times kept. */
+    /**
+     * Fills an empty volume with what the image holds at {@code dest}, owners, modes and times
+     * kept. The image's tree is read as a container's root: {@code dest} resolved inside it with
+     * openat2 and copied descriptor to descriptor ({@link TreeCopy#copyContents}), so a symlink
+     * in the image cannot make the copy read or write outside the rootfs and the volume.
+     */
     static void populate(Path rootfs, String dest, Path volume) throws IOException {
         if (!isEmpty(volume)) return;
-        Path source = ScopedPath.resolve(rootfs, dest, true);
-        if (!Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) return;
-        Files.walkFileTree(source, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                Path target = volume.resolve(source.relativize(dir).toString());
-                if (!dir.equals(source)) Files.copy(dir, target, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
-                return FileVisitResult.CONTINUE;
+        try (Fd root = TreeCopy.openRoot(rootfs); Fd target = Fd.openHost(volume, Fd.O_RDONLY | Fd.O_DIRECTORY)) {
+            Fd source;
+            try {
+                source = root.resolve(dest, Fd.O_RDONLY | Fd.O_DIRECTORY);
+            } catch (Syscalls.ErrnoException e) {
+                if (e.errno() == Fd.ENOENT || e.errno() == Fd.ENOTDIR) return; // nothing to copy up
+                throw e;
             }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Path target = volume.resolve(source.relativize(file).toString());
-                if (attrs.isRegularFile() || attrs.isSymbolicLink()) {
-                    Files.copy(file, target, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
-                    copyOwner(file, target);
-                }
-                return FileVisitResult.CONTINUE;
+            try (source) {
+                TreeCopy.copyContents(source, target);
+                TreeCopy.copyAttributes(source.stat(), target);
             }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                if (exc != null) throw exc;
-                Path target = volume.resolve(source.relativize(dir).toString());
-                copyOwner(dir, target);
-                io.berth.sys.Syscalls.chmod(target, (Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777);
-                Files.setLastModifiedTime(target, (FileTime) Files.getAttribute(dir, "lastModifiedTime", LinkOption.NOFOLLOW_LINKS));
-                return FileVisitResult.CONTINUE;
-            }
-        });
-    }
-
-    private static void copyOwner(Path from, Path to) throws IOException {
-        int uid = (Integer) Files.getAttribute(from, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-        int gid = (Integer) Files.getAttribute(from, "unix:gid", LinkOption.NOFOLLOW_LINKS);
-        io.berth.sys.Syscalls.lchown(to, uid, gid);
+        }
     }
 
     private static boolean isEmpty(Path dir) throws IOException {

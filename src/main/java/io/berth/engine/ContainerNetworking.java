@@ -1,5 +1,6 @@
 package io.berth.engine;
 
+import io.berth.errdefs.ErrorKind;
 import io.berth.container.Container;
 import io.berth.container.ContainerException;
 import io.berth.container.ContainerRecord;
@@ -57,7 +58,7 @@ final class ContainerNetworking {
         try {
             return networks.inspect(nameOrId);
         } catch (NetworkException e) {
-            if (e.kind() == NetworkException.Kind.NOT_FOUND) throw ContainerException.notFound("network " + nameOrId + " not found");
+            if (e.kind() == ErrorKind.NOT_FOUND) throw ContainerException.notFound("network " + nameOrId + " not found");
             throw e;
         }
     }
@@ -81,7 +82,7 @@ final class ContainerNetworking {
         } catch (ContainerException e) {
             // dockerd creates the container and refuses its start ("network X not found"): the
             // CLI takes a 404 at create for a missing image and would try to pull it
-            if (e.kind() != ContainerException.Kind.NOT_FOUND || !endpoints.isEmpty()) throw e;
+            if (e.kind() != ErrorKind.NOT_FOUND || !endpoints.isEmpty()) throw e;
             return List.of(Attachment.to(mode));
         }
         List<Attachment> out = new ArrayList<>();
@@ -184,7 +185,7 @@ final class ContainerNetworking {
                 } catch (NetworkException e) {
                     throw switch (e.kind()) {
                         case NOT_FOUND -> ContainerException.notFound(e.getMessage());
-                        case INVALID -> ContainerException.invalid(e.getMessage());
+                        case INVALID_ARGUMENT -> ContainerException.invalid(e.getMessage());
                         default -> e;
                     };
                 }

@@ -73,6 +73,7 @@ public final class ContainerService {
         String runtime = host.runtime() == null || host.runtime().isEmpty() ? s.runtimes().defaultRuntime() : host.runtime();
         if (!s.runtimes().available().containsKey(runtime)) throw ContainerException.invalid("Unknown runtime specified " + runtime);
         wiring.check(host);
+        io.berth.container.CreateChecks.check(host);
         checkResources(host);
         host = host.withLogConfig(io.berth.container.LogOptions.validate(host.logConfig(), s.logDefaults()));
         checkSecurity(host);

@@ -23,11 +23,13 @@ public record EngineSettings(
         int maxConcurrentUploads,
         Path execRoot,
         List<NetworkService.AddressPool> addressPools,
-        io.berth.container.HostConfig.LogConfig logDefaults) {
+        io.berth.container.HostConfig.LogConfig logDefaults,
+        io.berth.network.DefaultBridge defaultBridge) {
     public EngineSettings {
         labels = List.copyOf(labels);
         insecureRegistries = List.copyOf(insecureRegistries);
         registryMirrors = List.copyOf(registryMirrors);
         addressPools = addressPools == null ? List.of() : List.copyOf(addressPools);
+        if (defaultBridge == null) defaultBridge = io.berth.network.DefaultBridge.defaults();
     }
 }

@@ -1,5 +1,6 @@
 package io.berth.engine;
 
+import io.berth.errdefs.ErrorKind;
 import io.berth.network.Attachment;
 import io.berth.network.Endpoint;
 import io.berth.network.Ipv4;
@@ -49,7 +50,8 @@ public final class NetworkUseCases implements AutoCloseable {
     static NetworkUseCases open(EngineSettings settings, EventBus events) {
         Path execRoot = Objects.requireNonNull(settings.execRoot(), "exec root");
         NetworkService.Options options = NetworkService.Options.defaults(settings.dataRoot(), execRoot)
-                .withAddressPools(checkPools(settings.addressPools()));
+                .withAddressPools(checkPools(settings.addressPools()))
+                .withDefaultBridge(settings.defaultBridge());
         return new NetworkUseCases(new NetworkService(options), events);
     }
 
@@ -107,10 +109,10 @@ public final class NetworkUseCases implements AutoCloseable {
     /** docker network create: the predefined names are refused as dockerd refuses them. */
     public Network create(NetworkSpec spec) {
         if (spec.name() != null && NetworkService.PREDEFINED.contains(spec.name())) {
-            throw new NetworkException(NetworkException.Kind.FORBIDDEN, "operation is not permitted on predefined " + spec.name() + " network ");
+            throw new NetworkException(ErrorKind.FORBIDDEN, "operation is not permitted on predefined " + spec.name() + " network ");
         }
         if ("overlay".equals(spec.driver())) {
-            throw new NetworkException(NetworkException.Kind.FORBIDDEN,
+            throw new NetworkException(ErrorKind.FORBIDDEN,
                     "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.");
         }
         Network n = service.create(spec);
@@ -184,7 +186,7 @@ public final class NetworkUseCases implements AutoCloseable {
         Attachment a = attachment.withNetwork(n.id());
         if (!h.isRunning(id)) {
             if (n.driver().equals("host") || n.driver().equals("null")) {
-                throw new NetworkException(NetworkException.Kind.FORBIDDEN, "container cannot be disconnected from host network or connected to host network");
+                throw new NetworkException(ErrorKind.FORBIDDEN, "container cannot be disconnected from host network or connected to host network");
             }
             h.connected(id, n, a, null);
             return;
@@ -211,14 +213,14 @@ public final class NetworkUseCases implements AutoCloseable {
         boolean wasOn = service.members(n.id()).stream().anyMatch(m -> m.containerId().equals(id));
         if (!wasOn && !h.namesNetwork(id, n.id())) {
             // dockerd's answers (500, forced or not): a running container says "network", a stopped one "the network"
-            throw new NetworkException(NetworkException.Kind.FAILED,
+            throw new NetworkException(ErrorKind.INTERNAL,
                     "container " + id + " is not connected to " + (h.isRunning(id) ? "network " : "the network ") + n.name());
         }
         if (h.isRunning(id) || wasOn) {
             try {
                 service.disconnect(id, n.id());
             } catch (NetworkException e) {
-                if (!force || e.kind() == NetworkException.Kind.NOT_FOUND) throw e;
+                if (!force || e.kind() == ErrorKind.NOT_FOUND) throw e;
                 LOG.warn("network disconnect --force of {} from {}: {}", id, n.name(), e.getMessage());
             }
         }
@@ -228,7 +230,7 @@ public final class NetworkUseCases implements AutoCloseable {
 
     private static String resolve(ContainerNetworkHooks h, String container) {
         String id = h == null || container == null || container.isEmpty() ? null : h.resolveContainerId(container);
-        if (id == null) throw new NetworkException(NetworkException.Kind.NOT_FOUND, "No such container: " + container);
+        if (id == null) throw new NetworkException(ErrorKind.NOT_FOUND, "No such container: " + container);
         return id;
     }
 

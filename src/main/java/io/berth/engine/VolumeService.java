@@ -1,5 +1,6 @@
 package io.berth.engine;
 
+import io.berth.errdefs.ErrorKind;
 import io.berth.volume.Volume;
 import io.berth.volume.VolumeException;
 import io.berth.volume.VolumeStore;
@@ -24,7 +25,7 @@ public final class VolumeService {
 
     public Volume create(String name, String driver, Map<String, String> labels, Map<String, String> options) throws IOException {
         if (driver != null && !driver.isEmpty() && !driver.equals("local")) {
-            throw new VolumeException(VolumeException.Kind.NOT_FOUND, "error looking up volume plugin " + driver + ": plugin \"" + driver + "\" not found");
+            throw new VolumeException(ErrorKind.NOT_FOUND, "error looking up volume plugin " + driver + ": plugin \"" + driver + "\" not found");
         }
         boolean existed = name != null && store.find(name).isPresent();
         Volume v = store.create(name, labels, options);

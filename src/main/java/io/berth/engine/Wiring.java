@@ -1,5 +1,6 @@
 package io.berth.engine;
 
+import io.berth.errdefs.ErrorKind;
 import io.berth.container.Container;
 import io.berth.container.ContainerException;
 import io.berth.container.ContainerRecord;
@@ -192,13 +193,13 @@ public final class Wiring implements ContainerWiring, ContainerNetworkHooks {
         Saved s = read(containerId);
         String mode = containers.get(containerId).record().hostConfig().network();
         if (mode.startsWith("container:") || mode.equals("host") || mode.equals("none")) {
-            throw new io.berth.network.NetworkException(io.berth.network.NetworkException.Kind.FORBIDDEN,
+            throw new io.berth.network.NetworkException(ErrorKind.FORBIDDEN,
                     "container cannot be disconnected from host network or connected to host network");
         }
         List<Attachment> nets = new ArrayList<>();
         for (Attachment a : s.networks()) if (!a.network().equals(network.id())) nets.add(a);
         if (endpoint == null && s.networks().stream().anyMatch(a -> a.network().equals(network.id()))) {
-            throw new io.berth.network.NetworkException(io.berth.network.NetworkException.Kind.FORBIDDEN,
+            throw new io.berth.network.NetworkException(ErrorKind.FORBIDDEN,
                     "endpoint with name " + containers.get(containerId).record().plainName() + " already exists in network " + network.name());
         }
         nets.add(attachment.withNetwork(network.id()));

@@ -750,7 +750,7 @@ public final class ImageStore {
     // ---------------------------------------------------------------- files
 
     private void load() throws IOException {
-        Files.createDirectories(recordsDir);
+        io.berth.sys.PrivateFiles.createDirectories(recordsDir);
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(recordsDir, "*.json")) {
             for (Path p : ds) {
                 if (p.getFileName().toString().startsWith(".")) continue;

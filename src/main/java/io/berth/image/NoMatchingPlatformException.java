@@ -1,9 +1,12 @@
 package io.berth.image;
 
+import io.berth.errdefs.ErrorKind;
+import io.berth.errdefs.Kinded;
+
 import java.util.List;
 
 /** An index offers no manifest this machine (or the asked-for platform) can run. */
-public final class NoMatchingPlatformException extends RuntimeException {
+public final class NoMatchingPlatformException extends RuntimeException implements Kinded {
     private final Platform wanted;
     private final List<Platform> available;
 
@@ -21,5 +24,10 @@ public final class NoMatchingPlatformException extends RuntimeException {
 
     public List<Platform> available() {
         return available;
+    }
+
+    @Override
+    public ErrorKind kind() {
+        return ErrorKind.NOT_FOUND;
     }
 }

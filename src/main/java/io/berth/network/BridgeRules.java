@@ -16,10 +16,17 @@ import java.util.List;
  *       dockerd leaves it) still forwards; an internal network only forwards between its own
  *       containers.</li>
  * </ul>
- * The chain and its jump go with the last network's rules.
+ * <li>isolation, as dockerd's two stages: what comes in by one Berth bridge and leaves by
+ *     another is dropped ({@value #ISOLATION_1} sends what leaves its bridge for another to
+ *     {@value #ISOLATION_2}, which drops it if that other is a Berth bridge), so containers on
+ *     two different networks cannot reach each other; {@value #CHAIN} jumps there first.</li>
+ * </ul>
+ * The chains and their jumps go with the last network's rules.
  */
 final class BridgeRules {
     static final String CHAIN = "BERTH-FORWARD";
+    static final String ISOLATION_1 = "BERTH-ISOLATION-STAGE-1";
+    static final String ISOLATION_2 = "BERTH-ISOLATION-STAGE-2";
 
     private BridgeRules() {}
 
@@ -54,7 +61,18 @@ final class BridgeRules {
     private static void dropChainIfEmpty() throws IOException {
         HostLinks.Result listing = HostLinks.exec(List.of("iptables", "-w", "-t", "filter", "-S", CHAIN));
         if (listing.exit() != 0) return; // no chain: nothing to drop
-        if (listing.output().lines().anyMatch(l -> l.startsWith("-A "))) return; // other networks' rules
+        if (listing.output().lines().anyMatch(l -> l.startsWith("-A ") && !l.endsWith("-j " + ISOLATION_1))) return; // other networks' rules
+        while (iptables(List.of("-t", "filter", "-C", CHAIN, "-j", ISOLATION_1)) == null) {
+            String err = iptables(List.of("-t", "filter", "-D", CHAIN, "-j", ISOLATION_1));
+            if (err != null) throw new IOException("cannot remove the jump to " + ISOLATION_1 + ": " + err);
+        }
+        for (String chain : List.of(ISOLATION_1, ISOLATION_2)) {
+            iptables(List.of("-t", "filter", "-F", chain));
+            String gone = iptables(List.of("-t", "filter", "-X", chain));
+            if (gone != null && !gone.contains("No chain") && !gone.contains("does not exist")) {
+                throw new IOException("cannot remove iptables chain " + chain + ": " + gone);
+            }
+        }
 
         while (iptables(List.of("-t", "filter", "-C", "FORWARD", "-j", CHAIN)) == null) {
             String err = iptables(List.of("-t", "filter", "-D", "FORWARD", "-j", CHAIN));
@@ -68,6 +86,8 @@ final class BridgeRules {
     static List<List<String>> rules(Network n) {
         String br = n.bridgeName();
         List<List<String>> rules = new ArrayList<>();
+        rules.add(List.of("-t", "filter", ISOLATION_1, "-i", br, "!", "-o", br, "-j", ISOLATION_2));
+        rules.add(List.of("-t", "filter", ISOLATION_2, "-o", br, "-j", "DROP"));
         if (n.internal()) {
             rules.add(List.of("-t", "filter", CHAIN, "-i", br, "-o", br, "-j", "ACCEPT"));
             return rules;
@@ -82,9 +102,16 @@ final class BridgeRules {
     }
 
     private static void ensureChain() throws IOException {
-        if (iptables(List.of("-t", "filter", "-L", CHAIN, "-n")) != null) {
-            String err = iptables(List.of("-t", "filter", "-N", CHAIN));
-            if (err != null && !err.contains("exists")) throw new IOException("cannot create iptables chain " + CHAIN + ": " + err);
+        for (String chain : List.of(CHAIN, ISOLATION_1, ISOLATION_2)) {
+            if (iptables(List.of("-t", "filter", "-L", chain, "-n")) != null) {
+                String err = iptables(List.of("-t", "filter", "-N", chain));
+                if (err != null && !err.contains("exists")) throw new IOException("cannot create iptables chain " + chain + ": " + err);
+            }
+        }
+        // Isolation is looked at before any network's ACCEPT.
+        if (iptables(List.of("-t", "filter", "-C", CHAIN, "-j", ISOLATION_1)) != null) {
+            String err = iptables(List.of("-t", "filter", "-I", CHAIN, "1", "-j", ISOLATION_1));
+            if (err != null) throw new IOException("cannot jump to " + ISOLATION_1 + " from " + CHAIN + ": " + err);
         }
         if (iptables(List.of("-t", "filter", "-C", "FORWARD", "-j", CHAIN)) != null) {
             String err = iptables(List.of("-t", "filter", "-I", "FORWARD", "1", "-j", CHAIN));

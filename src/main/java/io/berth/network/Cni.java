@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,12 +27,19 @@ final class Cni {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Cni.class);
 
     static final List<Path> DEFAULT_PLUGIN_DIRS = List.of(Path.of("/usr/lib/cni"), Path.of("/opt/cni/bin"), Path.of("/usr/libexec/cni"));
-    private static final long TIMEOUT_SECONDS = 60;
+    /** How long one plugin may run before it is killed; the bridge plugin takes milliseconds. */
+    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
 
     private final List<Path> pluginDirs;
+    private final Duration timeout;
 
     Cni(List<Path> pluginDirs) {
+        this(pluginDirs, DEFAULT_TIMEOUT);
+    }
+
+    Cni(List<Path> pluginDirs, Duration timeout) {
         this.pluginDirs = List.copyOf(pluginDirs);
+        this.timeout = timeout;
     }
 
     /** A plugin failed: its error code and its message, as it gave them. */
@@ -114,26 +122,29 @@ final class Cni {
                 // the plugin stopped reading; its exit status tells
             }
         });
+        // Both pipes are read aside, so a plugin that hangs (or leaves a child holding its
+        // stdout) cannot hold this thread past the timeout.
         ByteArrayOutputStream err = new ByteArrayOutputStream();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         Thread errReader = Thread.startVirtualThread(() -> drain(p.getErrorStream(), err));
-        byte[] out;
-        try (InputStream o = p.getInputStream()) {
-            out = o.readAllBytes();
-        }
+        Thread outReader = Thread.startVirtualThread(() -> drain(p.getInputStream(), out));
+        long deadline = started + timeout.toNanos();
         int exit;
         try {
-            if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IOException("CNI plugin " + type + " " + command + " did not finish within " + TIMEOUT_SECONDS + " s");
+            boolean finished = p.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS)
+                    && outReader.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+            if (!finished) {
+                kill(p);
+                throw new IOException("CNI plugin " + type + " (" + command + ") did not finish within " + timeout.toMillis() + " ms and was killed (" + exe + ")");
             }
             exit = p.exitValue();
-            errReader.join();
+            errReader.join(Duration.ofSeconds(1));
         } catch (InterruptedException e) {
-            p.destroyForcibly();
+            kill(p);
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while running CNI plugin " + type, e);
         }
-        String text = new String(out, StandardCharsets.UTF_8).trim();
+        String text = out.toString(StandardCharsets.UTF_8).trim();
         if (LOG.isDebugEnabled()) LOG.debug("CNI {} {} took {} ms", type, command, (System.nanoTime() - started) / 1_000_000);
         if (exit != 0) {
             String msg = text;
@@ -154,6 +165,17 @@ final class Cni {
             return NetJson.MAPPER.readTree(text);
         } catch (RuntimeException e) {
             throw new IOException("CNI plugin " + type + " printed a result that is not JSON: " + abbreviate(text));
+        }
+    }
+
+    /** Kills a plugin and whatever it started (iptables, a helper), so nothing outlives the timeout. */
+    private static void kill(Process p) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        try {
+            p.waitFor(5, TimeUnit.SECONDS); // reaped, not left a zombie
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

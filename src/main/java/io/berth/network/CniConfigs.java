@@ -1,5 +1,6 @@
 package io.berth.network;
 
+import io.berth.errdefs.ErrorKind;
 import java.nio.file.Path;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -17,7 +18,7 @@ final class CniConfigs {
 
     static ObjectNode bridge(Network n, Path ipamDir, boolean publishesPorts) {
         Network.IpamConfig pool = n.ipv4();
-        if (pool == null) throw new NetworkException(NetworkException.Kind.FAILED, "network " + n.name() + " has no IPv4 subnet");
+        if (pool == null) throw new NetworkException(ErrorKind.INTERNAL, "network " + n.name() + " has no IPv4 subnet");
         Ipv4.Cidr subnet = Ipv4.Cidr.parse(pool.subnet());
         ObjectNode list = NetJson.object();
         list.put("cniVersion", CNI_VERSION);

@@ -17,6 +17,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,11 +42,20 @@ import org.xbill.DNS.Type;
  * on the network: container names, network aliases, short IDs, and the link aliases of the
  * asking container. Other names go to the upstream resolvers (the asking container's --dns
  * servers, else the host's); with none, the answer is SERVFAIL.
+ * <p>It listens in the host's namespace, so it answers only its network's containers (a
+ * sender that is no endpoint of the network gets nothing), holds at most
+ * {@value #MAX_IN_FLIGHT} queries at once (dockerd's resolver's cap; more are dropped, as
+ * dockerd drops them), and all servers together forward at most {@value #MAX_FORWARDS}
+ * queries at once, so a flood costs neither threads nor descriptors without bound.
  */
 final class DnsServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DnsServer.class);
     private static final long TTL = 600;
     private static final Duration UPSTREAM_TIMEOUT = Duration.ofSeconds(3);
+    static final int MAX_IN_FLIGHT = 1024;
+    static final int MAX_FORWARDS = 256;
+    /** Sockets to upstream servers, one a forwarded query: shared by every network's server. */
+    private static final Semaphore FORWARDS = new Semaphore(MAX_FORWARDS);
 
     /** One container endpoint on this network: its names, address, links and own upstream servers. */
     record Entry(List<String> names, InetAddress address, Map<String, String> links, List<InetSocketAddress> upstream) {}
@@ -56,6 +68,8 @@ final class DnsServer implements AutoCloseable {
     private final ServerSocket tcp;
     private volatile boolean closed;
     private volatile Peers peers;
+    private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
+    private final AtomicLong dropped = new AtomicLong();
 
     /**
      * Names on the other networks of the asking container: a container on two user networks
@@ -155,16 +169,23 @@ final class DnsServer implements AutoCloseable {
                 if (!closed) LOG.warn("DNS on {} for network {}: {}", listen, networkName, e.toString());
                 return;
             }
-            byte[] query = java.util.Arrays.copyOfRange(packet.getData(), packet.getOffset(), packet.getOffset() + packet.getLength());
             InetAddress client = packet.getAddress();
+            if (entryOf(client) == null) continue; // not one of this network's containers
+            if (!inFlight.tryAcquire()) {
+                dropped(client);
+                continue;
+            }
+            byte[] query = java.util.Arrays.copyOfRange(packet.getData(), packet.getOffset(), packet.getOffset() + packet.getLength());
             int clientPort = packet.getPort();
             Thread.startVirtualThread(() -> {
-                byte[] answer = answer(query, client, true);
-                if (answer == null) return;
                 try {
+                    byte[] answer = answer(query, client, true);
+                    if (answer == null) return;
                     udp.send(new DatagramPacket(answer, answer.length, client, clientPort));
                 } catch (IOException e) {
                     if (!closed) LOG.debug("DNS reply to {} failed: {}", client, e.toString());
+                } finally {
+                    inFlight.release();
                 }
             });
         }
@@ -178,6 +199,15 @@ final class DnsServer implements AutoCloseable {
             } catch (IOException e) {
                 if (!closed) LOG.warn("DNS (tcp) on {} for network {}: {}", listen, networkName, e.toString());
                 return;
+            }
+            if (entryOf(s.getInetAddress()) == null || !inFlight.tryAcquire()) {
+                if (entryOf(s.getInetAddress()) != null) dropped(s.getInetAddress());
+                try {
+                    s.close();
+                } catch (IOException ignored) {
+                    // refused anyway
+                }
+                continue;
             }
             Thread.startVirtualThread(() -> {
                 try (s) {
@@ -203,9 +233,23 @@ final class DnsServer implements AutoCloseable {
                     // client went away
                 } catch (IOException e) {
                     LOG.debug("DNS (tcp) client {}: {}", s.getInetAddress(), e.toString());
+                } finally {
+                    inFlight.release();
                 }
             });
         }
+    }
+
+    private void dropped(InetAddress client) {
+        long n = dropped.incrementAndGet();
+        if (n == 1 || n % 10_000 == 0) {
+            LOG.warn("DNS for network {}: more than {} queries in flight (from {}); {} dropped so far", networkName, MAX_IN_FLIGHT, client, n);
+        }
+    }
+
+    /** Queries being answered now (for tests and figures). */
+    int inFlight() {
+        return MAX_IN_FLIGHT - inFlight.availablePermits();
     }
 
     /** The wire answer to a query, or null when it cannot even be parsed. */
@@ -301,6 +345,21 @@ final class DnsServer implements AutoCloseable {
     private byte[] forward(Message query, Message reply, InetAddress client, boolean udpLimit) {
         Entry asking = client == null ? null : entryOf(client);
         List<InetSocketAddress> servers = asking != null && !asking.upstream().isEmpty() ? asking.upstream() : hostUpstream.get();
+        boolean permitted = false;
+        try {
+            permitted = FORWARDS.tryAcquire(UPSTREAM_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (!permitted) servers = List.of(); // too many forwards in flight: SERVFAIL, at once
+        try {
+            return forwardTo(servers, query, reply, udpLimit);
+        } finally {
+            if (permitted) FORWARDS.release();
+        }
+    }
+
+    private byte[] forwardTo(List<InetSocketAddress> servers, Message query, Message reply, boolean udpLimit) {
         for (InetSocketAddress server : servers) {
             try {
                 SimpleResolver r = new SimpleResolver(server);

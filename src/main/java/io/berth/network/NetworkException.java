@@ -1,41 +1,28 @@
 package io.berth.network;
 
-/** A network operation refused or failed; {@link #kind()} tells the API which status Docker uses. */
-public class NetworkException extends RuntimeException {
-    public enum Kind {
-        /** 404: no such network. */
-        NOT_FOUND,
-        /** 409: a name taken, an address in use. */
-        CONFLICT,
-        /** 403: what Docker forbids (removing a predefined network, overlapping pools, active endpoints). */
-        FORBIDDEN,
-        /** 400: a bad parameter. */
-        INVALID,
-        /** 500: the plugins or the system failed. */
-        FAILED
+import io.berth.errdefs.ErrorKind;
+import io.berth.errdefs.KindedException;
+
+/**
+ * A network operation refused or failed. Kinds in use: NOT_FOUND (no such network), CONFLICT
+ * (a name taken, an address in use), FORBIDDEN (what Docker forbids: removing a predefined
+ * network, overlapping pools, active endpoints), INVALID_ARGUMENT, INTERNAL (the plugins or
+ * the system failed).
+ */
+public class NetworkException extends KindedException {
+    public NetworkException(ErrorKind kind, String message) {
+        super(kind, message);
     }
 
-    private final Kind kind;
-
-    public NetworkException(Kind kind, String message) {
-        super(message);
-        this.kind = kind;
-    }
-
-    public NetworkException(Kind kind, String message, Throwable cause) {
-        super(message, cause);
-        this.kind = kind;
-    }
-
-    public Kind kind() {
-        return kind;
+    public NetworkException(ErrorKind kind, String message, Throwable cause) {
+        super(kind, message, cause);
     }
 
     static NetworkException notFound(String nameOrId) {
-        return new NetworkException(Kind.NOT_FOUND, "network " + nameOrId + " not found");
+        return new NetworkException(ErrorKind.NOT_FOUND, "network " + nameOrId + " not found");
     }
 
     static NetworkException invalid(String message) {
-        return new NetworkException(Kind.INVALID, message);
+        return new NetworkException(ErrorKind.INVALID_ARGUMENT, message);
     }
 }

@@ -1,5 +1,6 @@
 package io.berth.network;
 
+import io.berth.errdefs.ErrorKind;
 import io.berth.sys.AtomicFiles;
 import io.berth.sys.NetNamespaces;
 import java.io.IOException;
@@ -61,35 +62,38 @@ public final class NetworkService implements AutoCloseable {
      * subnet, where the CNI plugins are, the upstream resolvers of the embedded DNS (the
      * host's by default) and its port (53).
      */
-    public record Options(Path dataRoot, Path execRoot, List<AddressPool> addressPools, String defaultBridgeName,
-                          String defaultBridgeSubnet, List<Path> cniPluginDirs, Supplier<List<InetSocketAddress>> dnsUpstream, int dnsPort) {
+    public record Options(Path dataRoot, Path execRoot, List<AddressPool> addressPools, DefaultBridge defaultBridge,
+                          List<Path> cniPluginDirs, Supplier<List<InetSocketAddress>> dnsUpstream, int dnsPort) {
         public static final List<AddressPool> DEFAULT_POOLS = List.of(new AddressPool("10.90.0.0/16", 24));
-        public static final String DEFAULT_BRIDGE = "berth0";
-        public static final String DEFAULT_BRIDGE_SUBNET = "10.89.0.0/24";
+        public static final String DEFAULT_BRIDGE = DefaultBridge.NAME;
+        public static final String DEFAULT_BRIDGE_SUBNET = DefaultBridge.SUBNET;
 
         public Options {
             addressPools = addressPools == null || addressPools.isEmpty() ? DEFAULT_POOLS : List.copyOf(addressPools);
             cniPluginDirs = cniPluginDirs == null || cniPluginDirs.isEmpty() ? Cni.DEFAULT_PLUGIN_DIRS : List.copyOf(cniPluginDirs);
             if (dnsUpstream == null) dnsUpstream = NetworkService::hostResolvers;
-            if (defaultBridgeName == null) defaultBridgeName = DEFAULT_BRIDGE;
-            if (defaultBridgeSubnet == null) defaultBridgeSubnet = DEFAULT_BRIDGE_SUBNET;
+            if (defaultBridge == null) defaultBridge = DefaultBridge.defaults();
             if (dnsPort == 0) dnsPort = 53;
         }
 
         public static Options defaults(Path dataRoot, Path execRoot) {
-            return new Options(dataRoot, execRoot, null, null, null, null, null, 53);
+            return new Options(dataRoot, execRoot, null, null, null, null, 53);
         }
 
         public Options withAddressPools(List<AddressPool> value) {
-            return new Options(dataRoot, execRoot, value, defaultBridgeName, defaultBridgeSubnet, cniPluginDirs, dnsUpstream, dnsPort);
+            return new Options(dataRoot, execRoot, value, defaultBridge, cniPluginDirs, dnsUpstream, dnsPort);
         }
 
         public Options withDefaultBridge(String name, String subnet) {
-            return new Options(dataRoot, execRoot, addressPools, name, subnet, cniPluginDirs, dnsUpstream, dnsPort);
+            return withDefaultBridge(new DefaultBridge(name, subnet, null, null, true, true, true));
+        }
+
+        public Options withDefaultBridge(DefaultBridge value) {
+            return new Options(dataRoot, execRoot, addressPools, value, cniPluginDirs, dnsUpstream, dnsPort);
         }
 
         public Options withDnsUpstream(Supplier<List<InetSocketAddress>> value) {
-            return new Options(dataRoot, execRoot, addressPools, defaultBridgeName, defaultBridgeSubnet, cniPluginDirs, value, dnsPort);
+            return new Options(dataRoot, execRoot, addressPools, defaultBridge, cniPluginDirs, value, dnsPort);
         }
     }
 
@@ -135,18 +139,14 @@ public final class NetworkService implements AutoCloseable {
 
     private void ensurePredefined() {
         synchronized (state) {
-            if (byName("bridge") == null) {
-                Ipv4.Cidr subnet = Ipv4.Cidr.parseStrict(options.defaultBridgeSubnet());
-                Map<String, String> opts = new LinkedHashMap<>();
-                opts.put(Network.BRIDGE_NAME_OPTION, options.defaultBridgeName());
-                opts.put(Network.DEFAULT_BRIDGE_OPTION, "true");
-                opts.put("com.docker.network.bridge.enable_icc", "true");
-                opts.put("com.docker.network.bridge.enable_ip_masquerade", "true");
-                opts.put("com.docker.network.bridge.host_binding_ipv4", "0.0.0.0");
-                opts.put("com.docker.network.driver.mtu", "1500");
-                save(new Network("bridge", newId(), now(), "local", "bridge", false,
-                        new Network.Ipam("default", Map.of(), List.of(new Network.IpamConfig(subnet.toString(), null, Ipv4.format(subnet.base() + 1)))),
-                        false, false, opts, Map.of()));
+            // Made from the flags at each start, as dockerd makes docker0's network.
+            Network wanted = defaultBridgeNetwork();
+            Network had = byName("bridge");
+            if (had == null) {
+                save(wanted);
+            } else if (!had.options().equals(wanted.options()) || !had.ipam().equals(wanted.ipam())) {
+                save(new Network(had.name(), had.id(), had.created(), had.scope(), had.driver(), had.enableIPv6(), wanted.ipam(),
+                        had.internal(), had.attachable(), wanted.options(), had.labels()));
             }
             if (byName("host") == null) {
                 save(new Network("host", newId(), now(), "local", "host", false, new Network.Ipam("default", Map.of(), List.of()), false, false, Map.of(), Map.of()));
@@ -155,6 +155,21 @@ public final class NetworkService implements AutoCloseable {
                 save(new Network("none", newId(), now(), "local", "null", false, new Network.Ipam("default", Map.of(), List.of()), false, false, Map.of(), Map.of()));
             }
         }
+    }
+
+    private Network defaultBridgeNetwork() {
+        DefaultBridge b = options.defaultBridge();
+        Ipv4.Cidr subnet = Ipv4.Cidr.parseStrict(b.subnet());
+        Map<String, String> opts = new LinkedHashMap<>();
+        opts.put(Network.BRIDGE_NAME_OPTION, b.name());
+        opts.put(Network.DEFAULT_BRIDGE_OPTION, "true");
+        opts.put("com.docker.network.bridge.enable_icc", "true");
+        opts.put("com.docker.network.bridge.enable_ip_masquerade", Boolean.toString(b.ipMasq()));
+        opts.put("com.docker.network.bridge.host_binding_ipv4", "0.0.0.0");
+        opts.put("com.docker.network.driver.mtu", "1500");
+        return new Network("bridge", newId(), now(), "local", "bridge", false,
+                new Network.Ipam("default", Map.of(), List.of(new Network.IpamConfig(subnet.toString(), b.ipRange(), b.gatewayAddress()))),
+                false, false, opts, Map.of());
     }
 
     private void save(Network n) {
@@ -176,19 +191,20 @@ public final class NetworkService implements AutoCloseable {
         }
         String driver = spec.driver() == null || spec.driver().isEmpty() ? "bridge" : spec.driver();
         if (driver.equals("host") || driver.equals("null")) {
-            throw new NetworkException(NetworkException.Kind.FORBIDDEN, "only one instance of \"" + driver + "\" network is allowed");
+            throw new NetworkException(ErrorKind.FORBIDDEN, "only one instance of \"" + driver + "\" network is allowed");
         }
-        if (!driver.equals("bridge")) throw new NetworkException(NetworkException.Kind.NOT_FOUND, "plugin \"" + driver + "\" not found");
+        if (!driver.equals("bridge")) throw new NetworkException(ErrorKind.NOT_FOUND, "plugin \"" + driver + "\" not found");
         if (spec.enableIPv6()) throw NetworkException.invalid("IPv6 networks are not supported by berth yet");
         if (spec.pools().size() > 1) throw NetworkException.invalid("berth supports one IPv4 subnet a network");
         synchronized (state) {
-            if (byName(name) != null) throw new NetworkException(NetworkException.Kind.CONFLICT, "network with name " + name + " already exists");
+            if (byName(name) != null) throw new NetworkException(ErrorKind.CONFLICT, "network with name " + name + " already exists");
             String bridgeOpt = spec.options().get(Network.BRIDGE_NAME_OPTION);
             if (bridgeOpt != null) {
-                if (bridgeOpt.length() > 15) throw NetworkException.invalid("bridge name " + bridgeOpt + " is longer than 15 characters");
+                String problem = BridgeNames.problem(bridgeOpt);
+                if (problem != null) throw NetworkException.invalid("invalid bridge name \"" + bridgeOpt + "\": " + problem);
                 for (Network n : networks.values()) {
                     if (n.isBridge() && n.bridgeName().equals(bridgeOpt)) {
-                        throw new NetworkException(NetworkException.Kind.CONFLICT, "bridge name " + bridgeOpt + " is used by network " + n.name());
+                        throw new NetworkException(ErrorKind.CONFLICT, "bridge name " + bridgeOpt + " is used by network " + n.name());
                     }
                 }
             }
@@ -242,7 +258,7 @@ public final class NetworkService implements AutoCloseable {
         for (Network n : networks.values()) {
             Ipv4.Cidr other = n.subnet();
             if (other != null && other.overlaps(subnet)) {
-                throw new NetworkException(NetworkException.Kind.FORBIDDEN, "invalid pool request: Pool overlaps with other one on this address space");
+                throw new NetworkException(ErrorKind.FORBIDDEN, "invalid pool request: Pool overlaps with other one on this address space");
             }
         }
         // the auxiliary addresses are checked and kept as dockerd shows them (host-local does not hand them out differently)
@@ -276,7 +292,7 @@ public final class NetworkService implements AutoCloseable {
                 return new Network.IpamConfig(candidate.toString(), null, Ipv4.format(candidate.base() + 1));
             }
         }
-        throw new NetworkException(NetworkException.Kind.FORBIDDEN,
+        throw new NetworkException(ErrorKind.FORBIDDEN,
                 "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network");
     }
 
@@ -300,7 +316,7 @@ public final class NetworkService implements AutoCloseable {
             for (Network x : networks.values()) {
                 if (x.id().startsWith(nameOrId.toLowerCase(Locale.ROOT))) {
                     if (match != null) {
-                        throw new NetworkException(NetworkException.Kind.INVALID, "network " + nameOrId + " is ambiguous (2 matches found based on ID prefix)");
+                        throw new NetworkException(ErrorKind.INVALID_ARGUMENT, "network " + nameOrId + " is ambiguous (2 matches found based on ID prefix)");
                     }
                     match = x;
                 }
@@ -351,7 +367,7 @@ public final class NetworkService implements AutoCloseable {
             ensureHostSide(n);
             ensureDns(n);
         } catch (IOException e) {
-            throw new NetworkException(NetworkException.Kind.FAILED, "cannot bring up bridge " + n.bridgeName() + " of network " + n.name() + ": " + e.getMessage(), e);
+            throw new NetworkException(ErrorKind.INTERNAL, "cannot bring up bridge " + n.bridgeName() + " of network " + n.name() + ": " + e.getMessage(), e);
         }
     }
 
@@ -363,10 +379,10 @@ public final class NetworkService implements AutoCloseable {
     public void remove(String nameOrId, Predicate<String> inUse) {
         Network n = inspect(nameOrId);
         if (n.isPredefined()) {
-            throw new NetworkException(NetworkException.Kind.FORBIDDEN, n.name() + " is a pre-defined network and cannot be removed");
+            throw new NetworkException(ErrorKind.FORBIDDEN, n.name() + " is a pre-defined network and cannot be removed");
         }
         if ((inUse != null && inUse.test(n.id())) || !endpointsOn(n.id()).isEmpty()) {
-            throw new NetworkException(NetworkException.Kind.FORBIDDEN, "error while removing network: network " + n.name() + " id " + n.id() + " has active endpoints");
+            throw new NetworkException(ErrorKind.FORBIDDEN, "error while removing network: network " + n.name() + " id " + n.id() + " has active endpoints");
         }
         synchronized (state) {
             DnsServer dns = dnsServers.remove(n.id());
@@ -374,7 +390,7 @@ public final class NetworkService implements AutoCloseable {
             try {
                 removeHostSide(n);
             } catch (IOException e) {
-                throw new NetworkException(NetworkException.Kind.FAILED, "error while removing network " + n.name() + ": " + e.getMessage(), e);
+                throw new NetworkException(ErrorKind.INTERNAL, "error while removing network " + n.name() + ": " + e.getMessage(), e);
             }
             deleteTree(ipamDir.resolve(CniConfigs.cniName(n)));
             store.delete(n.id());
@@ -390,7 +406,7 @@ public final class NetworkService implements AutoCloseable {
     public void removeDefaultBridge() throws IOException {
         Network n = inspect("bridge");
         if (!endpointsOn(n.id()).isEmpty()) {
-            throw new NetworkException(NetworkException.Kind.FORBIDDEN, "the default bridge has active endpoints");
+            throw new NetworkException(ErrorKind.FORBIDDEN, "the default bridge has active endpoints");
         }
         removeHostSide(n);
     }
@@ -436,7 +452,7 @@ public final class NetworkService implements AutoCloseable {
         lock.lock();
         try {
             if (Files.exists(recordPath(cid))) {
-                throw new NetworkException(NetworkException.Kind.CONFLICT, "container " + cid + " already has its networking set up: detach it first");
+                throw new NetworkException(ErrorKind.CONFLICT, "container " + cid + " already has its networking set up: detach it first");
             }
             List<Attachment> attachments = req.networks().isEmpty() ? List.of(Attachment.to("none")) : req.networks();
             List<Network> nets = new ArrayList<>();
@@ -444,7 +460,7 @@ public final class NetworkService implements AutoCloseable {
             boolean host = nets.stream().anyMatch(n -> n.driver().equals("host"));
             boolean none = nets.stream().anyMatch(n -> n.driver().equals("null"));
             if ((host || none) && nets.size() > 1) {
-                throw new NetworkException(NetworkException.Kind.INVALID,
+                throw new NetworkException(ErrorKind.INVALID_ARGUMENT,
                         "container cannot be connected to multiple networks with one of the networks in " + (host ? "host" : "private (none)") + " mode");
             }
             if (host) {
@@ -480,7 +496,7 @@ public final class NetworkService implements AutoCloseable {
                     e.addSuppressed(cleanup);
                 }
                 if (e instanceof NetworkException ne) throw ne;
-                throw new NetworkException(NetworkException.Kind.FAILED, "failed to set up the network of container " + cid + ": " + e.getMessage(), e);
+                throw new NetworkException(ErrorKind.INTERNAL, "failed to set up the network of container " + cid + ": " + e.getMessage(), e);
             }
         } finally {
             lock.unlock();
@@ -505,14 +521,14 @@ public final class NetworkService implements AutoCloseable {
         lock.lock();
         try {
             AttachmentRecord r = readRecord(containerId)
-                    .orElseThrow(() -> new NetworkException(NetworkException.Kind.CONFLICT, "container " + containerId + " is not running"));
+                    .orElseThrow(() -> new NetworkException(ErrorKind.CONFLICT, "container " + containerId + " is not running"));
             Network n = inspect(attachment.network());
             if (r.hostNetwork() || !n.isBridge()) {
-                throw new NetworkException(NetworkException.Kind.FORBIDDEN, "container cannot be disconnected from host network or connected to host network");
+                throw new NetworkException(ErrorKind.FORBIDDEN, "container cannot be disconnected from host network or connected to host network");
             }
             for (AttachmentRecord.EndpointState e : r.endpoints()) {
                 if (e.networkId().equals(n.id())) {
-                    throw new NetworkException(NetworkException.Kind.FORBIDDEN, "endpoint with name " + r.containerName() + " already exists in network " + n.name());
+                    throw new NetworkException(ErrorKind.FORBIDDEN, "endpoint with name " + r.containerName() + " already exists in network " + n.name());
                 }
             }
             Set<String> used = new HashSet<>();
@@ -522,7 +538,7 @@ public final class NetworkService implements AutoCloseable {
             try {
                 r = addEndpoint(r, n, attachment, "eth" + i, List.of());
             } catch (IOException e) {
-                throw new NetworkException(NetworkException.Kind.FAILED, "failed to connect container " + containerId + " to network " + n.name() + ": " + e.getMessage(), e);
+                throw new NetworkException(ErrorKind.INTERNAL, "failed to connect container " + containerId + " to network " + n.name() + ": " + e.getMessage(), e);
             }
             return r.endpoints().getLast().endpoint();
         } finally {
@@ -537,16 +553,16 @@ public final class NetworkService implements AutoCloseable {
         try {
             Network n = inspect(network);
             AttachmentRecord r = readRecord(containerId)
-                    .orElseThrow(() -> new NetworkException(NetworkException.Kind.CONFLICT, "container " + containerId + " is not connected to network " + n.name()));
+                    .orElseThrow(() -> new NetworkException(ErrorKind.CONFLICT, "container " + containerId + " is not connected to network " + n.name()));
             AttachmentRecord.EndpointState found = null;
             for (AttachmentRecord.EndpointState e : r.endpoints()) if (e.networkId().equals(n.id())) found = e;
             if (found == null) {
-                throw new NetworkException(NetworkException.Kind.FORBIDDEN, "container " + containerId + " is not connected to network " + n.name());
+                throw new NetworkException(ErrorKind.FORBIDDEN, "container " + containerId + " is not connected to network " + n.name());
             }
             try {
                 removeEndpoint(r, found);
             } catch (IOException e) {
-                throw new NetworkException(NetworkException.Kind.FAILED, "failed to disconnect container " + containerId + " from network " + n.name() + ": " + e.getMessage(), e);
+                throw new NetworkException(ErrorKind.INTERNAL, "failed to disconnect container " + containerId + " from network " + n.name() + ": " + e.getMessage(), e);
             }
             r = r.minus(found.ifName());
             writeRecord(r);
@@ -673,7 +689,8 @@ public final class NetworkService implements AutoCloseable {
         synchronized (hostSideReady) {
             if (hostSideReady.contains(n.id()) && HostLinks.exists(n.bridgeName())) return;
             HostLinks.ensureBridge(n.bridgeName(), n.gateway(), n.subnet().prefix());
-            BridgeRules.ensure(n);
+            if (options.defaultBridge().ipForward()) enableIpForwarding();
+            if (options.defaultBridge().iptables()) BridgeRules.ensure(n);
             hostSideReady.add(n.id());
         }
     }
@@ -682,9 +699,15 @@ public final class NetworkService implements AutoCloseable {
     private void removeHostSide(Network n) throws IOException {
         synchronized (hostSideReady) {
             hostSideReady.remove(n.id());
-            BridgeRules.remove(n);
+            if (options.defaultBridge().iptables()) BridgeRules.remove(n);
             HostLinks.deleteLink(n.bridgeName());
         }
+    }
+
+    /** dockerd's --ip-forward: containers reach past the host only when it forwards. */
+    private static void enableIpForwarding() throws IOException {
+        Path flag = Path.of("/proc/sys/net/ipv4/ip_forward");
+        if (!Files.readString(flag).trim().equals("1")) Files.writeString(flag, "1\n");
     }
 
     private static boolean usesEmbeddedDns(Network n) {
@@ -737,9 +760,9 @@ public final class NetworkService implements AutoCloseable {
             }
             String msg = e.getMessage();
             if (msg != null && msg.contains("requested IP address") || msg != null && msg.contains("already reserved")) {
-                throw new NetworkException(NetworkException.Kind.CONFLICT, "Address already in use: " + msg, e);
+                throw new NetworkException(ErrorKind.CONFLICT, "Address already in use: " + msg, e);
             }
-            throw new NetworkException(NetworkException.Kind.FAILED, "failed to attach container " + record.containerId() + " to network " + n.name() + ": " + msg, e);
+            throw new NetworkException(ErrorKind.INTERNAL, "failed to attach container " + record.containerId() + " to network " + n.name() + ": " + msg, e);
         }
         Endpoint ep = endpointOf(n, record, a, ifName, result);
         record = record.plus(new AttachmentRecord.EndpointState(n.id(), n.name(), ifName, a, conf, rc, result, ep));
@@ -773,12 +796,12 @@ public final class NetworkService implements AutoCloseable {
             }
         }
         if (!failures.isEmpty()) {
-            throw new NetworkException(NetworkException.Kind.FAILED, "failed to tear down the network of container " + cid + ": " + String.join("; ", failures));
+            throw new NetworkException(ErrorKind.INTERNAL, "failed to tear down the network of container " + cid + ": " + String.join("; ", failures));
         }
         try {
             if (r.netns() != null) NetNamespaces.remove(Path.of(r.netns()));
         } catch (IOException e) {
-            throw new NetworkException(NetworkException.Kind.FAILED, "failed to remove the network namespace of container " + cid + ": " + e.getMessage(), e);
+            throw new NetworkException(ErrorKind.INTERNAL, "failed to remove the network namespace of container " + cid + ": " + e.getMessage(), e);
         }
         synchronized (state) {
             for (PortBinding p : r.ports()) reservedPorts.remove(portKey(p));
@@ -818,7 +841,7 @@ public final class NetworkService implements AutoCloseable {
                 break;
             }
         }
-        if (ip == null) throw new NetworkException(NetworkException.Kind.FAILED, "the bridge plugin gave container " + r.containerId() + " no IPv4 address on network " + n.name());
+        if (ip == null) throw new NetworkException(ErrorKind.INTERNAL, "the bridge plugin gave container " + r.containerId() + " no IPv4 address on network " + n.name());
         List<String> names = new ArrayList<>();
         if (usesEmbeddedDns(n)) {
             Set<String> set = new LinkedHashSet<>();
@@ -893,13 +916,13 @@ public final class NetworkService implements AutoCloseable {
                             if (!reservedPorts.contains(portKey(cand)) && bindable(p.hostIp(), c, p.protocol())) port = c;
                         }
                         if (port < 0) {
-                            throw new NetworkException(NetworkException.Kind.CONFLICT, "Bind for " + hostLabel(p.hostIp()) + ":" + p.hostPort() + "-" + p.hostPortEnd()
+                            throw new NetworkException(ErrorKind.CONFLICT, "Bind for " + hostLabel(p.hostIp()) + ":" + p.hostPort() + "-" + p.hostPortEnd()
                                     + " failed: port is already allocated");
                         }
                     } else {
                         port = p.hostPort();
                         if (reservedPorts.contains(portKey(p)) || !bindable(p.hostIp(), port, p.protocol())) {
-                            throw new NetworkException(NetworkException.Kind.CONFLICT, "Bind for " + hostLabel(p.hostIp()) + ":" + port + " failed: port is already allocated");
+                            throw new NetworkException(ErrorKind.CONFLICT, "Bind for " + hostLabel(p.hostIp()) + ":" + port + " failed: port is already allocated");
                         }
                     }
                     PortBinding chosen = PortBinding.of(p.hostIp(), port, p.containerPort(), p.protocol());
@@ -937,11 +960,11 @@ public final class NetworkService implements AutoCloseable {
                     }
                 }
             } catch (IOException e) {
-                throw new NetworkException(NetworkException.Kind.FAILED, "cannot find a free " + proto + " port on " + hostLabel(hostIp) + ": " + e.getMessage(), e);
+                throw new NetworkException(ErrorKind.INTERNAL, "cannot find a free " + proto + " port on " + hostLabel(hostIp) + ": " + e.getMessage(), e);
             }
             if (!reservedPorts.contains(proto + "/" + port)) return port;
         }
-        throw new NetworkException(NetworkException.Kind.CONFLICT, "no free " + proto + " port on " + hostLabel(hostIp));
+        throw new NetworkException(ErrorKind.CONFLICT, "no free " + proto + " port on " + hostLabel(hostIp));
     }
 
     private static boolean bindable(String hostIp, int port, String proto) {

@@ -548,7 +548,8 @@ public final class RegistryClient {
                 for (String s : ch.param("scope").split(" ")) if (!s.isBlank()) union.add(s);
                 wanted = List.copyOf(union);
             }
-            return "Bearer " + shared.tokens().token(operation, ch, scopes, wanted, creds, renew).value();
+            boolean plainHttpAllowed = shared.config().isInsecure(target.authority());
+            return "Bearer " + shared.tokens().token(operation, ch, scopes, wanted, creds, renew, plainHttpAllowed).value();
         }
         return null;
     }
@@ -769,7 +770,8 @@ public final class RegistryClient {
          * A token for {@code scopes}, cached under them; when it must be fetched, {@code wanted} (scopes plus
          * what the registry's challenge asked for) is requested.
          */
-        Token token(String operation, AuthChallenge ch, List<String> scopes, List<String> wanted, RegistryAuth creds, boolean renew) {
+        Token token(String operation, AuthChallenge ch, List<String> scopes, List<String> wanted, RegistryAuth creds, boolean renew,
+                    boolean plainHttpAllowed) {
             Key key = key(ch, scopes, creds);
             Token t = tokens.get(key);
             if (!renew && t != null && t.fresh()) return t;
@@ -780,7 +782,7 @@ public final class RegistryClient {
                 // another thread may have fetched one while this one waited
                 if (now != null && now.fresh() && now != t) return now;
                 if (!renew && now != null && now.fresh()) return now;
-                Token fetched = fetch(operation, ch, wanted, creds);
+                Token fetched = fetch(operation, ch, wanted, creds, plainHttpAllowed);
                 if (tokens.size() > 1000) tokens.values().removeIf(x -> !x.fresh());
                 tokens.put(key, fetched);
                 return fetched;
@@ -789,7 +791,11 @@ public final class RegistryClient {
             }
         }
 
-        private Token fetch(String operation, AuthChallenge ch, List<String> scopes, RegistryAuth creds) {
+        /**
+         * @param plainHttpAllowed whether the registry is marked insecure (or is on loopback); only
+         *     then may credentials go to a token server over plain http, where anyone on the path reads them
+         */
+        private Token fetch(String operation, AuthChallenge ch, List<String> scopes, RegistryAuth creds, boolean plainHttpAllowed) {
             String realm = ch.param("realm");
             URI realmUri;
             try {
@@ -799,6 +805,12 @@ public final class RegistryClient {
             }
             if (realmUri.getScheme() == null || !(realmUri.getScheme().equals("https") || realmUri.getScheme().equals("http"))) {
                 throw new UnauthorizedException(operation, 401, List.of(), "the registry named an invalid token realm \"" + realm + "\"");
+            }
+            boolean sendsCredentials = creds.hasBasic() || !creds.identityToken().isEmpty();
+            if (sendsCredentials && realmUri.getScheme().equals("http") && !plainHttpAllowed) {
+                throw new UnauthorizedException(operation, 401, List.of(), "refusing to send credentials to the token server "
+                        + realmUri.getScheme() + "://" + realmUri.getRawAuthority() + " over plain http: the registry must name an https"
+                        + " token realm, or be listed in the insecure registries");
             }
             String service = ch.param("service");
             boolean login = scopes.isEmpty();

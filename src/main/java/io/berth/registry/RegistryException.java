@@ -1,14 +1,18 @@
 package io.berth.registry;
 
+import io.berth.errdefs.ErrorKind;
+import io.berth.errdefs.Kinded;
 import java.util.List;
 import java.util.stream.Collectors;
 
 /**
  * A failure talking to a registry: what was being done, the HTTP status (0 when no answer came)
- * and the registry's own {@code errors[]}.
+ * and the registry's own {@code errors[]}. Its kind is INTERNAL (dockerd's "unknown") unless a
+ * subclass knows better.
  */
-public sealed class RegistryException extends RuntimeException
+public sealed class RegistryException extends RuntimeException implements Kinded
         permits UnauthorizedException, NotFoundException, DigestMismatchException, RegistryUnreachableException {
+
     private final String operation;
     private final int status;
     private final List<RegistryError> errors;
@@ -36,6 +40,11 @@ public sealed class RegistryException extends RuntimeException
             reason = "failed";
         }
         return operation + ": " + reason;
+    }
+
+    @Override
+    public ErrorKind kind() {
+        return ErrorKind.INTERNAL;
     }
 
     /** What was being done, e.g. {@code fetching manifest localhost:5000/x:latest}. */

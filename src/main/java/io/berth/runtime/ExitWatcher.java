@@ -53,7 +53,7 @@ public final class ExitWatcher implements Closeable {
     /** Reports the exit files already there, then watches for new ones. */
     public synchronized ExitWatcher start() throws IOException {
         if (thread != null) return this;
-        Files.createDirectories(dir);
+        io.berth.sys.PrivateFiles.createDirectories(dir);
         watch = FileSystems.getDefault().newWatchService();
         dir.register(watch, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
         scan();

@@ -1,9 +1,12 @@
 package io.berth.runtime;
 
+import io.berth.errdefs.ErrorKind;
+import io.berth.errdefs.Kinded;
+
 import java.io.IOException;
 
 /** The OCI runtime or conmon failed; the message carries the runtime's own words. */
-public class OciRuntimeException extends IOException {
+public class OciRuntimeException extends IOException implements Kinded {
     public OciRuntimeException(String message) {
         super(message);
     }
@@ -17,5 +20,10 @@ public class OciRuntimeException extends IOException {
         public NoSuchContainer(String message) {
             super(message);
         }
+    }
+
+    @Override
+    public ErrorKind kind() {
+        return ErrorKind.INTERNAL;
     }
 }

@@ -1,19 +1,23 @@
 package io.berth.snapshot;
 
+import io.berth.errdefs.ErrorKind;
+import io.berth.errdefs.Kinded;
 import java.io.IOException;
 
-/** A snapshot verb refused: the key is unknown, taken, or the snapshot is in the wrong state or has children. */
-public class SnapshotException extends IOException {
-    public enum Reason { NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION }
+/**
+ * A snapshot verb refused: the key is unknown (NOT_FOUND), taken (ALREADY_EXISTS), or the
+ * snapshot is in the wrong state or has children (FAILED_PRECONDITION).
+ */
+public class SnapshotException extends IOException implements Kinded {
+    private final ErrorKind kind;
 
-    private final Reason reason;
-
-    public SnapshotException(Reason reason, String message) {
+    public SnapshotException(ErrorKind kind, String message) {
         super(message);
-        this.reason = reason;
+        this.kind = kind;
     }
 
-    public Reason reason() {
-        return reason;
+    @Override
+    public ErrorKind kind() {
+        return kind;
     }
 }

@@ -1,6 +1,6 @@
 package io.berth.snapshot;
 
-import io.berth.snapshot.SnapshotException.Reason;
+import io.berth.errdefs.ErrorKind;
 import io.berth.sys.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
@@ -52,7 +52,7 @@ public final class Snapshotter {
     /** Opens (creating) the snapshots under {@code root}/snapshots and removes crash leftovers. */
     public Snapshotter(Path root) throws IOException {
         this.dir = root.toAbsolutePath().normalize().resolve("snapshots");
-        Files.createDirectories(dir);
+        io.berth.sys.PrivateFiles.createDirectories(dir);
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
                 String name = p.getFileName().toString();
@@ -94,7 +94,7 @@ public final class Snapshotter {
     public synchronized List<Mount> mounts(String key) throws IOException {
         Info info = get(key);
         if (info.kind() == Kind.COMMITTED) {
-            throw new SnapshotException(Reason.FAILED_PRECONDITION, "snapshot " + key + " is committed; prepare or view a snapshot on it to mount it");
+            throw new SnapshotException(ErrorKind.FAILED_PRECONDITION, "snapshot " + key + " is committed; prepare or view a snapshot on it to mount it");
         }
         return mounts(info);
     }
@@ -103,9 +103,9 @@ public final class Snapshotter {
     public synchronized Info commit(String name, String key) throws IOException {
         Info active = get(key);
         if (active.kind() != Kind.ACTIVE) {
-            throw new SnapshotException(Reason.FAILED_PRECONDITION, "cannot commit snapshot " + key + ": it is " + kindName(active) + ", not active");
+            throw new SnapshotException(ErrorKind.FAILED_PRECONDITION, "cannot commit snapshot " + key + ": it is " + kindName(active) + ", not active");
         }
-        if (byKey.containsKey(name)) throw new SnapshotException(Reason.ALREADY_EXISTS, "cannot commit " + key + " as " + name + ": snapshot " + name + " exists");
+        if (byKey.containsKey(name)) throw new SnapshotException(ErrorKind.ALREADY_EXISTS, "cannot commit " + key + " as " + name + ": snapshot " + name + " exists");
         Info committed = new Info(name, active.parent(), Kind.COMMITTED, active.id(), Instant.now());
         writeRecord(committed);
         byKey.remove(key);
@@ -119,7 +119,7 @@ public final class Snapshotter {
         Info info = get(key);
         List<String> children = byKey.values().stream().filter(i -> key.equals(i.parent())).map(Info::key).sorted().toList();
         if (!children.isEmpty()) {
-            throw new SnapshotException(Reason.FAILED_PRECONDITION, "cannot remove snapshot " + key + ": " + children.size()
+            throw new SnapshotException(ErrorKind.FAILED_PRECONDITION, "cannot remove snapshot " + key + ": " + children.size()
                     + " snapshot(s) stand on it (" + String.join(", ", children) + "); remove them first");
         }
         Path from = snapshotDir(info);
@@ -151,18 +151,18 @@ public final class Snapshotter {
         Path sdir;
         String id;
         synchronized (this) {
-            if (byKey.containsKey(name)) throw new SnapshotException(Reason.ALREADY_EXISTS, "snapshot " + name + " exists");
+            if (byKey.containsKey(name)) throw new SnapshotException(ErrorKind.ALREADY_EXISTS, "snapshot " + name + " exists");
             if (parent != null) requireCommitted(parent, name);
             id = Long.toString(++lastId);
             sdir = dir.resolve(id);
-            Files.createDirectory(sdir);
+            io.berth.sys.PrivateFiles.createDirectory(sdir);
         }
         boolean ok = false;
         try {
             LayerUnpacker.Result r = LayerUnpacker.unpack(blob, sdir.resolve("diff"));
             Info info = new Info(name, parent, Kind.COMMITTED, id, Instant.now());
             synchronized (this) {
-                if (byKey.containsKey(name)) throw new SnapshotException(Reason.ALREADY_EXISTS, "snapshot " + name + " exists");
+                if (byKey.containsKey(name)) throw new SnapshotException(ErrorKind.ALREADY_EXISTS, "snapshot " + name + " exists");
                 if (parent != null) requireCommitted(parent, name);
                 writeRecord(info);
                 byKey.put(name, info);
@@ -178,11 +178,11 @@ public final class Snapshotter {
 
     private Info create(String key, String parent, Kind kind) throws IOException {
         if (key == null || key.isEmpty()) throw new IllegalArgumentException("snapshot key is empty");
-        if (byKey.containsKey(key)) throw new SnapshotException(Reason.ALREADY_EXISTS, "snapshot " + key + " exists");
+        if (byKey.containsKey(key)) throw new SnapshotException(ErrorKind.ALREADY_EXISTS, "snapshot " + key + " exists");
         if (parent != null) requireCommitted(parent, key);
         String id = Long.toString(++lastId);
         Path sdir = dir.resolve(id);
-        Files.createDirectory(sdir);
+        io.berth.sys.PrivateFiles.createDirectory(sdir);
         boolean ok = false;
         try {
             Files.createDirectory(sdir.resolve("diff"));
@@ -199,9 +199,9 @@ public final class Snapshotter {
 
     private void requireCommitted(String parent, String child) throws IOException {
         Info p = byKey.get(parent);
-        if (p == null) throw new SnapshotException(Reason.NOT_FOUND, "cannot create snapshot " + child + ": parent " + parent + " does not exist");
+        if (p == null) throw new SnapshotException(ErrorKind.NOT_FOUND, "cannot create snapshot " + child + ": parent " + parent + " does not exist");
         if (p.kind() != Kind.COMMITTED) {
-            throw new SnapshotException(Reason.FAILED_PRECONDITION, "cannot create snapshot " + child + " on " + parent + ": the parent is "
+            throw new SnapshotException(ErrorKind.FAILED_PRECONDITION, "cannot create snapshot " + child + " on " + parent + ": the parent is "
                     + kindName(p) + ", not committed");
         }
     }
@@ -210,7 +210,7 @@ public final class Snapshotter {
         List<String> lowers = new ArrayList<>();
         for (String k = info.parent(); k != null; ) {
             Info p = byKey.get(k);
-            if (p == null) throw new SnapshotException(Reason.NOT_FOUND, "snapshot " + info.key() + ": ancestor " + k + " is missing");
+            if (p == null) throw new SnapshotException(ErrorKind.NOT_FOUND, "snapshot " + info.key() + ": ancestor " + k + " is missing");
             lowers.add(snapshotDir(p).resolve("diff").toString()); // newest first
             k = p.parent();
         }
@@ -230,7 +230,7 @@ public final class Snapshotter {
 
     private Info get(String key) throws SnapshotException {
         Info info = byKey.get(key);
-        if (info == null) throw new SnapshotException(Reason.NOT_FOUND, "snapshot " + key + " does not exist");
+        if (info == null) throw new SnapshotException(ErrorKind.NOT_FOUND, "snapshot " + key + " does not exist");
         return info;
     }
 

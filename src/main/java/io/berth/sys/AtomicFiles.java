@@ -13,7 +13,7 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Writes state files the one way DESIGN.md allows: a temp file in the same folder,
  * flushed to disk, then renamed over the old file. A crash leaves the old or the new
- * content, never half of either.
+ * content, never half of either. State is root's alone: new files 0600, new folders 0700.
  */
 public final class AtomicFiles {
     private AtomicFiles() {}
@@ -34,10 +34,11 @@ public final class AtomicFiles {
 
     private static void write(Path target, byte[] content, boolean durable) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
+        PrivateFiles.createDirectories(dir);
         Path temp = dir.resolve("." + target.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
         try {
-            try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            try (FileChannel ch = FileChannel.open(temp, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                    PrivateFiles.fileAttribute())) {
                 ByteBuffer buf = ByteBuffer.wrap(content);
                 while (buf.hasRemaining()) ch.write(buf);
                 if (durable) ch.force(true);

@@ -55,7 +55,7 @@ public final class NetNamespaces {
      * pins it at {@code file} (which must not exist).
      */
     public static void create(Path file) throws IOException {
-        Files.createDirectories(file.toAbsolutePath().getParent());
+        PrivateFiles.createDirectories(file.toAbsolutePath().getParent());
         Files.createFile(file);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread t = Thread.ofPlatform().name("netns-" + file.getFileName()).unstarted(() -> {

@@ -415,6 +415,43 @@ public final class Syscalls {
         }
     }
 
+    /** openat2(2)'s resolve flags (struct open_how.resolve). */
+    public static final long RESOLVE_NO_XDEV = 0x01;
+    public static final long RESOLVE_NO_MAGICLINKS = 0x02;
+    public static final long RESOLVE_NO_SYMLINKS = 0x04;
+    public static final long RESOLVE_BENEATH = 0x08;
+    public static final long RESOLVE_IN_ROOT = 0x10;
+    private static final long SYS_OPENAT2 = 437; // x86_64 and aarch64 alike (unified numbering)
+    private static final int EAGAIN = 11;
+    private static final int EINTR = 4;
+
+    /**
+     * openat2(2): opens {@code path} relative to {@code dirfd} with struct open_how
+     * {flags, mode, resolve}; the new descriptor. EAGAIN (a rename or mount raced a scoped
+     * lookup) and EINTR are retried, as the man page asks.
+     */
+    public static int openat2(int dirfd, String path, long flags, long mode, long resolve) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE);
+            MemorySegment p = cstr(arena, path);
+            MemorySegment how = arena.allocate(LONG, 3);
+            how.setAtIndex(LONG, 0, flags);
+            how.setAtIndex(LONG, 1, mode);
+            how.setAtIndex(LONG, 2, resolve);
+            for (int attempt = 0; ; attempt++) {
+                long rc = (long) SYSCALL4.invokeExact(state, SYS_OPENAT2, (long) dirfd, p.address(), how.address(), 24L);
+                if (rc >= 0) return (int) rc;
+                int errno = (int) ERRNO.get(state, 0L);
+                if ((errno == EAGAIN || errno == EINTR) && attempt < 64) continue;
+                throw new ErrnoException("open " + path, errno);
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
     private static MemorySegment cstr(Arena arena, String s) {
         return s == null ? MemorySegment.NULL : arena.allocateFrom(s, StandardCharsets.UTF_8);
     }

@@ -1,17 +1,11 @@
 package io.berth.volume;
 
-/** A volume operation that cannot be done; {@link #kind} tells the API which status to answer. */
-public final class VolumeException extends RuntimeException {
-    public enum Kind { NOT_FOUND, CONFLICT, INVALID }
+import io.berth.errdefs.ErrorKind;
+import io.berth.errdefs.KindedException;
 
-    private final Kind kind;
-
-    public VolumeException(Kind kind, String message) {
-        super(message);
-        this.kind = kind;
-    }
-
-    public Kind kind() {
-        return kind;
+/** A volume operation that cannot be done; its {@link ErrorKind} tells the API which status to answer. */
+public final class VolumeException extends KindedException {
+    public VolumeException(ErrorKind kind, String message) {
+        super(kind, message);
     }
 }

@@ -1,5 +1,6 @@
 package io.berth.volume;
 
+import io.berth.errdefs.ErrorKind;
 import io.berth.sys.FileTrees;
 import io.berth.sys.AtomicFiles;
 import io.berth.sys.MountTable;
@@ -48,7 +49,7 @@ public final class VolumeStore {
 
     public VolumeStore(Path dataRoot) throws IOException {
         this.root = dataRoot.resolve("volumes");
-        Files.createDirectories(root);
+        io.berth.sys.PrivateFiles.createDirectories(root);
         load();
     }
 
@@ -83,7 +84,7 @@ public final class VolumeStore {
         boolean anonymous = name == null || name.isEmpty();
         if (anonymous) name = randomName();
         if (!VALID_NAME.matcher(name).matches()) {
-            throw new VolumeException(VolumeException.Kind.INVALID, "create " + name
+            throw new VolumeException(ErrorKind.INVALID_ARGUMENT, "create " + name
                     + ": \"" + name + "\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed."
                     + " If you intended to pass a host directory, use absolute path");
         }
@@ -91,13 +92,14 @@ public final class VolumeStore {
         if (existing != null) return existing;
         for (String key : options.keySet()) {
             if (!KNOWN_OPTIONS.contains(key)) {
-                throw new VolumeException(VolumeException.Kind.INVALID, "create " + name + ": invalid option: \"" + key + "\"");
+                throw new VolumeException(ErrorKind.INVALID_ARGUMENT, "create " + name + ": invalid option: \"" + key + "\"");
             }
         }
         if (options.containsKey("type") && !options.containsKey("device")) {
-            throw new VolumeException(VolumeException.Kind.INVALID, "create " + name + ": missing required option: \"device\"");
+            throw new VolumeException(ErrorKind.INVALID_ARGUMENT, "create " + name + ": missing required option: \"device\"");
         }
         Path dir = root.resolve(name);
+        io.berth.sys.PrivateFiles.createDirectories(dir);
         Files.createDirectories(dir.resolve("_data"));
         Record record = new Record(name, Instant.now().toString(), labels, options, anonymous);
         AtomicFiles.write(dir.resolve("opts.json"), JSON.writeValueAsBytes(record));
@@ -112,7 +114,7 @@ public final class VolumeStore {
 
     public synchronized Volume get(String name) {
         Volume v = volumes.get(name);
-        if (v == null) throw new VolumeException(VolumeException.Kind.NOT_FOUND, "get " + name + ": no such volume");
+        if (v == null) throw new VolumeException(ErrorKind.NOT_FOUND, "get " + name + ": no such volume");
         return v;
     }
 
@@ -156,7 +158,7 @@ public final class VolumeStore {
         Volume v = get(name);
         Set<String> holders = users.getOrDefault(name, Set.of());
         if (!holders.isEmpty() && !force) {
-            throw new VolumeException(VolumeException.Kind.CONFLICT, "remove " + name + ": volume is in use - " + holders.stream().sorted().toList());
+            throw new VolumeException(ErrorKind.CONFLICT, "remove " + name + ": volume is in use - " + holders.stream().sorted().toList());
         }
         if (v.needsMount()) unmountQuietly(v.mountpoint());
         volumes.remove(name);

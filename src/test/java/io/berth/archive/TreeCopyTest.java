@@ -115,6 +115,50 @@ class TreeCopyTest {
                 .hasMessageContaining("extraction point is not a directory");
     }
 
+    @Test
+    void aSpooledExtractChecksTheWholeTarFirst() throws Exception {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        try (TarWriter w = new TarWriter(buf)) {
+            w.writeEntry(TarEntry.file("fine.txt", 2), "ok".getBytes(StandardCharsets.UTF_8));
+            w.writeEntry(TarEntry.file("../../climb.txt", 2), "no".getBytes(StandardCharsets.UTF_8));
+        }
+        Path spool = dir.resolve("spool.tar");
+        try (io.berth.sys.Fd r = TreeCopy.openRoot(root)) {
+            assertThatThrownBy(() -> TreeCopy.extract(r, "/etc/app", new ByteArrayInputStream(buf.toByteArray()), false, spool))
+                    .isInstanceOf(TarFormatException.class).hasMessageContaining("climbs out");
+            // cut inside the second entry's content
+            byte[] cut = java.util.Arrays.copyOf(tarOf("whole.txt", "x".repeat(2000)), 1200);
+            assertThatThrownBy(() -> TreeCopy.extract(r, "/etc/app", new ByteArrayInputStream(cut), false, spool))
+                    .isInstanceOf(TarFormatException.class).hasMessageContaining("truncated");
+        }
+        assertThat(root.resolve("etc/app/fine.txt")).doesNotExist();
+        assertThat(root.resolve("etc/app/whole.txt")).doesNotExist();
+        assertThat(root.resolve("climb.txt")).doesNotExist();
+        assertThat(spool).doesNotExist();
+        try (var listing = Files.list(root.resolve("etc/app"))) {
+            assertThat(listing.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("conf", "link");
+        }
+    }
+
+    @Test
+    void copyContentsKeepsLinksAsLinksAndModes() throws Exception {
+        Files.createDirectories(root.resolve("seed/sub"));
+        Files.writeString(root.resolve("seed/sub/f"), "f\n");
+        Files.setPosixFilePermissions(root.resolve("seed/sub/f"), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-x---"));
+        Files.createSymbolicLink(root.resolve("seed/up"), outside);
+        Files.writeString(outside.resolve("secret"), "s");
+        Path volume = Files.createDirectory(dir.resolve("volume"));
+        try (io.berth.sys.Fd r = TreeCopy.openRoot(root);
+                io.berth.sys.Fd from = r.resolve("/seed", io.berth.sys.Fd.O_RDONLY | io.berth.sys.Fd.O_DIRECTORY);
+                io.berth.sys.Fd to = io.berth.sys.Fd.openHost(volume, io.berth.sys.Fd.O_RDONLY | io.berth.sys.Fd.O_DIRECTORY)) {
+            TreeCopy.copyContents(from, to);
+        }
+        assertThat(volume.resolve("sub/f")).hasContent("f");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(volume.resolve("sub/f")))).isEqualTo("rwxr-x---");
+        assertThat(Files.isSymbolicLink(volume.resolve("up"))).isTrue();
+        assertThat(Files.readSymbolicLink(volume.resolve("up"))).isEqualTo(outside);
+    }
+
     private static byte[] tarOf(String name, String content) throws Exception {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         try (TarWriter w = new TarWriter(buf)) {

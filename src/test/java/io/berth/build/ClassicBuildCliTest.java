@@ -393,6 +393,49 @@ class ClassicBuildCliTest {
     }
 
     @Test
+    void dockerfileOutsideTheContextIsBuilt() throws Exception {
+        Path ctx = context(tmp.resolve("ctx"), "FROM busybox\nRUN echo wrong-dockerfile\n", Map.of("f.txt", "from-context\n"));
+        Files.writeString(tmp.resolve("Other.dockerfile"), "FROM busybox\nCOPY f.txt /f.txt\nRUN cat /f.txt\n");
+        DockerCli.Result r = buildOk(ctx, "-f", tmp.resolve("Other.dockerfile").toString(), "-t", "outside");
+        assertThat(r.stdout()).contains("from-context").doesNotContain("wrong-dockerfile");
+
+        // docker-py sends `dockerfile` twice for such a file: the first one counts, as with dockerd
+        Path tar = tmp.resolve("ctx.tar");
+        Files.writeString(ctx.resolve("Second.dockerfile"), "FROM busybox\nRUN echo second-one\n");
+        Files.writeString(ctx.resolve("First.dockerfile"), "FROM busybox\nRUN echo first-one\n");
+        assertThat(new ProcessBuilder("tar", "-C", ctx.toString(), "-cf", tar.toString(), ".").start().waitFor()).isZero();
+        Process curl = new ProcessBuilder("curl", "-s", "--unix-socket", daemon.socket().toString(), "-H",
+                "Content-Type: application/x-tar", "--data-binary", "@" + tar,
+                "http://berth/v1.41/build?dockerfile=First.dockerfile&dockerfile=Second.dockerfile&rm=1").start();
+        String body = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(curl.waitFor()).isZero();
+        assertThat(body).contains("first-one").doesNotContain("second-one");
+        for (String id : Pattern.compile("Successfully built ([0-9a-f]{12})").matcher(body).results().map(m -> m.group(1)).toList()) {
+            docker.run("rmi", id);
+        }
+    }
+
+    @Test
+    void runStepsGetAddedHostsAndTheirStderrInRed() throws Exception {
+        Path ctx = context(tmp.resolve("ctx"), "FROM busybox\nRUN cat /etc/hosts && echo to-stderr >&2\n", Map.of());
+        DockerCli.Result r = buildOk(ctx, "--add-host", "db.example:10.1.2.3", "--no-cache");
+        assertThat(r.stdout()).contains("10.1.2.3\tdb.example");
+        assertThat(r.stdout()).contains("\u001b[91mto-stderr\n\u001b[0m");
+        DockerCli.Result bad = build(ctx, "--add-host", "db.example:not-an-ip");
+        assertThat(bad.exitCode()).isNotZero();
+        assertThat(bad.stderr()).contains("invalid IP address in add-host");
+    }
+
+    @Test
+    void cacheFromLimitsTheCacheToThoseImages() throws Exception {
+        Path ctx = context(tmp.resolve("ctx"), "FROM busybox\nRUN echo cached-step > /x\n", Map.of());
+        buildOk(ctx, "-t", "cache-source");
+        // docker-py's test_build_with_cache_from, through the CLI: the named image serves, a missing one does not
+        assertThat(buildOk(ctx, "--cache-from", "cache-source").stdout()).contains("Using cache");
+        assertThat(buildOk(ctx, "--cache-from", "not-here:latest").stdout()).doesNotContain("Using cache");
+    }
+
+    @Test
     void failingRunShowsItsOutputAndCodeAndLeavesNothing() throws Exception {
         Path ctx = context(tmp.resolve("ctx"), """
                 FROM busybox

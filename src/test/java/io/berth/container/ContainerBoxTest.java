@@ -1,5 +1,6 @@
 package io.berth.container;
 
+import io.berth.errdefs.ErrorKind;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -69,10 +70,10 @@ class ContainerBoxTest {
         String id = c.id();
         assertThatThrownBy(() -> c.check(Operation.EXEC)).hasMessage("Container " + id + " is not running");
         assertThatThrownBy(() -> c.check(Operation.STOP))
-                .isInstanceOfSatisfying(ContainerException.class, e -> assertThat(e.kind()).isEqualTo(ContainerException.Kind.NOT_MODIFIED));
+                .isInstanceOfSatisfying(ContainerException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.NOT_MODIFIED));
         c.update(r -> r.withState(r.state().started(123, Instant.now(), false)));
         assertThatThrownBy(() -> c.check(Operation.START))
-                .isInstanceOfSatisfying(ContainerException.class, e -> assertThat(e.kind()).isEqualTo(ContainerException.Kind.NOT_MODIFIED));
+                .isInstanceOfSatisfying(ContainerException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.NOT_MODIFIED));
         assertThatThrownBy(() -> c.check(Operation.REMOVE))
                 .hasMessage("You cannot remove a running container " + id + ". Stop the container before attempting removal or force remove");
         c.check(Operation.FORCE_REMOVE);

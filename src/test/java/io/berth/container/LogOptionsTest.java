@@ -1,5 +1,6 @@
 package io.berth.container;
 
+import io.berth.errdefs.ErrorKind;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -34,7 +35,7 @@ class LogOptionsTest {
 
     private static void invalid(LogConfig asked, String message) {
         assertThatThrownBy(() -> LogOptions.validate(asked, null)).isInstanceOfSatisfying(ContainerException.class, e -> {
-            assertThat(e.kind()).isEqualTo(ContainerException.Kind.INVALID);
+            assertThat(e.kind()).isEqualTo(ErrorKind.INVALID_ARGUMENT);
             assertThat(e.getMessage()).isEqualTo(message);
         });
     }

@@ -1,5 +1,6 @@
 package io.berth.engine;
 
+import io.berth.errdefs.ErrorKind;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -179,7 +180,7 @@ class NetworkUseCasesTest {
                 .isInstanceOf(NetworkException.class).hasMessage("endpoint with name web already exists in network back");
         assertThatThrownBy(() -> networks.remove("back"))
                 .hasMessage("error while removing network: network back id " + back.id() + " has active endpoints")
-                .satisfies(e -> assertThat(((NetworkException) e).kind()).isEqualTo(NetworkException.Kind.FORBIDDEN));
+                .satisfies(e -> assertThat(((NetworkException) e).kind()).isEqualTo(ErrorKind.FORBIDDEN));
         assertThat(networks.prune(n -> true)).isEmpty();
 
         networks.disconnect("back", web.substring(0, 64), false);
@@ -221,7 +222,7 @@ class NetworkUseCasesTest {
         assertThat(containers.calls).last().isEqualTo("disconnected " + db + " later");
         containers.configuredNetworks.clear();
         assertThatThrownBy(() -> networks.connect("later", "nobody", Attachment.to("later"))).hasMessage("No such container: nobody")
-                .satisfies(e -> assertThat(((NetworkException) e).kind()).isEqualTo(NetworkException.Kind.NOT_FOUND));
+                .satisfies(e -> assertThat(((NetworkException) e).kind()).isEqualTo(ErrorKind.NOT_FOUND));
         assertThatThrownBy(() -> networks.connect("nonet", "db", Attachment.to("nonet"))).hasMessage("network nonet not found");
         assertThatThrownBy(() -> networks.connect("host", "db", Attachment.to("host")))
                 .hasMessage("container cannot be disconnected from host network or connected to host network");
@@ -236,7 +237,7 @@ class NetworkUseCasesTest {
         assertThatThrownBy(() -> networks.disconnect("lonely", "c1", true)).hasMessage("No such container: c1");
         assertThatThrownBy(() -> networks.create(NetworkSpec.named("host")))
                 .hasMessage("operation is not permitted on predefined host network ")
-                .satisfies(e -> assertThat(((NetworkException) e).kind()).isEqualTo(NetworkException.Kind.FORBIDDEN));
+                .satisfies(e -> assertThat(((NetworkException) e).kind()).isEqualTo(ErrorKind.FORBIDDEN));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.berth.network;
 
+import io.berth.errdefs.ErrorKind;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -61,7 +62,7 @@ class NetworkStoreTest {
             assertThat(s.find("nosuch")).isEmpty();
             assertThatThrownBy(() -> s.inspect("nosuch")).isInstanceOf(NetworkException.class)
                     .hasMessage("network nosuch not found")
-                    .satisfies(e -> assertThat(((NetworkException) e).kind()).isEqualTo(NetworkException.Kind.NOT_FOUND));
+                    .satisfies(e -> assertThat(((NetworkException) e).kind()).isEqualTo(ErrorKind.NOT_FOUND));
         }
     }
 
@@ -74,10 +75,10 @@ class NetworkStoreTest {
             assertThat(a.ipv4().ipRange()).isEqualTo("10.195.1.0/24");
             assertThatThrownBy(() -> s.create(NetworkSpec.named("b").withPool("10.195.3.0/24", null, null)))
                     .hasMessage("invalid pool request: Pool overlaps with other one on this address space")
-                    .satisfies(e -> assertThat(((NetworkException) e).kind()).isEqualTo(NetworkException.Kind.FORBIDDEN));
+                    .satisfies(e -> assertThat(((NetworkException) e).kind()).isEqualTo(ErrorKind.FORBIDDEN));
             assertThatThrownBy(() -> s.create(NetworkSpec.named("net-a")))
                     .hasMessage("network with name net-a already exists")
-                    .satisfies(e -> assertThat(((NetworkException) e).kind()).isEqualTo(NetworkException.Kind.CONFLICT));
+                    .satisfies(e -> assertThat(((NetworkException) e).kind()).isEqualTo(ErrorKind.CONFLICT));
             assertThatThrownBy(() -> s.create(NetworkSpec.named("bridge"))).hasMessage("network with name bridge already exists");
             assertThatThrownBy(() -> s.create(NetworkSpec.named("c").withPool("10.194.0.0/24", "10.193.0.1", null)))
                     .hasMessage("no matching subnet for gateway 10.193.0.1");

@@ -70,6 +70,7 @@ public final class HostNet {
             if (line.matches(".*CNI-(FORWARD|ADMIN|HOSTPORT-(DNAT|SETMARK|MASQ))\\b.*") && !line.matches(".*\\d+\\.\\d+\\.\\d+\\.\\d+.*")) continue;
             // Berth's forward chain and its jump stay, like the plugins' chains
             if (line.equals(":BERTH-FORWARD - [0:0]") || line.equals(":BERTH-FORWARD -") || line.equals("-A FORWARD -j BERTH-FORWARD")) continue;
+            if (line.matches(":BERTH-ISOLATION-STAGE-[12] -( \\[0:0\\])?") || line.equals("-A BERTH-FORWARD -j BERTH-ISOLATION-STAGE-1")) continue;
             leaks.add(line);
         }
         return leaks;

@@ -31,7 +31,7 @@ final class BodyStreams {
         public int read(byte[] b, int off, int len) throws IOException {
             if (remaining <= 0) return -1;
             int n = in.read(b, off, (int) Math.min(len, remaining));
-            if (n < 0) throw new IOException("client closed the connection with " + remaining + " bytes of the body unsent");
+            if (n < 0) throw new ClientGoneException("client closed the connection with " + remaining + " bytes of the body unsent");
             remaining -= n;
             return n;
         }
@@ -47,6 +47,7 @@ final class BodyStreams {
         private final HttpLineReader in;
         private long chunkRemaining;
         private boolean done;
+        private HttpProtocolException failed;
 
         ChunkedInput(HttpLineReader in) {
             this.in = in;
@@ -60,35 +61,62 @@ final class BodyStreams {
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
+            if (failed != null) throw failed; // the framing is lost: every later read fails the same way
+            try {
+                return readChunked(b, off, len);
+            } catch (HttpProtocolException e) {
+                failed = e;
+                throw e;
+            }
+        }
+
+        private int readChunked(byte[] b, int off, int len) throws IOException {
             if (done) return -1;
             if (chunkRemaining == 0) {
-                String sizeLine = in.readLine(4096);
-                if (sizeLine == null) throw new IOException("client closed the connection inside a chunked body");
+                String sizeLine = line(4096, "chunk size line too long");
+                if (sizeLine == null) throw new ClientGoneException("client closed the connection inside a chunked body");
                 int semi = sizeLine.indexOf(';');
                 String hex = (semi < 0 ? sizeLine : sizeLine.substring(0, semi)).trim();
-                try {
-                    chunkRemaining = Long.parseLong(hex, 16);
-                } catch (NumberFormatException e) {
-                    throw new HttpProtocolException(400, "malformed chunk size \"" + hex + "\"");
+                if (hex.isEmpty() || hex.length() > 15 || !hex.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+                    throw new HttpProtocolException(400, "malformed chunked encoding: bad chunk size \"" + printable(hex) + "\"");
                 }
-                if (chunkRemaining < 0) throw new HttpProtocolException(400, "negative chunk size");
+                chunkRemaining = Long.parseLong(hex, 16);
                 if (chunkRemaining == 0) {
                     String trailer;
+                    int trailerBytes = 0;
                     do {
-                        trailer = in.readLine(8192);
+                        trailer = line(8192, "chunked trailer too long");
+                        if (trailer != null && (trailerBytes += trailer.length()) > HttpServer.MAX_HEAD_BYTES) {
+                            throw new HttpProtocolException(400, "malformed chunked encoding: trailers too large");
+                        }
                     } while (trailer != null && !trailer.isEmpty());
                     done = true;
                     return -1;
                 }
             }
             int n = in.stream().read(b, off, (int) Math.min(len, chunkRemaining));
-            if (n < 0) throw new IOException("client closed the connection inside a chunk");
+            if (n < 0) throw new ClientGoneException("client closed the connection inside a chunk");
             chunkRemaining -= n;
             if (chunkRemaining == 0) {
-                String end = in.readLine(16);
-                if (end == null || !end.isEmpty()) throw new HttpProtocolException(400, "chunk not followed by CRLF");
+                String end = line(16, "chunk not followed by CRLF");
+                if (end == null) throw new ClientGoneException("client closed the connection inside a chunked body");
+                if (!end.isEmpty()) throw new HttpProtocolException(400, "malformed chunked encoding: chunk not followed by CRLF");
             }
             return n;
+        }
+
+        /** A framing line; too long is a malformed body (400), not a header problem (431). */
+        private String line(int limit, String tooLong) throws IOException {
+            try {
+                return in.readLine(limit);
+            } catch (HttpProtocolException e) {
+                throw new HttpProtocolException(400, "malformed chunked encoding: " + tooLong);
+            }
+        }
+
+        private static String printable(String s) {
+            String cut = s.length() > 32 ? s.substring(0, 32) + "..." : s;
+            return cut.replaceAll("[^\\x20-\\x7e]", "?");
         }
     }
 

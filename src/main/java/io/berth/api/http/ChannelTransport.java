@@ -11,6 +11,7 @@ import java.nio.channels.SocketChannel;
  * {@code Channels.newInputStream} takes the channel's blocking lock on every read, so a
  * hijacked connection that reads stdin while it writes output would stall; these streams
  * call {@code read} and {@code write} directly, which a socket channel allows at once.
+ * Their failures are {@link ClientGoneException}s: the peer left or reset.
  */
 final class ChannelTransport implements Transport {
     private final SocketChannel channel;
@@ -32,8 +33,11 @@ final class ChannelTransport implements Transport {
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
                 if (len == 0) return 0;
-                int n = channel.read(ByteBuffer.wrap(b, off, len));
-                return n;
+                try {
+                    return channel.read(ByteBuffer.wrap(b, off, len));
+                } catch (IOException e) {
+                    throw new ClientGoneException("reading from " + peer, e);
+                }
             }
         };
         this.output = new OutputStream() {
@@ -45,7 +49,11 @@ final class ChannelTransport implements Transport {
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
                 ByteBuffer buf = ByteBuffer.wrap(b, off, len);
-                while (buf.hasRemaining()) channel.write(buf);
+                try {
+                    while (buf.hasRemaining()) channel.write(buf);
+                } catch (IOException e) {
+                    throw new ClientGoneException("writing to " + peer, e);
+                }
             }
         };
     }

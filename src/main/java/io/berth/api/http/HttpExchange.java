@@ -22,6 +22,7 @@ public final class HttpExchange {
     private boolean committed;
     private boolean closeAfter;
     private boolean hijacked;
+    private boolean abandonBody;
     private BodyStreams.ChunkedOutput stream;
 
     HttpExchange(HttpRequest request, HttpLineReader reader, Transport transport, OutputStream out, boolean closeAfter) {
@@ -107,6 +108,19 @@ public final class HttpExchange {
             }
             onGone.run();
         });
+    }
+
+    /**
+     * Answers this request and then closes the connection without reading the rest of its
+     * body (a body refused as too large): the close lingers so the client reads the answer.
+     */
+    public void closeWithoutBody() {
+        closeAfter = true;
+        abandonBody = true;
+    }
+
+    boolean abandonsBody() {
+        return abandonBody;
     }
 
     boolean isHijacked() {

@@ -17,6 +17,15 @@ final class HttpLineReader {
         return in;
     }
 
+    /** Blocks until a byte can be read without consuming it; false at end-of-stream. */
+    boolean awaitByte() throws IOException {
+        in.mark(1);
+        int c = in.read();
+        if (c < 0) return false;
+        in.reset();
+        return true;
+    }
+
     /**
      * Reads one line without its CRLF (a bare LF is accepted too). Returns null at
      * end-of-stream before any byte; throws 431 past {@code limit} bytes.
@@ -28,7 +37,7 @@ final class HttpLineReader {
             int c = in.read();
             if (c < 0) {
                 if (len == 0) return null;
-                throw new IOException("connection closed in the middle of a line");
+                throw new ClientGoneException("connection closed in the middle of a line");
             }
             if (c == '\n') {
                 if (len > 0 && buf[len - 1] == '\r') len--;

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -13,6 +14,12 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,13 +40,43 @@ public final class HttpServer implements Closeable {
         void handle(HttpRequest request, HttpExchange exchange) throws Exception;
     }
 
+    /**
+     * What one client may hold. {@code headTimeout} bounds the wait for a request head, as
+     * dockerd's ReadHeaderTimeout does (from the accept for the first request, from its first
+     * byte for the next ones on a kept-alive connection); bodies, streams and hijacked
+     * sessions are not bounded by it. Past {@code maxConnections} open connections a new one
+     * is answered 503 and closed.
+     */
+    public record Limits(Duration headTimeout, int maxConnections) {
+        public static final Limits DEFAULT = new Limits(Duration.ofSeconds(30), 1000);
+
+        public Limits {
+            if (headTimeout.isNegative() || headTimeout.isZero()) throw new IllegalArgumentException("head timeout must be positive");
+            if (maxConnections < 1) throw new IllegalArgumentException("at least one connection must be allowed");
+        }
+    }
+
+    /** Closes connections whose head is late; one thread for the whole daemon, idle almost always. */
+    private static final ScheduledExecutorService DEADLINES = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "http-head-deadlines");
+        t.setDaemon(true);
+        return t;
+    });
+
     private final Handler handler;
+    private final Limits limits;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final Set<Transport> open = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger connections = new AtomicInteger();
     private volatile boolean closing;
 
     public HttpServer(Handler handler) {
+        this(handler, Limits.DEFAULT);
+    }
+
+    public HttpServer(Handler handler, Limits limits) {
         this.handler = handler;
+        this.limits = limits;
     }
 
     /** Starts accepting on {@code listener} in the background. */
@@ -66,33 +103,83 @@ public final class HttpServer implements Closeable {
                 log.warn("accept on {} failed: {}", listener.address(), e.toString());
                 continue;
             }
+            if (connections.incrementAndGet() > limits.maxConnections()) {
+                connections.decrementAndGet();
+                Thread.ofVirtual().name("http refuse " + transport.peer()).start(() -> refuse(transport));
+                continue;
+            }
             open.add(transport);
             Thread.ofVirtual().name("http " + transport.peer()).start(() -> {
                 try {
                     serveConnection(transport);
+                } catch (Throwable e) { // never let a connection's thread die without closing it
+                    log.error("connection {} failed", transport.peer(), e);
                 } finally {
                     open.remove(transport);
+                    connections.decrementAndGet();
                     closeQuietly(transport);
                 }
             });
         }
     }
 
+    /** Over the cap: a status line saying so, then the connection closed, as a proxy in front of dockerd would. */
+    private void refuse(Transport transport) {
+        log.warn("refusing a connection from {}: {} connections are open already", transport.peer(), limits.maxConnections());
+        OutputStream out = HttpExchange.buffered(transport.output());
+        writeProtocolError(out, new HttpProtocolException(503,
+                "too many open connections: this daemon serves at most " + limits.maxConnections() + " at once; retry later"));
+        try {
+            transport.shutdownOutput();
+        } catch (IOException ignored) {
+            // gone already
+        }
+        ScheduledFuture<?> closer = DEADLINES.schedule(() -> closeQuietly(transport), 1, TimeUnit.SECONDS);
+        try {
+            transport.input().read(new byte[4096]); // let the client read our answer before the close resets it
+        } catch (IOException ignored) {
+            // closed by the timer, or gone
+        } finally {
+            closer.cancel(false);
+            closeQuietly(transport);
+        }
+    }
+
     private void serveConnection(Transport transport) {
         HttpLineReader reader = new HttpLineReader(transport.input());
         OutputStream out = HttpExchange.buffered(transport.output());
+        AtomicBoolean headLate = new AtomicBoolean();
+        boolean first = true;
         try {
             while (!closing) {
+                // A kept-alive connection may idle between requests; the head's clock starts
+                // with its first byte, as Go's net/http does.
+                if (!first && !reader.awaitByte()) return;
+                first = false;
                 HttpExchange exchange;
+                ScheduledFuture<?> deadline = DEADLINES.schedule(() -> {
+                    headLate.set(true);
+                    closeQuietly(transport);
+                }, limits.headTimeout().toMillis(), TimeUnit.MILLISECONDS);
                 try {
                     exchange = readRequest(reader, transport, out);
                 } catch (HttpProtocolException e) {
+                    deadline.cancel(false);
                     writeProtocolError(out, e);
                     lingeringClose(transport, reader);
                     return;
+                } finally {
+                    deadline.cancel(false);
                 }
                 if (exchange == null) return; // the client closed between requests
-                runHandler(exchange);
+                if (!runHandler(exchange)) {
+                    lingeringClose(transport, reader); // a framing error in the body: answered, now close
+                    return;
+                }
+                if (exchange.abandonsBody()) {
+                    lingeringClose(transport, reader);
+                    return;
+                }
                 if (exchange.isHijacked() || exchange.closeAfter()) return;
                 // Whatever the handler did not read of the body must go before the next request.
                 exchange.request().body().transferTo(OutputStream.nullOutputStream());
@@ -100,32 +187,45 @@ public final class HttpServer implements Closeable {
         } catch (SSLException e) {
             log.debug("TLS failure with {}: {}", transport.peer(), e.getMessage());
         } catch (IOException e) {
-            log.debug("connection {} ended: {}", transport.peer(), e.toString());
+            if (headLate.get()) {
+                log.debug("closed {}: no complete request head within {}", transport.peer(), limits.headTimeout());
+            } else {
+                log.debug("connection {} ended: {}", transport.peer(), e.toString());
+            }
         } catch (HttpProtocolException e) {
+            // The handler did not read the whole body and the rest is not HTTP: nothing to answer
+            // on a connection whose framing is lost.
             log.debug("protocol error from {} inside a body: {}", transport.peer(), e.getMessage());
         }
     }
 
-    private void runHandler(HttpExchange exchange) throws IOException {
+    /**
+     * Runs the handler; false when the connection must close after the answer: the request's
+     * body broke HTTP's framing, or the handler failed in a way it did not answer itself. Any other failure the handler did not answer itself is a
+     * bug answered 500, Errors included; only a departed client gets no status line.
+     */
+    private boolean runHandler(HttpExchange exchange) throws IOException {
         try {
             handler.handle(exchange.request(), exchange);
             exchange.finish();
+            return true;
         } catch (HttpProtocolException e) {
+            log.debug("{} {}: malformed body: {}", exchange.request().method(), exchange.request().path(), e.getMessage());
             if (!exchange.isCommitted()) {
                 exchange.setHeader("Connection", "close");
                 exchange.send(e.status(), "application/json", errorJson(e.getMessage()));
             }
-            throw new IOException("protocol error: " + e.getMessage());
-        } catch (IOException e) {
+            return false;
+        } catch (ClientGoneException e) {
             throw e; // the client went away; nothing to answer
-        } catch (Exception e) {
-            // The handler is expected to answer its own errors; reaching here is a bug.
+        } catch (Throwable e) {
             log.error("{} {} failed", exchange.request().method(), exchange.request().path(), e);
             if (!exchange.isCommitted()) {
-                exchange.send(500, "application/json", errorJson(String.valueOf(e.getMessage())));
-            } else {
-                throw new IOException("handler failed after committing the response", e);
+                exchange.setHeader("Connection", "close");
+                exchange.send(500, "application/json", errorJson(e.getMessage() == null ? e.toString() : e.getMessage()));
+                return false;
             }
+            throw new IOException("handler failed after committing the response", e);
         }
     }
 

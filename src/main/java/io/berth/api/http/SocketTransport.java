@@ -1,5 +1,7 @@
 package io.berth.api.http;
 
+import java.io.FilterInputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -13,8 +15,53 @@ final class SocketTransport implements Transport {
 
     SocketTransport(Socket socket) throws IOException {
         this.socket = socket;
-        this.input = socket.getInputStream();
-        this.output = socket.getOutputStream();
+        String peer = peer();
+        InputStream in = socket.getInputStream();
+        OutputStream out = socket.getOutputStream();
+        // Failures of the socket itself are the peer leaving (or a broken TLS session).
+        this.input = new FilterInputStream(in) {
+            @Override
+            public int read() throws IOException {
+                try {
+                    return in.read();
+                } catch (IOException e) {
+                    throw new ClientGoneException("reading from " + peer, e);
+                }
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                try {
+                    return in.read(b, off, len);
+                } catch (IOException e) {
+                    throw new ClientGoneException("reading from " + peer, e);
+                }
+            }
+        };
+        this.output = new FilterOutputStream(out) {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                try {
+                    out.write(b, off, len);
+                } catch (IOException e) {
+                    throw new ClientGoneException("writing to " + peer, e);
+                }
+            }
+
+            @Override
+            public void flush() throws IOException {
+                try {
+                    out.flush();
+                } catch (IOException e) {
+                    throw new ClientGoneException("writing to " + peer, e);
+                }
+            }
+        };
     }
 
     @Override
