@@ -355,6 +355,7 @@ class Bench:
         self.engines = []
         self.results = []  # (workload, unit, {engine: [values]}, note)
         self.jmh_rows = []  # (benchmark, time per op, throughput)
+        self.idle_measured = False
         self.images_dir = os.path.join(self.work, "images")
         os.makedirs(self.images_dir)
         # dockerd rewrites iptables (FORWARD DROP, DOCKER chains) and leaves docker0 behind:
@@ -381,6 +382,19 @@ class Bench:
         if note:
             line += f"  ({note})"
         print(line, flush=True)
+
+    def idle_after_workload(self):
+        """Memory the workload took and did not give back: idle again, then a minute later (once a run)."""
+        if self.idle_measured or not self.want("idle-rss") or (self.args.only and len(self.args.only) == 1):
+            return
+        self.idle_measured = True
+        time.sleep(5)
+        self.add("idle daemon RSS after the workload", "MiB", self.idle_rss(), "5 s after the last workload")
+        time.sleep(60)
+        self.add("idle daemon RSS after the workload and 60 s idle", "MiB", self.idle_rss())
+
+    def idle_rss(self):
+        return {e.name: [rss_kib(e.daemon_pids()) / 1024.0] for e in self.engines if e.proc}
 
     def engines_for(self, names):
         return [e for e in self.engines if e.name in names]
@@ -433,11 +447,7 @@ class Bench:
             e.start()
         time.sleep(2)
         if self.want("idle-rss"):
-            vals = {}
-            for e in self.engines:
-                pids = e.daemon_pids()
-                vals[e.name] = [rss_kib(pids) / 1024.0]
-            self.add("idle daemon RSS", "MiB", vals, "daemon and its children")
+            self.add("idle daemon RSS, fresh", "MiB", self.idle_rss(), "daemon and its children")
 
         if self.want("version"):
             v, _ = self.rounds(reps * 2, lambda e: timed(lambda: e.docker("version")))
@@ -482,6 +492,7 @@ class Bench:
             self.build(self.loaded, 2 if self.args.quick else 3)
         if self.want("pull") or self.want("push"):
             self.registry_workloads(self.loaded, 2 if self.args.quick else 3)
+        self.idle_after_workload()
 
     # -- workloads needing containers -----------------------------------------------------------
 
@@ -636,7 +647,32 @@ class Bench:
                     reg.wipe()
                     return timed(lambda: e.docker("push", ref))
                 v, _ = self.rounds(reps, push, pushers)
-                self.add("push 200 MB to an empty registry", "s", v)
+                self.add("push 200 MB again (berthd reuses its gzip blobs)", "s", v)
+                self.idle_after_workload()  # before the first-push rounds restart the daemons
+                # What a user pushing a freshly built image meets: layers never pushed (no gzip
+                # blob kept from an earlier push or pull), on a daemon just started.
+                first = {e.name: [] for e in pushers}
+                for r in range(reps):
+                    fresh_layers = [random_layer(1000 + 4 * r + i, 50 * 1024 * 1024) for i in range(4)]
+                    fresh = os.path.join(self.images_dir, f"fresh{r}.tar")
+                    docker_archive(fresh, f"bench/fresh{r}:latest", fresh_layers, ["sh"])
+                    del fresh_layers
+                    fresh_ref = f"127.0.0.1:{reg.port}/bench/fresh{r}:latest"
+                    for e in pushers:
+                        e.docker("load", "-i", fresh, check=False)
+                        e.docker("tag", f"bench/fresh{r}:latest", fresh_ref, check=False)
+                    os.remove(fresh)
+                    for e in pushers:
+                        e.stop()
+                        e.start()
+                        reg.wipe()
+                        try:
+                            first[e.name].append(timed(lambda: e.docker("push", fresh_ref)))
+                        except Exception as ex:
+                            log(f"{e.name}: first push: {str(ex)[:160]}")
+                        e.docker("rmi", "-f", fresh_ref, f"bench/fresh{r}:latest", check=False)
+                self.add("first push of a new 200 MB image, fresh daemon", "s", first)
+
         finally:
             reg.stop()
 
@@ -726,6 +762,12 @@ class Bench:
             r = ratios(values)
             lines.append(f"| {workload} | " + " | ".join(cells) + " | " +
                          ", ".join(f"vs {k}: {v:.2f}" for k, v in r.items()) + " |")
+        lines += ["", "Which figures reuse caches: `run --rm`, `exec`, the container rows and `build` start from an image "
+                  "already loaded; `build again, all cached` reuses the build cache; `pull` starts after `rmi` and "
+                  "`image prune` (nothing cached); `first push` pushes layers no engine has pushed or pulled, on a daemon "
+                  "restarted just before; `push again` pushes an image pushed before, and berthd keeps the gzip blobs it "
+                  "made then (dockerd compresses again). The idle RSS rows are the daemon and its children: fresh, "
+                  "5 s after the last workload, and a minute later."]
         if self.jmh_rows:
             lines += ["", "## Hot inner paths (JMH, berthd's code, one fork)", "",
                       "| benchmark | time per operation | throughput |", "| --- | --- | --- |"]
