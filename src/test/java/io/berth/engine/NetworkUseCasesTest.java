@@ -68,6 +68,11 @@ class NetworkUseCasesTest {
         }
 
         @Override
+        public boolean namesNetwork(String containerId, String networkId) {
+            return configuredNetworks.contains(networkId);
+        }
+
+        @Override
         public void connected(String containerId, Network network, Attachment attachment, Endpoint endpoint) {
             calls.add("connected " + containerId + " " + network.name() + " " + (endpoint == null ? "-" : endpoint.ifName()) + " " + attachment.aliases());
         }
