@@ -8,7 +8,6 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.NetworkInterface;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
@@ -44,7 +43,7 @@ import org.xbill.DNS.Type;
  * asking container. Other names go to the upstream resolvers (the asking container's --dns
  * servers, else the host's); with none, the answer is SERVFAIL.
  * <p>It listens in the host's namespace, so it answers only its network's containers (a
- * sender that is neither an endpoint of the network nor the host gets nothing), holds at most
+ * sender that is no endpoint of the network gets nothing), holds at most
  * {@value #MAX_IN_FLIGHT} queries at once (dockerd's resolver's cap; more are dropped, as
  * dockerd drops them), and all servers together forward at most {@value #MAX_FORWARDS}
  * queries at once, so a flood costs neither threads nor descriptors without bound.
@@ -171,7 +170,7 @@ final class DnsServer implements AutoCloseable {
                 return;
             }
             InetAddress client = packet.getAddress();
-            if (!serves(client)) continue; // neither one of this network's containers nor the host
+            if (entryOf(client) == null) continue; // not one of this network's containers
             if (!inFlight.tryAcquire()) {
                 dropped(client);
                 continue;
@@ -201,8 +200,8 @@ final class DnsServer implements AutoCloseable {
                 if (!closed) LOG.warn("DNS (tcp) on {} for network {}: {}", listen, networkName, e.toString());
                 return;
             }
-            if (!serves(s.getInetAddress()) || !inFlight.tryAcquire()) {
-                if (serves(s.getInetAddress())) dropped(s.getInetAddress());
+            if (entryOf(s.getInetAddress()) == null || !inFlight.tryAcquire()) {
+                if (entryOf(s.getInetAddress()) != null) dropped(s.getInetAddress());
                 try {
                     s.close();
                 } catch (IOException ignored) {
@@ -325,16 +324,6 @@ final class DnsServer implements AutoCloseable {
             if (containerId != null) found.addAll(p.lookup(this, containerId, name));
         }
         return found;
-    }
-
-    /** The network's containers, and the host itself (a sender address of the daemon's own namespace). */
-    private boolean serves(InetAddress client) {
-        if (client.equals(listen) || entryOf(client) != null) return true;
-        try {
-            return NetworkInterface.getByInetAddress(client) != null;
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     private Entry entryOf(InetAddress client) {

@@ -167,17 +167,21 @@ class ContainerNetworkingTest {
         HostNet.Result unknown = HostNet.inNs(ra.netnsPath(), "busybox", "nslookup", "nosuchname.invalid", net.gateway());
         assertThat(unknown.exit()).isNotZero();
         assertThat(Duration.ofNanos(System.nanoTime() - q0)).isLessThan(Duration.ofSeconds(3));
-        // the same from the host, with a real DNS client, over UDP and TCP
-        SimpleResolver r = new SimpleResolver(new InetSocketAddress(InetAddress.getByName(net.gateway()), 53));
-        r.setTimeout(Duration.ofSeconds(2));
-        Message m = r.send(Message.newQuery(Record.newRecord(Name.fromString("web."), Type.A, 1)));
-        assertThat(m.getRcode()).isEqualTo(Rcode.NOERROR);
-        assertThat(m.getSection(Section.ANSWER)).extracting(x -> x.rdataToString()).containsExactly(ea.ipAddress());
-        r.setTCP(true);
-        m = r.send(Message.newQuery(Record.newRecord(Name.fromString("client."), Type.A, 1)));
-        assertThat(m.getSection(Section.ANSWER)).extracting(x -> x.rdataToString()).containsExactly(eb.ipAddress());
-        m = r.send(Message.newQuery(Record.newRecord(Name.fromString("nosuch.example."), Type.A, 1)));
-        assertThat(m.getRcode()).isIn(Rcode.SERVFAIL, Rcode.NXDOMAIN);
+        // the same with a real DNS client over UDP and TCP, from inside the client's namespace
+        // (the embedded DNS answers its network's containers only, as dockerd's is reachable from them only)
+        HostNet.inNetns(rb.netnsPath(), () -> {
+            SimpleResolver r = new SimpleResolver(new InetSocketAddress(InetAddress.getByName(net.gateway()), 53));
+            r.setTimeout(Duration.ofSeconds(2));
+            Message m = r.send(Message.newQuery(Record.newRecord(Name.fromString("web."), Type.A, 1)));
+            assertThat(m.getRcode()).isEqualTo(Rcode.NOERROR);
+            assertThat(m.getSection(Section.ANSWER)).extracting(x -> x.rdataToString()).containsExactly(ea.ipAddress());
+            r.setTCP(true);
+            m = r.send(Message.newQuery(Record.newRecord(Name.fromString("client."), Type.A, 1)));
+            assertThat(m.getSection(Section.ANSWER)).extracting(x -> x.rdataToString()).containsExactly(eb.ipAddress());
+            m = r.send(Message.newQuery(Record.newRecord(Name.fromString("nosuch.example."), Type.A, 1)));
+            assertThat(m.getRcode()).isIn(Rcode.SERVFAIL, Rcode.NXDOMAIN);
+            return null;
+        });
 
         // the files a container gets
         assertThat(service.resolvConf(a, List.of(), List.of(), List.of())).startsWith("nameserver " + net.gateway() + "\n");

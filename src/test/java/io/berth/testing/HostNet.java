@@ -1,6 +1,12 @@
 package io.berth.testing;
 
 import java.io.IOException;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,6 +40,43 @@ public final class HostNet {
     }
 
     /** Runs a command in a namespace, as `ip netns exec` would. */
+    private static final MethodHandle SETNS = Linker.nativeLinker().downcallHandle(
+            Linker.nativeLinker().defaultLookup().find("setns").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle CLOSE = Linker.nativeLinker().downcallHandle(
+            Linker.nativeLinker().defaultLookup().find("close").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final int CLONE_NEWNET = 0x40000000;
+
+    /**
+     * Runs {@code work} on a fresh platform thread that has joined the network namespace
+     * {@code netns} (sockets it opens live there), so a Java client can speak from inside a
+     * container's network; the thread ends with the work, the test JVM's own threads stay put.
+     */
+    public static <T> T inNetns(String netns, Callable<T> work) throws Exception {
+        AtomicReference<T> result = new AtomicReference<>();
+        AtomicReference<Exception> failure = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().unstarted(() -> {
+            try {
+                int fd = io.berth.sys.Syscalls.openat2(-100, netns, 02000000 /* O_CLOEXEC */, 0, 0);
+                try {
+                    if ((int) SETNS.invokeExact(fd, CLONE_NEWNET) != 0) throw new IOException("setns into " + netns + " failed");
+                } finally {
+                    int ignored = (int) CLOSE.invokeExact(fd);
+                }
+                result.set(work.call());
+            } catch (Exception e) {
+                failure.set(e);
+            } catch (Throwable e) {
+                failure.set(new IllegalStateException(e));
+            }
+        });
+        t.start();
+        t.join();
+        if (failure.get() != null) throw failure.get();
+        return result.get();
+    }
+
     public static Result inNs(String netns, String... cmd) {
         List<String> all = new ArrayList<>(List.of("nsenter", "--net=" + netns));
         all.addAll(Arrays.asList(cmd));
