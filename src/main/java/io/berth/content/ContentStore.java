@@ -678,7 +678,11 @@ public final class ContentStore {
 
         private void drain() throws IOException {
             buffer.flip();
-            while (buffer.hasRemaining()) channel.write(buffer);
+            try {
+                while (buffer.hasRemaining()) channel.write(buffer);
+            } catch (IOException e) {
+                throw io.berth.sys.DiskFull.describe("write", dir.resolve("data"), e);
+            }
             buffer.clear();
         }
 
