@@ -14,8 +14,12 @@ public final class Cri implements AutoCloseable {
         this.server = server;
     }
 
-    public static Cri serve(Path socket, Engine engine) throws IOException {
-        List<BindableService> services = List.of(new CriRuntime(engine), new CriImages(engine.images()));
+    /**
+     * Serves the CRI for {@code pods} (opened by the daemon before networking is reconciled,
+     * so pods' namespaces count as live whether or not the CRI is on).
+     */
+    public static Cri serve(Path socket, Engine engine, Pods pods) throws IOException {
+        List<BindableService> services = List.of(new CriRuntime(engine, pods), new CriImages(engine.images()));
         return new Cri(CriServer.start(socket, services));
     }
 

@@ -16,6 +16,16 @@ import io.berth.cri.v1.UpdateRuntimeConfigRequest;
 import io.berth.cri.v1.UpdateRuntimeConfigResponse;
 import io.berth.cri.v1.VersionRequest;
 import io.berth.cri.v1.VersionResponse;
+import io.berth.cri.v1.ListPodSandboxRequest;
+import io.berth.cri.v1.ListPodSandboxResponse;
+import io.berth.cri.v1.PodSandboxStatusRequest;
+import io.berth.cri.v1.PodSandboxStatusResponse;
+import io.berth.cri.v1.RemovePodSandboxRequest;
+import io.berth.cri.v1.RemovePodSandboxResponse;
+import io.berth.cri.v1.RunPodSandboxRequest;
+import io.berth.cri.v1.RunPodSandboxResponse;
+import io.berth.cri.v1.StopPodSandboxRequest;
+import io.berth.cri.v1.StopPodSandboxResponse;
 import io.berth.engine.Engine;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
@@ -31,10 +41,75 @@ final class CriRuntime extends RuntimeServiceGrpc.RuntimeServiceImplBase {
     static final String RUNTIME_API_VERSION = "v1";
 
     private final Engine engine;
+    private final Pods pods;
     private volatile String podCidr = "";
 
-    CriRuntime(Engine engine) {
+    CriRuntime(Engine engine, Pods pods) {
         this.engine = engine;
+        this.pods = pods;
+    }
+
+    // ------------------------------------------------------------------ pods
+
+    @Override
+    public void runPodSandbox(RunPodSandboxRequest req, StreamObserver<RunPodSandboxResponse> out) {
+        CriErrors.answer("RunPodSandbox", out, () -> {
+            if (!req.hasConfig() || !req.getConfig().hasMetadata()) throw CriErrors.invalid("RunPodSandbox needs a config with metadata");
+            Pod pod = pods.run(PodMessages.runRequest(req.getConfig(), req.getRuntimeHandler()));
+            return RunPodSandboxResponse.newBuilder().setPodSandboxId(pod.id()).build();
+        });
+    }
+
+    @Override
+    public void stopPodSandbox(StopPodSandboxRequest req, StreamObserver<StopPodSandboxResponse> out) {
+        CriErrors.answer("StopPodSandbox", out, () -> {
+            // Idempotent, as the CRI asks: an unknown pod is a stopped pod.
+            pods.find(req.getPodSandboxId()).ifPresent(p -> stop(p.id()));
+            return StopPodSandboxResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void removePodSandbox(RemovePodSandboxRequest req, StreamObserver<RemovePodSandboxResponse> out) {
+        CriErrors.answer("RemovePodSandbox", out, () -> {
+            var found = pods.find(req.getPodSandboxId());
+            if (found.isPresent()) pods.remove(found.get().id());
+            return RemovePodSandboxResponse.getDefaultInstance();
+        });
+    }
+
+    private void stop(String id) {
+        try {
+            pods.stop(id);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void podSandboxStatus(PodSandboxStatusRequest req, StreamObserver<PodSandboxStatusResponse> out) {
+        CriErrors.answer("PodSandboxStatus", out, () -> {
+            Pod p = pods.get(req.getPodSandboxId());
+            PodSandboxStatusResponse.Builder b = PodSandboxStatusResponse.newBuilder()
+                    .setStatus(PodMessages.status(p))
+                    .setTimestamp(CriImages.nowNanos());
+            if (req.getVerbose()) {
+                b.putInfo("info", "{\"netns\":\"" + (p.netns() == null ? "" : p.netns()) + "\",\"hostNetwork\":" + p.hostNetwork() + "}");
+            }
+            return b.build();
+        });
+    }
+
+    @Override
+    public void listPodSandbox(ListPodSandboxRequest req, StreamObserver<ListPodSandboxResponse> out) {
+        CriErrors.answer("ListPodSandbox", out, () -> {
+            ListPodSandboxResponse.Builder b = ListPodSandboxResponse.newBuilder();
+            pods.list().stream()
+                    .filter(p -> !req.hasFilter() || PodMessages.matches(p, req.getFilter()))
+                    .sorted(java.util.Comparator.comparingLong(Pod::createdAt))
+                    .forEach(p -> b.addItems(PodMessages.summary(p)));
+            return b.build();
+        });
     }
 
     @Override

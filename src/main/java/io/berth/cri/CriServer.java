@@ -36,6 +36,10 @@ public final class CriServer implements AutoCloseable {
 
     /** Binds the socket (root only, 0600) and starts answering the given services. */
     public static CriServer start(Path socket, List<BindableService> services) throws IOException {
+        // gRPC asks every accepted connection for SO_KEEPALIVE, which a unix socket has not:
+        // Netty would warn once per connection (kubelet connects often). Read by slf4j-simple
+        // when the logger is made, so it is set before Netty's first class loads.
+        System.setProperty("org.slf4j.simpleLogger.log.io.grpc.netty.shaded.io.netty.bootstrap.ServerBootstrap", "error");
         Files.createDirectories(socket.getParent());
         // A socket left by a daemon that died: the exec root's lock proves nobody serves it now.
         Files.deleteIfExists(socket);

@@ -43,10 +43,13 @@ public final class Berthd implements AutoCloseable {
     private final IdleMemory idleMemory;
     /** The CRI endpoint, started off the critical path: gRPC's classes must not delay the first /_ping. */
     private volatile io.berth.cri.Cri cri;
+    private final io.berth.cri.Pods pods;
     private Thread criStarter;
 
-    private Berthd(DaemonConfig config, DaemonConfigLoader.Flags flags, DataRootLock lock, DataRootLock execLock, Engine engine) {
+    private Berthd(DaemonConfig config, DaemonConfigLoader.Flags flags, DataRootLock lock, DataRootLock execLock, Engine engine,
+                   io.berth.cri.Pods pods) {
         this.config = config;
+        this.pods = pods;
         this.flags = flags;
         this.lock = lock;
         this.execLock = execLock;
@@ -74,8 +77,11 @@ public final class Berthd implements AutoCloseable {
             PrivateRoots.tightenDataRoot(config.dataRoot());
             PrivateRoots.tightenExecRoot(config.execRoot(), hosts.stream()
                     .filter(h -> h instanceof HostAddress.Unix).map(h -> ((HostAddress.Unix) h).path()).toList());
+            // Pods are read before networking is reconciled: their pinned namespaces are live.
+            io.berth.cri.PodStore podStore = io.berth.cri.PodStore.open(config.dataRoot());
+            engine.networks().addLiveOwners(podStore::ids);
             engine.networks().start();
-            Berthd daemon = new Berthd(config, flags, lock, execLock, engine);
+            Berthd daemon = new Berthd(config, flags, lock, execLock, engine, new io.berth.cri.Pods(podStore, engine.networks()));
             try {
                 // The pid file is there before the first answer: whoever pings us can read it.
                 AtomicFiles.write(daemon.pidFile, (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII));
@@ -105,7 +111,7 @@ public final class Berthd implements AutoCloseable {
         criStarter = Thread.ofPlatform().name("cri-start").daemon().start(() -> {
             long t0 = System.nanoTime();
             try {
-                cri = io.berth.cri.Cri.serve(config.criSocket(), engine);
+                cri = io.berth.cri.Cri.serve(config.criSocket(), engine, pods);
                 log.info("CRI listen on unix://{} (ready in {} ms)", config.criSocket(), (System.nanoTime() - t0) / 1_000_000);
             } catch (IOException | RuntimeException e) {
                 log.error("cannot serve the CRI on {}: {}", config.criSocket(), e.getMessage());
