@@ -814,7 +814,10 @@ public final class ContainerLifecycle {
         }, 4 << 20);
         Thread in = null;
         if (o.stdin() && stdin != null && Boolean.TRUE.equals(r.config().openStdin())) {
-            in = Thread.ofVirtual().name("attach-stdin " + r.shortId()).start(() -> StdinRelay.copy(stdin, session, o.detachKeys(), done::countDown));
+            // The detach keys work only with a tty, as in dockerd: without one stdin is data, and
+            // a binary stream holds ctrl-p ctrl-q sooner or later (about once in 64 KiB of random bytes).
+            byte[] keys = r.tty() ? o.detachKeys() : new byte[0];
+            in = Thread.ofVirtual().name("attach-stdin " + r.shortId()).start(() -> StdinRelay.copy(stdin, session, keys, done::countDown));
         }
         try {
             done.await();
