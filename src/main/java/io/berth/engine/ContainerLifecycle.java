@@ -853,18 +853,20 @@ public final class ContainerLifecycle {
                 done.countDown();
             }
         }, 4 << 20);
-        Thread in = null;
         if (o.stdin() && stdin != null && Boolean.TRUE.equals(r.config().openStdin())) {
             // The detach keys work only with a tty, as in dockerd: without one stdin is data, and
             // a binary stream holds ctrl-p ctrl-q sooner or later (about once in 64 KiB of random bytes).
             byte[] keys = r.tty() ? o.detachKeys() : new byte[0];
-            in = Thread.ofVirtual().name("attach-stdin " + r.shortId()).start(() -> StdinRelay.copy(stdin, session, keys, done::countDown));
+            Thread.ofVirtual().name("attach-stdin " + r.shortId()).start(() -> StdinRelay.copy(stdin, session, keys, done::countDown));
         }
         try {
             done.await();
         } finally {
+            // The stdin relay is not interrupted: that would close the client's connection at
+            // once (an interrupted channel read closes the channel), resetting it with input
+            // unread. It ends when its next write meets the closed session, or when the API
+            // layer closes the connection.
             session.close();
-            if (in != null) in.interrupt();
         }
     }
 

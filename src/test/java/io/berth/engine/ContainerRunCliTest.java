@@ -113,6 +113,22 @@ class ContainerRunCliTest {
         assertThat(r.stderr()).isEqualTo("err-after\n");
     }
 
+    /**
+     * A container that exits before reading all of its stdin: the client still gets the output
+     * and the exit code, not "connection reset by peer" (berthd drains the unread input before it
+     * closes the connection). Three times, since the reset raced the client's last read.
+     */
+    @Test
+    void aContainerThatLeavesStdinUnreadEndsCleanly() throws Exception {
+        byte[] big = randomWithDetachKeys(1 << 20, 4);
+        for (int i = 0; i < 3; i++) {
+            RunOutput r = runWithStdin(big, "run", "--rm", "-i", "bb:run", "head", "-c", "10");
+            assertThat(r.stderr()).as(daemon.log()).isEmpty();
+            assertThat(r.exitCode()).isZero();
+            assertThat(r.stdout()).isEqualTo(java.util.Arrays.copyOf(big, 10));
+        }
+    }
+
     record RunOutput(int exitCode, byte[] stdout, String stderr) {}
 
     /** Runs docker with {@code input} on its stdin (closed after it), collecting stdout as bytes. */
