@@ -38,6 +38,9 @@ public final class Berthd implements AutoCloseable {
     private final Path pidFile;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final DaemonConfigLoader.Flags flags;
+    /** How long without a request before the daemon gives back what a burst of work took. */
+    private static final java.time.Duration IDLE_QUIET = java.time.Duration.ofSeconds(10);
+    private final IdleMemory idleMemory;
 
     private Berthd(DaemonConfig config, DaemonConfigLoader.Flags flags, DataRootLock lock, DataRootLock execLock, Engine engine) {
         this.config = config;
@@ -47,6 +50,7 @@ public final class Berthd implements AutoCloseable {
         this.engine = engine;
         this.api = new ApiHandler(engine);
         this.server = new HttpServer(api);
+        this.idleMemory = new IdleMemory(server::requestsRead, IDLE_QUIET);
         this.pidFile = config.execRoot().resolve("berthd.pid");
     }
 
@@ -185,6 +189,7 @@ public final class Berthd implements AutoCloseable {
         if (stopped.getCount() == 0) return;
         log.info("berthd shutting down");
         api.shutdown();
+        idleMemory.close();
         server.close();
         engine.networks().close();
         try {

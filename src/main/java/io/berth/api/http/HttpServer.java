@@ -68,6 +68,7 @@ public final class HttpServer implements Closeable {
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final Set<Transport> open = ConcurrentHashMap.newKeySet();
     private final AtomicInteger connections = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong requests = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean closing;
 
     public HttpServer(Handler handler) {
@@ -83,6 +84,11 @@ public final class HttpServer implements Closeable {
     public void serve(Listener listener) {
         listeners.add(listener);
         Thread.ofVirtual().name("accept " + listener.address()).start(() -> acceptLoop(listener));
+    }
+
+    /** Requests read so far: a count that grows with work, for whoever watches for idleness. */
+    public long requestsRead() {
+        return requests.get();
     }
 
     public List<Listener> listeners() {
@@ -172,6 +178,7 @@ public final class HttpServer implements Closeable {
                     deadline.cancel(false);
                 }
                 if (exchange == null) return; // the client closed between requests
+                requests.incrementAndGet();
                 if (!runHandler(exchange)) {
                     lingeringClose(transport, reader); // a framing error in the body: answered, now close
                     return;
