@@ -569,7 +569,8 @@ public final class ImageService {
     }
 
     /** {@code https://index.docker.io/v1/} → {@code docker.io}; {@code http://h:5000/} → {@code h:5000}. */
-    static String registryHost(String serverAddress) {
+    /** A registry's host as credentials are keyed: no scheme or path, lower case, Docker Hub by one name. */
+    public static String registryHost(String serverAddress) {
         String s = serverAddress == null ? "" : serverAddress.strip();
         int scheme = s.indexOf("://");
         if (scheme >= 0) s = s.substring(scheme + 3);
