@@ -507,7 +507,8 @@ public final class ContainerLifecycle {
         var output = new java.io.ByteArrayOutputStream();
         try (var session = conmon(r).exec(r.id(), bundle(r.id()), service.store().directory(r.id()).resolve("health"),
                 new io.berth.runtime.ExecSpec(argv, List.of(), null, null, null, List.of(), false, false, true, false, 0, 0))) {
-            Thread reader = Thread.ofVirtual().name("health-output " + r.shortId()).start(() -> {
+            // a platform thread: the receive is a native call, which would pin a virtual thread's carrier
+            Thread reader = Thread.ofPlatform().daemon().name("health-output " + r.shortId()).start(() -> {
                 try {
                     AttachSession.Frame f;
                     while ((f = session.attach().read()) != null) {
