@@ -30,6 +30,8 @@ public final class Container {
     private volatile Runnable cancelRestart;
     /** Set while an operation (start, stop, remove) is in flight, so a concurrent one refuses or waits. */
     private Operation busy;
+    /** Set when the record in memory is newer than the one on disk (the disk was full); cleared by the next save. */
+    private volatile boolean unsaved;
 
     Container(ContainerStore store, ContainerRecord record) {
         this.store = store;
@@ -168,15 +170,38 @@ public final class Container {
 
     /** Applies a change to the record, persists it, and wakes waiters. */
     public ContainerRecord update(UnaryOperator<ContainerRecord> change) throws IOException {
+        return update(change, false);
+    }
+
+    /**
+     * Like {@link #update}, but a full disk does not stop the change: it holds in memory
+     * ({@link #isUnsaved()} tells) until {@link #saveAgain} or a later update writes it. For
+     * what has happened whether or not the disk has room (an exit), or what frees room (a
+     * removal); a full disk must not hide either.
+     */
+    public ContainerRecord updateEvenIfDiskFull(UnaryOperator<ContainerRecord> change) throws IOException {
+        return update(change, true);
+    }
+
+    private ContainerRecord update(UnaryOperator<ContainerRecord> change, boolean evenIfDiskFull) throws IOException {
         lock.lock();
         try {
             ContainerRecord next = change.apply(record);
-            if (next.state().status() == ContainerStatus.EXITED || next.state().status() == ContainerStatus.RESTARTING) {
-                if (record.state().status().hasProcess()) exits++;
-            }
+            boolean exit = (next.state().status() == ContainerStatus.EXITED || next.state().status() == ContainerStatus.RESTARTING)
+                    && record.state().status().hasProcess();
+            boolean saved = true;
             // a record about to be deleted need not reach the disk before the next step: its
             // removal is what makes it durable (a machine crash leaves the older state, or none)
-            if (!removed) store.save(next, busy != Operation.REMOVE && busy != Operation.FORCE_REMOVE); // nor resurrect a removed one
+            if (!removed) { // nor resurrect a removed one
+                try {
+                    store.save(next, busy != Operation.REMOVE && busy != Operation.FORCE_REMOVE);
+                } catch (IOException e) {
+                    if (!evenIfDiskFull || !io.berth.sys.DiskFull.causes(e)) throw e;
+                    saved = false;
+                }
+            }
+            unsaved = !saved;
+            if (exit) exits++;
             record = next;
             changed.signalAll();
             return next;
@@ -185,9 +210,32 @@ public final class Container {
         }
     }
 
-    /** The container's process ended: applies the exit (to exited, or restarting when the policy wants another try). */
+    /** True while the record in memory has not reached the disk (it was full at the last change). */
+    public boolean isUnsaved() {
+        return unsaved;
+    }
+
+    /** Writes the record again after a failed save; true once it is on disk (or the container is gone). */
+    public boolean saveAgain() {
+        lock.lock();
+        try {
+            if (!unsaved || removed) return true;
+            store.save(record, true);
+            unsaved = false;
+            return true;
+        } catch (IOException e) {
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The container's process ended: applies the exit (to exited, or restarting when the policy
+     * wants another try). A full disk does not lose it: see {@link #updateEvenIfDiskFull}.
+     */
     public ContainerRecord exited(int code, boolean oom, Instant at, boolean restart) throws IOException {
-        return update(r -> r.withState(r.state().exited(code, oom, at, restart ? ContainerStatus.RESTARTING : ContainerStatus.EXITED)));
+        return updateEvenIfDiskFull(r -> r.withState(r.state().exited(code, oom, at, restart ? ContainerStatus.RESTARTING : ContainerStatus.EXITED)));
     }
 
     /** A start that failed: counts as an exit for next-exit waiters, with the error shown in State.Error. */

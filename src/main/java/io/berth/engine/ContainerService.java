@@ -75,6 +75,7 @@ public final class ContainerService {
         wiring.check(host);
         io.berth.container.CreateChecks.check(host);
         checkResources(host);
+        ContainerNetworking.checkPorts(host);
         host = host.withLogConfig(io.berth.container.LogOptions.validate(host.logConfig(), s.logDefaults()));
         checkSecurity(host);
         List<String> warnings = new ArrayList<>();
@@ -247,7 +248,7 @@ public final class ContainerService {
             if (force && (c.record().state().status().hasProcess() || c.record().state().status() == ContainerStatus.RESTARTING)) {
                 lifecycle.killForRemoval(c);
             }
-            c.update(r -> r.withState(r.state().withStatus(ContainerStatus.REMOVING)));
+            c.updateEvenIfDiskFull(r -> r.withState(r.state().withStatus(ContainerStatus.REMOVING))); // a removal frees room: a full disk must not stop it
         } finally {
             c.end(force ? Operation.FORCE_REMOVE : Operation.REMOVE);
         }
@@ -296,7 +297,7 @@ public final class ContainerService {
                 long size = sizeRw(r);
                 c.begin(Operation.REMOVE, Duration.ofSeconds(5));
                 try {
-                    c.update(x -> x.withState(x.state().withStatus(ContainerStatus.REMOVING)));
+                    c.updateEvenIfDiskFull(x -> x.withState(x.state().withStatus(ContainerStatus.REMOVING)));
                 } finally {
                     c.end(Operation.REMOVE);
                 }
