@@ -372,6 +372,19 @@ final class ContainerNetworking {
         write(containers.resolvConfPath(id), resolv);
     }
 
+    /**
+     * Writes a running container's /etc/resolv.conf again after a network connect or
+     * disconnect: joining a user network switches it to that network's embedded DNS, leaving
+     * the last one switches it back. The file is the daemon's own (in the container's
+     * directory, bound into the container), so it is rewritten in place, not renamed over.
+     */
+    void networksChanged(ContainerRecord r) throws IOException {
+        HostConfig h = r.hostConfig();
+        if (h.network().startsWith("container:")) return; // its files are a copy of the other container's
+        if (networks.service().attachment(r.id()).map(AttachResult::hostNetwork).orElse(true)) return;
+        write(containers.resolvConfPath(r.id()), networks.service().resolvConf(r.id(), nz(h.dns()), nz(h.dnsSearch()), nz(h.dnsOptions())));
+    }
+
     private String hostGateway() {
         String gw = network("bridge").gateway();
         if (gw == null) throw ContainerException.invalid("unable to derive the IP value for host-gateway");

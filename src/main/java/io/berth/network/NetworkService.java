@@ -654,16 +654,20 @@ public final class NetworkService implements AutoCloseable {
     }
 
     /**
-     * The container's /etc/resolv.conf: on a user network the embedded DNS at the gateway;
-     * on the default bridge (or none) the --dns servers or the host's.
+     * The container's /etc/resolv.conf: on a user network the embedded DNS at the gateway of
+     * its first user network (that server also answers the names of its other networks); on
+     * the default bridge alone (or none) the --dns servers or the host's. A container on the
+     * default bridge that was connected to a user network uses the embedded DNS, as dockerd's.
      */
     public String resolvConf(String containerId, List<String> dns, List<String> dnsSearch, List<String> dnsOptions) {
         String embedded = null;
         Optional<AttachResult> r = attachment(containerId);
-        if (r.isPresent() && !r.get().endpoints().isEmpty()) {
-            Endpoint first = r.get().endpoints().getFirst();
-            Network n = networks.get(first.networkId());
-            if (n != null && usesEmbeddedDns(n)) embedded = n.gateway();
+        for (Endpoint ep : r.map(AttachResult::endpoints).orElse(List.of())) {
+            Network n = networks.get(ep.networkId());
+            if (n != null && usesEmbeddedDns(n) && n.gateway() != null) {
+                embedded = n.gateway();
+                break;
+            }
         }
         return EtcFiles.resolvConf(EtcFiles.HostResolv.read(), embedded, dns, dnsSearch, dnsOptions);
     }

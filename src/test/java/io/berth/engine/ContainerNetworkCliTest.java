@@ -283,6 +283,30 @@ class ContainerNetworkCliTest {
         assertThat(ok("exec", "client", "wget", "-qO-", "http://only-b/index.html").stdout()).isEqualTo("served by berth\n");
     }
 
+    /**
+     * A container started on the default bridge and then connected to a user network resolves
+     * that network's names: its resolv.conf switches to the network's embedded DNS (at the
+     * gateway), as dockerd switches it to 127.0.0.11; disconnected again, it goes back.
+     */
+    @Test
+    void aBridgeContainerConnectedToAUserNetworkResolvesItsNames() throws Exception {
+        ok("network", "create", "--subnet", "10.123.88.0/24", "latenet");
+        ok("run", "-d", "--name", "other", "--network", "latenet", IMAGE, "sleep", "300");
+        String otherIp = inspect("other").get("NetworkSettings").get("Networks").get("latenet").get("IPAddress").asString();
+        ok("run", "-d", "--name", "c1", IMAGE, "sleep", "300");
+        String before = ok("exec", "c1", "cat", "/etc/resolv.conf").stdout();
+        assertThat(before).doesNotContain("nameserver 10.123.88.1");
+
+        ok("network", "connect", "latenet", "c1");
+        assertThat(ok("exec", "c1", "cat", "/etc/resolv.conf").stdout()).contains("nameserver 10.123.88.1\n");
+        DockerCli.Result lookup = ok("exec", "c1", "nslookup", "other");
+        assertThat(lookup.stdout()).contains("Address: " + otherIp);
+        assertThat(ok("exec", "c1", "ping", "-c1", "-W2", "other").stdout()).contains(otherIp);
+
+        ok("network", "disconnect", "latenet", "c1");
+        assertThat(ok("exec", "c1", "cat", "/etc/resolv.conf").stdout()).isEqualTo(before);
+    }
+
     @Test
     void etcFilesFollowAddHostDnsAndHostname() throws Exception {
         String out = ok("run", "--rm", "--hostname", "boxy", "--add-host", "db.example:10.1.2.3", "--add-host", "gw:host-gateway",
