@@ -168,6 +168,11 @@ public final class Container {
 
     /** Applies a change to the record, persists it, and wakes waiters. */
     public ContainerRecord update(UnaryOperator<ContainerRecord> change) throws IOException {
+        return update(change, true);
+    }
+
+    /** {@link #update}; {@code durable} false: the write need not reach the disk before the next step (a removal follows). */
+    private ContainerRecord update(UnaryOperator<ContainerRecord> change, boolean durable) throws IOException {
         lock.lock();
         try {
             ContainerRecord next = change.apply(record);
@@ -176,7 +181,7 @@ public final class Container {
             }
             // a record about to be deleted need not reach the disk before the next step: its
             // removal is what makes it durable (a machine crash leaves the older state, or none)
-            if (!removed) store.save(next, busy != Operation.REMOVE && busy != Operation.FORCE_REMOVE); // nor resurrect a removed one
+            if (!removed) store.save(next, durable && busy != Operation.REMOVE && busy != Operation.FORCE_REMOVE); // nor resurrect a removed one
             record = next;
             changed.signalAll();
             return next;
@@ -188,6 +193,15 @@ public final class Container {
     /** The container's process ended: applies the exit (to exited, or restarting when the policy wants another try). */
     public ContainerRecord exited(int code, boolean oom, Instant at, boolean restart) throws IOException {
         return update(r -> r.withState(r.state().exited(code, oom, at, restart ? ContainerStatus.RESTARTING : ContainerStatus.EXITED)));
+    }
+
+    /**
+     * {@link #exited} of a container removed next (--rm): its record is not flushed on the
+     * way, as a removal's own updates are not; a machine crash before the removal leaves the
+     * running state, which the daemon's start reconciles as an exit.
+     */
+    public ContainerRecord exitedBeforeRemoval(int code, boolean oom, Instant at) throws IOException {
+        return update(r -> r.withState(r.state().exited(code, oom, at, ContainerStatus.EXITED)), false);
     }
 
     /** A start that failed: counts as an exit for next-exit waiters, with the error shown in State.Error. */

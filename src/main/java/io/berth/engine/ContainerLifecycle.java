@@ -538,7 +538,8 @@ public final class ContainerLifecycle {
             boolean restart = !r.hostConfig().isAutoRemove()
                     && RestartPolicies.shouldRestart(r.hostConfig().restart(), code, r.restartCount(), r.manuallyStopped());
             Instant started = r.state().startedAt();
-            c.exited(code, oom, Instant.now(), restart);
+            if (!restart && r.hostConfig().isAutoRemove()) c.exitedBeforeRemoval(code, oom, Instant.now());
+            else c.exited(code, oom, Instant.now(), restart);
             if (oom) service.publish(c.record(), "oom", Map.of());
             Map<String, String> attrs = new LinkedHashMap<>();
             attrs.put("exitCode", Integer.toString(code));
