@@ -102,7 +102,7 @@ public final class NetworkService implements AutoCloseable {
     public record ReconcileReport(List<String> cleanedContainers, List<String> removedNamespaces, List<String> failures) {}
 
     /** How long a removed namespace's veths may take to go before they are deleted one by one. */
-    private static final Duration VETH_GONE_WAIT = Duration.ofSeconds(2);
+    private static final Duration VETH_GONE_WAIT = Duration.ofSeconds(1);
 
     private final Options options;
     private final NetworkStore store;
@@ -509,10 +509,19 @@ public final class NetworkService implements AutoCloseable {
 
     /** Undoes a container's networking; nothing to undo is fine. */
     public void detach(String containerId) {
+        detach(containerId, false);
+    }
+
+    /**
+     * {@link #detach(String)}; {@code namespaceShared}: processes of other containers live in
+     * its namespace (they joined it with {@code --network container:}), so unpinning it does
+     * not free it and the plugins delete the interfaces in it, as they do on disconnect.
+     */
+    public void detach(String containerId, boolean namespaceShared) {
         ReentrantLock lock = lockOf(containerId);
         lock.lock();
         try {
-            teardown(containerId);
+            teardown(containerId, namespaceShared);
         } finally {
             lock.unlock();
             containerLocks.remove(containerId, lock);
@@ -809,9 +818,11 @@ public final class NetworkService implements AutoCloseable {
         List<String> out = new ArrayList<>();
         JsonNode ifaces = e.result() == null ? null : e.result().get("interfaces");
         if (ifaces == null) return out;
+        Set<String> bridges = new HashSet<>();
+        for (JsonNode plugin : e.confList().path("plugins")) bridges.add(plugin.path("bridge").asString(""));
         for (JsonNode x : ifaces) {
             String name = x.path("name").asString("");
-            if (x.path("sandbox").asString("").isEmpty() && name.startsWith("veth")) out.add(name);
+            if (x.path("sandbox").asString("").isEmpty() && name.startsWith("veth") && !bridges.contains(name)) out.add(name);
         }
         return out;
     }
@@ -841,6 +852,10 @@ public final class NetworkService implements AutoCloseable {
     }
 
     private void teardown(String cid) {
+        teardown(cid, false);
+    }
+
+    private void teardown(String cid, boolean namespaceShared) {
         Optional<AttachmentRecord> found = readRecord(cid);
         if (found.isEmpty()) return;
         AttachmentRecord r = found.get();
@@ -849,7 +864,7 @@ public final class NetworkService implements AutoCloseable {
         // deletion takes the kernel's network lock and waits out a grace period. Unpinned
         // first, the namespace takes its interfaces along when the kernel frees it, in one
         // batch for all the namespaces freed together; the DELs then only release leases.
-        boolean unpinFirst = pinned && r.endpoints().stream().noneMatch(NetworkService::needsNamespaceForDel);
+        boolean unpinFirst = pinned && !namespaceShared && r.endpoints().stream().noneMatch(NetworkService::needsNamespaceForDel);
         List<String> hostEnds = new ArrayList<>();
         if (unpinFirst) {
             for (AttachmentRecord.EndpointState e : r.endpoints()) hostEnds.addAll(hostInterfaces(e));
