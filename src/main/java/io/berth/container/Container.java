@@ -170,7 +170,7 @@ public final class Container {
 
     /** Applies a change to the record, persists it, and wakes waiters. */
     public ContainerRecord update(UnaryOperator<ContainerRecord> change) throws IOException {
-        return update(change, false);
+        return update(change, false, true);
     }
 
     /**
@@ -180,10 +180,14 @@ public final class Container {
      * removal); a full disk must not hide either.
      */
     public ContainerRecord updateEvenIfDiskFull(UnaryOperator<ContainerRecord> change) throws IOException {
-        return update(change, true);
+        return update(change, true, true);
     }
 
-    private ContainerRecord update(UnaryOperator<ContainerRecord> change, boolean evenIfDiskFull) throws IOException {
+    /**
+     * {@code durable} false: the write need not reach the disk before the next step (a removal
+     * follows, and is what makes the end durable).
+     */
+    private ContainerRecord update(UnaryOperator<ContainerRecord> change, boolean evenIfDiskFull, boolean durable) throws IOException {
         lock.lock();
         try {
             ContainerRecord next = change.apply(record);
@@ -194,7 +198,7 @@ public final class Container {
             // removal is what makes it durable (a machine crash leaves the older state, or none)
             if (!removed) { // nor resurrect a removed one
                 try {
-                    store.save(next, busy != Operation.REMOVE && busy != Operation.FORCE_REMOVE);
+                    store.save(next, durable && busy != Operation.REMOVE && busy != Operation.FORCE_REMOVE);
                 } catch (IOException e) {
                     if (!evenIfDiskFull || !io.berth.sys.DiskFull.causes(e)) throw e;
                     saved = false;
@@ -236,6 +240,15 @@ public final class Container {
      */
     public ContainerRecord exited(int code, boolean oom, Instant at, boolean restart) throws IOException {
         return updateEvenIfDiskFull(r -> r.withState(r.state().exited(code, oom, at, restart ? ContainerStatus.RESTARTING : ContainerStatus.EXITED)));
+    }
+
+    /**
+     * {@link #exited} of a container removed next (--rm): its record is not flushed on the
+     * way, as a removal's own updates are not; a machine crash before the removal leaves the
+     * running state, which the daemon's start reconciles as an exit.
+     */
+    public ContainerRecord exitedBeforeRemoval(int code, boolean oom, Instant at) throws IOException {
+        return update(r -> r.withState(r.state().exited(code, oom, at, ContainerStatus.EXITED)), true, false);
     }
 
     /** A start that failed: counts as an exit for next-exit waiters, with the error shown in State.Error. */

@@ -633,7 +633,8 @@ public final class ContainerLifecycle {
             boolean restart = !r.hostConfig().isAutoRemove()
                     && RestartPolicies.shouldRestart(r.hostConfig().restart(), code, r.restartCount(), r.manuallyStopped());
             Instant started = r.state().startedAt();
-            c.exited(code, oom, Instant.now(), restart);
+            if (!restart && r.hostConfig().isAutoRemove()) c.exitedBeforeRemoval(code, oom, Instant.now());
+            else c.exited(code, oom, Instant.now(), restart);
             if (c.isUnsaved()) {
                 LOG.warn("container {} exited with {}, but its record cannot be written (is the data root full?): "
                         + "kept in memory and in {}, written once there is room", r.shortId(), code, exitDir);

@@ -379,6 +379,54 @@ class ContainerNetworkCliTest {
     }
 
     @Test
+    void manyRunningContainersRemovedAtOnceLeaveNothingBehind() throws Exception {
+        Set<String> links = WiringHost.links();
+        Set<String> rules = WiringHost.iptables();
+        ok("network", "create", "many");
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            String name = "many" + i;
+            List<String> args = new ArrayList<>(List.of("run", "-d", "--name", name, "--network", i % 2 == 0 ? "many" : "bridge"));
+            if (i < 2) args.addAll(List.of("-p", "127.0.0.1::80"));
+            args.addAll(List.of(IMAGE, "sleep", "300"));
+            ok(args.toArray(String[]::new));
+            names.add(name);
+        }
+        assertThat(WiringHost.leakedLinks(links)).as("veths while running").hasSize(9); // 8 veths and the network's bridge
+        // one command: the CLI sends the eight removals at once
+        List<String> rm = new ArrayList<>(List.of("rm", "-f"));
+        rm.addAll(names);
+        ok(rm.toArray(String[]::new));
+        assertThat(ok("ps", "-aq").stdout()).isBlank();
+        // nothing of them is left the moment the removal returned: no veth on either bridge,
+        // no namespace, no lease, no port rule
+        assertThat(WiringHost.run("ip", "link", "show", "master", "berth0")).isBlank();
+        assertThat(WiringHost.leakedLinks(links)).hasSize(1).allMatch(l -> l.startsWith("br-"));
+        assertThat(WiringHost.netns(dir.resolve("run"))).isEmpty();
+        assertThat(WiringHost.leases(daemon.dataRoot().resolve("network").resolve("ipam"))).isEmpty();
+        assertThat(WiringHost.leakedRules(rules)).as("only the network's own rules stay while it does").noneMatch(l -> l.contains("CNI-"));
+        // and the addresses serve again
+        ok("run", "--rm", "--network", "many", IMAGE, "true");
+        ok("network", "rm", "many");
+        assertThat(WiringHost.leakedLinks(links)).isEmpty();
+        assertThat(WiringHost.leakedRules(rules)).isEmpty();
+    }
+
+    @Test
+    void aContainerInTheHostsPidNamespaceWithAnExecLeftRemovesItsVethToo() throws Exception {
+        // init's end does not end the exec'd process here: the network namespace outlives the
+        // container's process until the runtime's delete kills the rest of its cgroup
+        Set<String> links = WiringHost.links();
+        ok("run", "-d", "--name", "hostpid", "--pid", "host", IMAGE, "sleep", "300");
+        ok("exec", "-d", "hostpid", "sleep", "301");
+        ok("rm", "-f", "hostpid");
+        assertThat(WiringHost.run("ip", "link", "show", "master", "berth0")).isBlank();
+        assertThat(WiringHost.leakedLinks(links)).isEmpty();
+        assertThat(WiringHost.netns(dir.resolve("run"))).isEmpty();
+        assertThat(WiringHost.run("pgrep", "-f", "sleep 301")).isBlank();
+    }
+
+    @Test
     void containersThatOutliveADaemonKilledWithSigkillKeepTheirNetwork() throws Exception {
         ok("network", "create", "crashnet");
         int port = WiringHost.freePort();
