@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -242,18 +241,11 @@ public final class BuildContext implements AutoCloseable, ContextSources.KnownDi
 
     /** A tar name as a clean relative path; climbing above the root is refused. */
     static String clean(String name) throws BuildException {
-        if (name.indexOf('\0') >= 0) throw new BuildException("build context entry \"" + name.replace('\0', '?') + "\" contains a NUL byte");
-        ArrayDeque<String> parts = new ArrayDeque<>();
-        for (String c : name.split("/")) {
-            if (c.isEmpty() || c.equals(".")) continue;
-            if (c.equals("..")) {
-                if (parts.isEmpty()) throw new BuildException("build context entry \"" + name + "\" escapes the context with '..'");
-                parts.removeLast();
-            } else {
-                parts.addLast(c);
-            }
+        try {
+            return io.berth.archive.TarNames.clean(name);
+        } catch (io.berth.archive.TarNames.UnsafeNameException e) {
+            throw new BuildException("build context entry \"" + name.replace('\0', '?') + "\" " + e.describe("escapes the context"));
         }
-        return String.join("/", parts);
     }
 
     private static Path safeParent(Path root, String parentRel, String entryName) throws IOException, BuildException {

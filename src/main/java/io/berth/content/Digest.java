@@ -37,7 +37,10 @@ public record Digest(String algorithm, String hex) {
         return new Digest("sha256", HexFormat.of().formatHex(finished.digest()));
     }
 
+    /** SHA-256 by libcrypto where the host has it (fast from a cold start), else the JDK's. */
     public static MessageDigest newSha256() {
+        java.util.Optional<MessageDigest> fast = io.berth.sys.LibcryptoSha256.create();
+        if (fast.isPresent()) return fast.get();
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {

@@ -276,8 +276,7 @@ public final class ContainerLifecycle {
         boolean init = Boolean.TRUE.equals(h.init());
         Path initBinary = null;
         if (init) {
-            initBinary = io.berth.runtime.OciRuntimes.findExecutable("catatonit")
-                    .or(() -> io.berth.runtime.OciRuntimes.findExecutable("tini"))
+            initBinary = io.berth.runtime.InitBinary.find()
                     .orElseThrow(() -> ContainerException.invalid("--init needs catatonit or tini on the host"));
             argv.addAll(0, List.of("/sbin/docker-init", "--"));
         }

@@ -3,7 +3,6 @@ package io.berth.engine;
 import io.berth.sys.Cgroups;
 import io.berth.sys.HostInfo;
 import io.berth.sys.MountTable;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -162,12 +161,7 @@ public final class Engine {
     }
 
     private static Optional<String> initBinary() {
-        for (String name : new String[] {"catatonit", "tini", "docker-init"}) {
-            for (String dir : new String[] {"/usr/libexec/podman", "/usr/bin", "/usr/sbin", "/usr/local/bin"}) {
-                if (Files.isExecutable(Path.of(dir, name))) return Optional.of(Path.of(dir, name).toString());
-            }
-        }
-        return Optional.empty();
+        return io.berth.runtime.InitBinary.find().map(Path::toString);
     }
 
     private static boolean readFlag(String file) {

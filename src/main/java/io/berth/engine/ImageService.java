@@ -403,10 +403,24 @@ public final class ImageService {
     private ImageStore.BlobLocation pushLayer(RegistryClient client, RepositoryRef repo, ImageRecord.Layer l, Semaphore slots, Progress.Sink out)
             throws IOException, InterruptedException {
         String id = l.diffId().shortHex();
+        String here = repo.toString();
         slots.acquire();
         try {
-            ImageStore.BlobLocation blob = gzipBlob(l);
-            String here = repo.toString();
+            ImageStore.BlobLocation blob;
+            ReentrantLock lock = compressLocks.computeIfAbsent(l.diffId(), k -> new ReentrantLock());
+            lock.lock();
+            try {
+                blob = knownGzipBlob(l);
+                if (blob == null) {
+                    // Never compressed: no registry can know its digest yet, so it goes out as it is made.
+                    blob = compressWhileUploading(client, repo, l, out);
+                    out.emit(new Progress.Status(id, "Pushed"));
+                    store.recordBlob(l.diffId(), blob.digest(), blob.mediaType(), blob.size(), here);
+                    return blob;
+                }
+            } finally {
+                lock.unlock();
+            }
             if (blob.repositories().contains(here) && client.blobExists(repo, blob.digest())) {
                 out.emit(new Progress.Status(id, "Layer already exists"));
             } else {
@@ -418,13 +432,14 @@ public final class ImageService {
                         break;
                     }
                 }
-                if (from != null && client.mountBlob(repo, blob.digest(), new RepositoryRef(repo.registryHost(), from))) {
+                ImageStore.BlobLocation b = blob;
+                if (from != null && client.mountBlob(repo, b.digest(), new RepositoryRef(repo.registryHost(), from))) {
                     out.emit(new Progress.Status(id, "Mounted from " + from));
-                } else if (client.blobExists(repo, blob.digest())) {
+                } else if (client.blobExists(repo, b.digest())) {
                     out.emit(new Progress.Status(id, "Layer already exists"));
                 } else {
                     Throttle throttle = new Throttle();
-                    client.uploadBlob(repo, blob.digest(), blob.size(), () -> store.content().open(blob.digest()), (current, total) -> {
+                    client.uploadBlob(repo, b.digest(), b.size(), () -> store.content().open(b.digest()), (current, total) -> {
                         if (throttle.due(current, total)) out.emit(new Progress.Bytes(id, "Pushing", current, total));
                     });
                     out.emit(new Progress.Status(id, "Pushed"));
@@ -437,36 +452,108 @@ public final class ImageService {
         }
     }
 
-    /** A gzip blob of the layer: a known one, the pulled one, or one compressed now and kept. */
-    private ImageStore.BlobLocation gzipBlob(ImageRecord.Layer l) throws IOException {
+    /** A gzip blob of the layer made before (by a push or a pull), or null when there is none yet. */
+    private ImageStore.BlobLocation knownGzipBlob(ImageRecord.Layer l) throws IOException {
         ContentStore content = store.content();
-        ReentrantLock lock = compressLocks.computeIfAbsent(l.diffId(), k -> new ReentrantLock());
-        lock.lock();
-        try {
-            for (ImageStore.BlobLocation b : store.blobsFor(l.diffId())) {
-                if (isGzip(b.mediaType()) && content.exists(b.digest())) return b;
-            }
-            if (l.blob() == null || !content.exists(l.blob())) {
-                throw new IOException("cannot push layer " + l.diffId() + ": its blob is no longer stored; pull or load the image again");
-            }
-            if (isGzip(l.blobMediaType())) {
-                long size = content.size(l.blob());
-                store.recordBlob(l.diffId(), l.blob(), MediaTypes.DOCKER_LAYER_GZIP, size, null);
-                return new ImageStore.BlobLocation(l.blob(), MediaTypes.DOCKER_LAYER_GZIP, size, List.of());
-            }
-            Digest digest;
-            long size;
+        for (ImageStore.BlobLocation b : store.blobsFor(l.diffId())) {
+            if (isGzip(b.mediaType()) && content.exists(b.digest())) return b;
+        }
+        if (l.blob() == null || !content.exists(l.blob())) {
+            throw new IOException("cannot push layer " + l.diffId() + ": its blob is no longer stored; pull or load the image again");
+        }
+        if (isGzip(l.blobMediaType())) {
+            long size = content.size(l.blob());
+            store.recordBlob(l.diffId(), l.blob(), MediaTypes.DOCKER_LAYER_GZIP, size, null);
+            return new ImageStore.BlobLocation(l.blob(), MediaTypes.DOCKER_LAYER_GZIP, size, List.of());
+        }
+        return null;
+    }
+
+    /**
+     * Compresses a layer and uploads the gzip stream as it comes out of the compressor, keeping a
+     * copy in the content store for the next push (a push is then upload alone). The two overlap,
+     * so a first push costs about the longer of the two, not their sum.
+     */
+    private ImageStore.BlobLocation compressWhileUploading(RegistryClient client, RepositoryRef repo, ImageRecord.Layer l, Progress.Sink out)
+            throws IOException, InterruptedException {
+        ContentStore content = store.content();
+        String id = l.diffId().shortHex();
+        java.io.PipedInputStream wire = new java.io.PipedInputStream(1 << 20);
+        java.io.PipedOutputStream toWire = new java.io.PipedOutputStream(wire);
+        java.util.concurrent.CompletableFuture<Digest> compressed = new java.util.concurrent.CompletableFuture<>();
+        Thread compressor = Thread.ofVirtual().name("compress " + id).start(() -> {
             try (ContentStore.Writer w = content.openWriter("gzip-" + l.diffId() + "-" + UUID.randomUUID(), null, -1);
                  InputStream tar = Decompression.open(content.open(l.blob()))) {
-                LayerCompression.gzip(tar, w);
-                digest = w.commit();
-                size = content.size(digest);
+                try (OutputStream both = new TeeOutput(w, toWire)) {
+                    LayerCompression.gzip(tar, both);
+                }
+                compressed.complete(w.commit());
+            } catch (Throwable e) {
+                compressed.completeExceptionally(e);
+            } finally {
+                try {
+                    toWire.close(); // the upload's body ends here, also when compressing failed
+                } catch (IOException ignored) {
+                    // the reader is gone: the upload failed and says why
+                }
             }
-            LOG.info("compressed layer {} into {} ({} bytes) with {}", l.diffId(), digest, size, LayerCompression.tool());
-            store.recordBlob(l.diffId(), digest, MediaTypes.DOCKER_LAYER_GZIP, size, null);
-            return new ImageStore.BlobLocation(digest, MediaTypes.DOCKER_LAYER_GZIP, size, List.of());
+        });
+        Throttle throttle = new Throttle();
+        try {
+            client.uploadStreamingBlob(repo, wire, () -> {
+                try {
+                    return compressed.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while compressing a layer");
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof IOException io) throw io;
+                    throw new IOException("compressing layer " + l.diffId() + ": " + e.getCause(), e.getCause());
+                }
+            }, (current, total) -> {
+                if (throttle.due(current, total)) out.emit(new Progress.Bytes(id, "Pushing", current, total));
+            });
         } finally {
-            lock.unlock();
+            wire.close(); // a failed upload stops the compressor at its next write
+            compressor.join();
+        }
+        Digest digest = compressed.resultNow();
+        long size = content.size(digest);
+        LOG.info("compressed layer {} into {} ({} bytes) with {} while uploading it", l.diffId(), digest, size, LayerCompression.tool());
+        return new ImageStore.BlobLocation(digest, MediaTypes.DOCKER_LAYER_GZIP, size, List.of());
+    }
+
+    /** Writes to two streams: the content store's copy and the upload. */
+    private static final class TeeOutput extends OutputStream {
+        private final OutputStream first;
+        private final OutputStream second;
+
+        TeeOutput(OutputStream first, OutputStream second) {
+            this.first = first;
+            this.second = second;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            first.write(b);
+            second.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            first.write(b, off, len);
+            second.write(b, off, len);
+        }
+
+        @Override
+        public void flush() throws IOException {
+            first.flush();
+            second.flush();
+        }
+
+        @Override
+        public void close() {
+            // neither is ours to close
         }
     }
 

@@ -13,7 +13,6 @@ import java.io.OutputStream;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -255,16 +254,7 @@ public final class ImageArchive {
 
     /** A member name without leading "./" or "/", with "." and ".." applied. */
     static String clean(String name) {
-        ArrayDeque<String> parts = new ArrayDeque<>();
-        for (String c : name.split("/")) {
-            if (c.isEmpty() || c.equals(".")) continue;
-            if (c.equals("..")) {
-                if (!parts.isEmpty()) parts.removeLast();
-            } else {
-                parts.addLast(c);
-            }
-        }
-        return String.join("/", parts);
+        return io.berth.archive.TarNames.cleanWithin(name);
     }
 
     private static String resolveLink(String name, String target) {

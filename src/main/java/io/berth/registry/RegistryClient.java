@@ -445,6 +445,65 @@ public final class RegistryClient {
     }
 
     /**
+     * Uploads a blob whose digest is known only once it is all sent (a layer compressed while it
+     * goes out): the body streams in one chunked {@code PATCH}, then {@code PUT ?digest=} with
+     * no body closes the session with the digest {@code digest} yields after the stream ended.
+     *
+     * @return the digest the registry reports
+     */
+    public Digest uploadStreamingBlob(RepositoryRef repo, InputStream body, BlobDigest digest, ProgressListener progress)
+            throws IOException {
+        ProgressListener listener = progress == null ? ProgressListener.NONE : progress;
+        String operation = "pushing a blob to " + repo;
+        Target target = pushTarget(repo);
+        HttpResponse<InputStream> started = exchange(operation, target, pushScope(repo),
+                HttpRequest.newBuilder(v2(target, repo.repository() + "/blobs/uploads/"))
+                        .POST(HttpRequest.BodyPublishers.noBody()).timeout(SHORT_TIMEOUT), false);
+        expect(operation, started, 202);
+        close(started);
+        URI session = started.uri().resolve(started.headers().firstValue("Location").orElseThrow(() ->
+                new RegistryException(operation, 202, List.of(), "the registry gave no upload location", null)));
+
+        AtomicReference<IOException> sourceFailure = new AtomicReference<>();
+        InputStream counted = new CountingInputStream(body, -1, listener, sourceFailure);
+        HttpRequest.Builder patch = HttpRequest.newBuilder(session)
+                .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> counted))
+                .header("Content-Type", "application/octet-stream");
+        HttpResponse<InputStream> patched;
+        try {
+            patched = exchange(operation, target, pushScope(repo), patch, false);
+        } catch (RegistryUnreachableException e) {
+            if (sourceFailure.get() != null) throw sourceFailure.get();
+            throw e;
+        }
+        if (sourceFailure.get() != null) {
+            close(patched);
+            throw sourceFailure.get();
+        }
+        expect(operation, patched, 202);
+        close(patched);
+        URI next = patched.uri().resolve(patched.headers().firstValue("Location").orElse(session.toString()));
+        Digest sent = digest.get();
+        String sep = next.getRawQuery() == null ? "?" : "&";
+        HttpResponse<InputStream> r = exchange(operation, target, pushScope(repo),
+                HttpRequest.newBuilder(URI.create(next + sep + "digest=" + enc(sent.toString())))
+                        .PUT(HttpRequest.BodyPublishers.noBody()).header("Content-Type", "application/octet-stream"), false);
+        expect(operation, r, 201);
+        close(r);
+        Digest reported = r.headers().firstValue("Docker-Content-Digest").map(x -> Digest.parse(x.strip())).orElse(sent);
+        if (!reported.equals(sent)) {
+            throw new DigestMismatchException(operation, sent, reported, "the registry stored the blob as " + reported + ", not " + sent);
+        }
+        return reported;
+    }
+
+    /** The digest of a streamed blob, known once the stream has ended. */
+    @FunctionalInterface
+    public interface BlobDigest {
+        Digest get() throws IOException;
+    }
+
+    /**
      * Uploads a manifest or index under a tag or digest.
      *
      * @return the digest the registry reports (checked against the bytes' own)

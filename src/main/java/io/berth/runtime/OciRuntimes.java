@@ -1,10 +1,8 @@
 package io.berth.runtime;
 
 import io.berth.sys.Cgroups;
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -111,12 +109,6 @@ public record OciRuntimes(Map<String, Path> available, String defaultRuntime, St
     }
 
     public static Optional<Path> findExecutable(String name) {
-        String path = System.getenv().getOrDefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-        for (String dir : (path + ":/usr/local/sbin:/usr/sbin:/sbin").split(File.pathSeparator)) {
-            if (dir.isEmpty()) continue;
-            Path candidate = Path.of(dir, name);
-            if (Files.isExecutable(candidate) && !Files.isDirectory(candidate)) return Optional.of(candidate);
-        }
-        return Optional.empty();
+        return io.berth.sys.Executables.find(name);
     }
 }

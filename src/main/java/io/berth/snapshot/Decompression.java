@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.GZIPInputStream;
 
@@ -109,12 +108,6 @@ public final class Decompression {
     }
 
     private static Path findOnPath(String name) {
-        String path = System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
-        for (String d : path.split(":")) {
-            if (d.isEmpty()) continue;
-            Path c = Path.of(d, name);
-            if (Files.isExecutable(c)) return c;
-        }
-        return null;
+        return io.berth.sys.Executables.find(name).orElse(null);
     }
 }

@@ -21,7 +21,6 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
@@ -98,18 +97,11 @@ public final class LayerUnpacker {
      * refused. The empty string means the root itself.
      */
     static String clean(String name, String what) throws UnsafeLayerException {
-        if (name.indexOf('\0') >= 0) throw new UnsafeLayerException(what + " \"" + name.replace('\0', '?') + "\" contains a NUL byte");
-        ArrayDeque<String> parts = new ArrayDeque<>();
-        for (String c : name.split("/")) {
-            if (c.isEmpty() || c.equals(".")) continue;
-            if (c.equals("..")) {
-                if (parts.isEmpty()) throw new UnsafeLayerException(what + " \"" + name + "\" escapes the layer root with '..'");
-                parts.removeLast();
-            } else {
-                parts.addLast(c);
-            }
+        try {
+            return io.berth.archive.TarNames.clean(name);
+        } catch (io.berth.archive.TarNames.UnsafeNameException e) {
+            throw new UnsafeLayerException(what + " \"" + name.replace('\0', '?') + "\" " + e.describe("escapes the layer root"));
         }
-        return String.join("/", parts);
     }
 
     private record DirTime(Path dir, Instant mtime) {}
