@@ -2,37 +2,31 @@ package io.berth.api;
 
 import io.berth.api.http.HttpExchange;
 import io.berth.build.BuildContext;
-import io.berth.build.BuildException;
-import io.berth.build.BuildHost;
-import io.berth.build.BuildOutput;
 import io.berth.build.BuildRequest;
 import io.berth.build.Builds;
 import io.berth.build.StepFailedException;
 import io.berth.content.Digest;
+import io.berth.engine.BuildService;
 import io.berth.engine.Engine;
+import io.berth.engine.ImageService;
 import io.berth.errdefs.ErrorKinds;
 import io.berth.engine.Progress;
-import io.berth.image.ImageReference;
-import io.berth.image.ImageStore;
-import io.berth.image.InvalidReferenceException;
-import io.berth.image.Platform;
 import io.berth.registry.RegistryAuth;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 
 /**
  * {@code POST /build} (the classic builder: the context tar in the body, Docker's JSON
- * stream out) and {@code POST /build/prune}. The work is in {@link Builds}.
+ * stream out) and {@code POST /build/prune}: parses the request and calls {@link BuildService}.
  *
  * <p>Accepted and ignored: {@code rm}/{@code forcerm} (build containers are always removed),
- * {@code cachefrom}, resource limits ({@code memory}, {@code cpushares} ...). RUN's network
+ * resource limits ({@code memory}, {@code cpushares} ...). RUN's network
  * is {@code networkmode}: the default bridge for {@code default} (or none given), else
  * {@code bridge}, {@code host}, {@code none} or a network's name.
  */
@@ -59,30 +53,10 @@ final class BuildRoutes {
         }
         List<String> tags = new ArrayList<>();
         for (String t : call.request().queryAll("t")) {
-            if (t == null || t.isEmpty()) continue;
-            ImageReference ref;
-            try {
-                ref = ImageReference.parse(t);
-            } catch (InvalidReferenceException e) {
-                throw ApiException.badRequest("invalid reference format: " + t);
-            }
-            if (ref.digestOrNull() != null) throw ApiException.badRequest("refusing to create a tag with a digest reference: " + t);
-            tags.add(t);
+            if (t != null && !t.isEmpty()) tags.add(t);
         }
-        String platform = call.query("platform");
-        if (platform != null && !platform.isEmpty()) {
-            Platform want;
-            try {
-                want = Platform.parse(platform);
-            } catch (IllegalArgumentException e) {
-                throw ApiException.badRequest(e.getMessage());
-            }
-            Platform host = Platform.host();
-            if (!want.os().equals(host.os()) || !want.architecture().equals(host.architecture())) {
-                throw ApiException.badRequest("platform " + platform + " is not supported: this daemon builds for " + host.os() + "/"
-                        + host.architecture() + " only");
-            }
-        }
+        BuildService.checkTags(tags);
+        BuildService.checkPlatform(call.query("platform"));
         Map<String, String> buildArgs = jsonMap(call.query("buildargs"), "buildargs");
         Map<String, String> labels = jsonMap(call.query("labels"), "labels");
         Map<String, RegistryAuth> auths = registryConfig(call.request().header("X-Registry-Config"));
@@ -92,46 +66,22 @@ final class BuildRoutes {
         BuildRequest request = new BuildRequest(tags, dockerfile, buildArgs, call.query("target"),
                 call.queryBool("nocache", false), call.queryBool("pull", false), labels, call.query("networkmode"),
                 call.queryBool("q", false), extraHosts(call), cacheFrom(call.query("cachefrom")));
-        Builds builds = engine.builds();
-        BuildContext context;
-        try {
-            context = builds.extractContext(call.request().body(), request.dockerfile());
-        } catch (BuildException e) {
-            throw ApiException.badRequest(e.getMessage());
-        }
+        BuildService service = engine.buildService();
+        BuildContext context = service.unpack(call.request().body(), request); // a bad context: 400 before any output
         Stream stream = new Stream(call.exchange(), request.quiet());
         call.exchange().onClientGone(stream::cancel); // the body is read: what comes next is the client leaving
         try {
-            BuildHost host = new BuildHost() {
-                @Override
-                public ImageStore.Image pull(ImageReference ref, Platform p) throws IOException {
-                    return engine.images().pull(ref, p, authFor(auths, ref.domain()), stream);
-                }
-
-                @Override
-                public void tag(Digest id, ImageReference tag) throws IOException {
-                    engine.images().tag(id.toString(), tag);
-                }
-            };
-            try {
-                Digest id = builds.build(request, context, host, stream);
-                stream.succeeded(id);
-            } catch (StepFailedException e) {
-                stream.error(e.getMessage(), e.code());
-            } catch (Exception e) {
-                // Before the stream began the edge answers by the failure's kind (a bad
-                // Dockerfile is a 400); after it, the error is the stream's last line.
-                if (!stream.started() || ApiErrors.clientGone(e)) throw e;
-                stream.error(ErrorKinds.message(e), 0);
-            }
-            stream.end(); // the client has its answer; deleting the context is no longer its wait
-        } finally {
-            try {
-                context.close();
-            } catch (IOException e) {
-                org.slf4j.LoggerFactory.getLogger(BuildRoutes.class).warn("deleting the build context {}: {}", context.root(), e.getMessage());
-            }
+            Digest id = service.build(request, context, auths, stream);
+            stream.succeeded(id);
+        } catch (StepFailedException e) {
+            stream.error(e.getMessage(), e.code());
+        } catch (Exception e) {
+            // Before the stream began the edge answers by the failure's kind (a bad
+            // Dockerfile is a 400); after it, the error is the stream's last line.
+            if (!stream.started() || ApiErrors.clientGone(e)) throw e;
+            stream.error(ErrorKinds.message(e), 0);
         }
+        stream.end();
     }
 
     private void prune(ApiCall call) throws Exception {
@@ -220,31 +170,13 @@ final class BuildRoutes {
         for (Map.Entry<String, JsonNode> e : node.properties()) {
             if (!e.getValue().isObject()) continue;
             String encoded = Base64.getUrlEncoder().encodeToString(Json.bytes(e.getValue()));
-            out.put(registryHost(e.getKey()), RegistryAuth.decodeHeader(encoded));
+            out.put(ImageService.registryHost(e.getKey()), RegistryAuth.decodeHeader(encoded));
         }
         return out;
     }
 
-    static String registryHost(String server) {
-        String s = server.strip();
-        int scheme = s.indexOf("://");
-        if (scheme >= 0) s = s.substring(scheme + 3);
-        int slash = s.indexOf('/');
-        if (slash >= 0) s = s.substring(0, slash);
-        s = s.toLowerCase(Locale.ROOT);
-        return switch (s) {
-            case "", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com" -> "docker.io";
-            default -> s;
-        };
-    }
-
-    private static RegistryAuth authFor(Map<String, RegistryAuth> auths, String domain) {
-        RegistryAuth a = auths.get(registryHost(domain));
-        return a == null ? RegistryAuth.ANONYMOUS : a;
-    }
-
     /** The build's JSON stream ({@link JsonStream}), started at its first message; quiet keeps the text back. */
-    private static final class Stream implements BuildOutput, Progress.Sink {
+    private static final class Stream implements BuildService.Output {
         private final JsonStream json;
         private final boolean quiet;
         private final StringBuilder held = new StringBuilder();

@@ -37,6 +37,8 @@ public final class Container {
     private volatile Runnable cancelRestart;
     /** Set while an operation (start, stop, remove) is in flight, so a concurrent one refuses or waits. */
     private Operation busy;
+    /** Set when the record in memory is newer than the one on disk (the disk was full); cleared by the next save. */
+    private volatile boolean unsaved;
 
     Container(ContainerStore store, ContainerEvents events, ContainerRecord record) {
         this.store = store;
@@ -177,15 +179,38 @@ public final class Container {
 
     /** Applies a change to the record, persists it, and wakes waiters; the verbs' one way to the disk. */
     ContainerRecord update(UnaryOperator<ContainerRecord> change) throws IOException {
+        return update(change, false);
+    }
+
+    /**
+     * Like {@link #update}, but a full disk does not stop the change: it holds in memory
+     * ({@link #isUnsaved()} tells) until {@link #saveAgain} or a later update writes it. For
+     * what has happened whether or not the disk has room (an exit), or what frees room (a
+     * removal); a full disk must not hide either.
+     */
+    private ContainerRecord updateEvenIfDiskFull(UnaryOperator<ContainerRecord> change) throws IOException {
+        return update(change, true);
+    }
+
+    private ContainerRecord update(UnaryOperator<ContainerRecord> change, boolean evenIfDiskFull) throws IOException {
         lock.lock();
         try {
             ContainerRecord next = change.apply(record);
-            if (next.state().status() == ContainerStatus.EXITED || next.state().status() == ContainerStatus.RESTARTING) {
-                if (record.state().status().hasProcess()) exits++;
-            }
+            boolean exit = (next.state().status() == ContainerStatus.EXITED || next.state().status() == ContainerStatus.RESTARTING)
+                    && record.state().status().hasProcess();
+            boolean saved = true;
             // a record about to be deleted need not reach the disk before the next step: its
             // removal is what makes it durable (a machine crash leaves the older state, or none)
-            if (!removed) store.save(next, busy != Operation.REMOVE && busy != Operation.FORCE_REMOVE); // nor resurrect a removed one
+            if (!removed) { // nor resurrect a removed one
+                try {
+                    store.save(next, busy != Operation.REMOVE && busy != Operation.FORCE_REMOVE);
+                } catch (IOException e) {
+                    if (!evenIfDiskFull || !io.berth.sys.DiskFull.causes(e)) throw e;
+                    saved = false;
+                }
+            }
+            unsaved = !saved;
+            if (exit) exits++;
             record = next;
             changed.signalAll();
             return next;
@@ -203,6 +228,26 @@ public final class Container {
         try {
             ContainerState now = record.state();
             return update(r -> change.apply(r).withState(now));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** True while the record in memory has not reached the disk (it was full at the last change). */
+    public boolean isUnsaved() {
+        return unsaved;
+    }
+
+    /** Writes the record again after a failed save; true once it is on disk (or the container is gone). */
+    public boolean saveAgain() {
+        lock.lock();
+        try {
+            if (!unsaved || removed) return true;
+            store.save(record, true);
+            unsaved = false;
+            return true;
+        } catch (IOException e) {
+            return false;
         } finally {
             lock.unlock();
         }
@@ -292,13 +337,15 @@ public final class Container {
 
     /**
      * The process ended: running or paused → exited, or restarting when the policy wants
-     * another try; announces {@code oom} (when the kernel killed it) and then {@code die}.
+     * another try; announces {@code oom} (when the kernel killed it) and then {@code die}. A
+     * full disk does not lose it: see {@link #isUnsaved}.
      */
     public ContainerRecord exited(int code, boolean oomKilled, boolean restart) throws IOException {
         lock.lock();
         try {
             if (!status().hasProcess()) throw illegal("exited");
-            ContainerRecord next = update(r -> r.withState(r.state().exited(code, oomKilled, Instant.now(),
+            // what happened happened: a full disk keeps it in memory (isUnsaved) rather than losing it
+            ContainerRecord next = updateEvenIfDiskFull(r -> r.withState(r.state().exited(code, oomKilled, Instant.now(),
                     restart ? ContainerStatus.RESTARTING : ContainerStatus.EXITED)));
             if (oomKilled) announce("oom", Map.of());
             announce("die", Map.of("exitCode", Integer.toString(code)));
@@ -454,7 +501,8 @@ public final class Container {
             check(force ? Operation.FORCE_REMOVE : Operation.REMOVE);
             if (status().hasProcess()) throw illegal("removed");
             cancelPendingRestart();
-            return update(r -> r.withState(r.state().withStatus(ContainerStatus.REMOVING)));
+            // a removal frees room: a full disk must not stop it
+            return updateEvenIfDiskFull(r -> r.withState(r.state().withStatus(ContainerStatus.REMOVING)));
         } finally {
             lock.unlock();
         }

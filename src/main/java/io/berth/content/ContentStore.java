@@ -293,16 +293,31 @@ public final class ContentStore {
      * Meant for daemon start. Returns how many ingests it removed.
      */
     public int cleanupIngests(Duration olderThan) throws IOException {
-        if (!Files.isDirectory(ingest)) return 0;
+        return reapIngests(ref -> true, olderThan).count();
+    }
+
+    /** What {@link #reapIngests} removed: how many ingests, and the bytes they held. */
+    public record Reaped(int count, long bytes) {}
+
+    /**
+     * Removes the ingests no writer holds whose ref {@code which} accepts (a ref may be null:
+     * an ingest cut short before its ref file was written) and whose data was last touched
+     * more than {@code olderThan} ago (any age when null or zero). For daemon start and prune:
+     * a partial download or load left by a failure, a crash or a full disk.
+     */
+    public Reaped reapIngests(java.util.function.Predicate<String> which, Duration olderThan) throws IOException {
+        if (!Files.isDirectory(ingest)) return new Reaped(0, 0);
         Instant cutoff = olderThan == null || olderThan.isZero() ? null : Instant.now().minus(olderThan);
         List<Path> dirs = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(ingest)) {
             for (Path p : ds) dirs.add(p);
         }
         int removed = 0;
+        long bytes = 0;
         for (Path dir : dirs) {
             if (activeIngests.contains(dir)) continue;
             String ref = readRef(dir);
+            if (!which.test(ref)) continue;
             KeyedLocks.Held held = null;
             try {
                 if (ref != null) {
@@ -311,8 +326,10 @@ public final class ContentStore {
                 }
                 if (activeIngests.contains(dir)) continue;
                 if (cutoff != null && lastTouched(dir).isAfter(cutoff)) continue;
+                long size = treeSize(dir);
                 FileTrees.deleteTree(dir);
                 removed++;
+                bytes += size;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new InterruptedIOException("interrupted while cleaning ingests");
@@ -320,7 +337,24 @@ public final class ContentStore {
                 if (held != null) held.close();
             }
         }
-        return removed;
+        return new Reaped(removed, bytes);
+    }
+
+    /** The bytes of the files right in {@code dir} (an ingest holds no sub-folders). */
+    private static long treeSize(Path dir) {
+        long total = 0;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                try {
+                    total += Files.size(p);
+                } catch (IOException gone) {
+                    // removed meanwhile
+                }
+            }
+        } catch (IOException e) {
+            return total;
+        }
+        return total;
     }
 
     /** Refs of the ingests on disk (finished or not, held or not). */
@@ -437,8 +471,9 @@ public final class ContentStore {
 
     /**
      * An open ingest: an OutputStream that hashes what it writes. Not thread-safe; one
-     * thread writes at a time. Close without commit keeps the bytes for a resume;
-     * {@link #abort()} throws them away.
+     * thread writes at a time. Close without commit keeps the bytes for a resume when the
+     * writer was opened with the digest it expects (a pull's download), and throws them
+     * away otherwise (nothing could resume them); {@link #abort()} always throws them away.
      */
     public static final class Writer extends OutputStream {
         private final ContentStore store;
@@ -608,10 +643,14 @@ public final class ContentStore {
             }
         }
 
-        /** Releases the writer, keeping uncommitted bytes on disk for a later resume. */
+        /** Releases the writer, keeping uncommitted bytes on disk for a later resume (only with an expected digest). */
         @Override
         public void close() throws IOException {
             if (done) return;
+            if (expected == null) {
+                abort();
+                return;
+            }
             try {
                 if (channel != null) {
                     drain();
@@ -639,7 +678,11 @@ public final class ContentStore {
 
         private void drain() throws IOException {
             buffer.flip();
-            while (buffer.hasRemaining()) channel.write(buffer);
+            try {
+                while (buffer.hasRemaining()) channel.write(buffer);
+            } catch (IOException e) {
+                throw io.berth.sys.DiskFull.describe("write", dir.resolve("data"), e);
+            }
             buffer.clear();
         }
 

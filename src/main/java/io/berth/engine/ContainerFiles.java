@@ -43,6 +43,30 @@ public final class ContainerFiles {
         this.wiring = wiring;
     }
 
+    /** Names of the spool files of copies into a container, beside its rootfs in its private folder. */
+    private static final String SPOOL_PREFIX = "cp-upload-";
+    private static final String SPOOL_SUFFIX = ".tar";
+
+    /**
+     * Deletes the spool files that copies into containers left when the daemon died (or the
+     * disk filled) in the middle: at daemon start, when no copy runs. Returns the bytes freed.
+     */
+    static long reapSpools(io.berth.container.ContainerStore store) {
+        long freed = 0;
+        for (io.berth.container.Container c : store.list()) {
+            try (java.nio.file.DirectoryStream<Path> ds = java.nio.file.Files.newDirectoryStream(store.directory(c.id()),
+                    SPOOL_PREFIX + "*" + SPOOL_SUFFIX)) {
+                for (Path p : ds) {
+                    long size = java.nio.file.Files.size(p);
+                    if (java.nio.file.Files.deleteIfExists(p)) freed += size;
+                }
+            } catch (IOException e) {
+                LOG.debug("cannot reap copy spools of {}: {}", c.id(), e.toString());
+            }
+        }
+        return freed;
+    }
+
     /** A missing path: dockerd's 404 text. */
     public static final class NotFound extends IOException implements Kinded {
         public NotFound(String message) {
@@ -106,7 +130,7 @@ public final class ContainerFiles {
         if (Boolean.TRUE.equals(r.hostConfig().readonlyRootfs()) && !onWritableMount(r.id(), absolute(path))) {
             throw new ReadOnly("container rootfs is marked read-only");
         }
-        Path spool = containers.rootfsDir(r.id()).resolveSibling("cp-upload-" + System.nanoTime() + ".tar");
+        Path spool = containers.rootfsDir(r.id()).resolveSibling(SPOOL_PREFIX + System.nanoTime() + SPOOL_SUFFIX);
         withRoot(c, root -> {
             try {
                 TreeCopy.extract(root, absolute(path), tar, noOverwriteDirNonDir, spool);

@@ -63,6 +63,15 @@ public final class ContainerLifecycle {
     private final Map<String, List<CompletableFuture<AttachSession>>> attachOnStart = new ConcurrentHashMap<>();
     private final Map<String, Duration> backoff = new ConcurrentHashMap<>();
     private final ExitWatcher exits;
+    /**
+     * Where conmon writes exit files: under the exec root (a tmpfs, /run), so an exit is
+     * recorded even when the data root is full. Exits of containers started by a daemon
+     * that used {@code legacyExitDir} are read from there as well.
+     */
+    private final Path exitDir;
+    private final Path legacyExitDir;
+    /** Containers whose exit is known but not yet on disk (the data root was full): their exit files are kept till it is. */
+    private final Map<String, ContainerExit> unsavedExits = new ConcurrentHashMap<>();
     /** Caps the logs of running containers that have a max-size. */
     private final LogRotator logRotator = new LogRotator(this::logTargets);
 
@@ -70,10 +79,53 @@ public final class ContainerLifecycle {
         this.service = service;
         service.setLifecycle(this);
         this.runtimeDir = service.settings().get().dataRoot().resolve("runtime");
-        this.exits = new ExitWatcher(runtimeDir.resolve("exits"), null);
+        Path execRoot = service.settings().get().execRoot();
+        this.legacyExitDir = runtimeDir.resolve("exits");
+        this.exitDir = execRoot != null ? execRoot.resolve("exits") : legacyExitDir;
+        this.exits = new ExitWatcher(exitDir, List.of(legacyExitDir), null);
         exits.start();
+        long spools = ContainerFiles.reapSpools(service.store());
+        if (spools > 0) LOG.info("removed {} bytes of copies into containers that a crash or a full disk cut short", spools);
         reconcile();
         logRotator.start();
+        Thread.ofVirtual().name("unsaved exits").start(this::saveUnsavedExits);
+    }
+
+    /**
+     * Writes the records of exits that a full disk kept in memory only, once there is room,
+     * and only then lets conmon's exit file go: until then a restarted daemon reads the exit
+     * from that file.
+     */
+    private void saveUnsavedExits() {
+        while (true) {
+            try {
+                Thread.sleep(UNSAVED_RETRY.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+            for (Map.Entry<String, ContainerExit> e : List.copyOf(unsavedExits.entrySet())) {
+                Container c = service.store().find(e.getKey()).orElse(null);
+                if (c == null || c.isRemoved()) {
+                    unsavedExits.remove(e.getKey());
+                } else if (c.saveAgain()) {
+                    unsavedExits.remove(e.getKey());
+                    forgetExitFile(c, e.getValue());
+                }
+            }
+        }
+    }
+
+    private static final Duration UNSAVED_RETRY = Duration.ofSeconds(2);
+
+    /** Deletes conmon's exit file once {@code handled} is recorded, unless it is already a newer run's. */
+    private void forgetExitFile(Container c, ContainerExit handled) {
+        try {
+            Conmon conmon = conmon(c.record());
+            ContainerExit onDisk = conmon.exitOf(c.id()).orElse(null);
+            if (onDisk != null && onDisk.time().equals(handled.time())) conmon.forgetExit(c.id());
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("cannot delete the exit file of {}: {}", c.id(), e.toString());
+        }
     }
 
     /** The logs the rotator looks after: those of the containers conmon holds now, with a max-size. */
@@ -102,7 +154,7 @@ public final class ContainerLifecycle {
             Path binary = service.settings().get().runtimes().available().get(n);
             if (binary == null) throw ContainerException.invalid("Unknown runtime specified " + n);
             Path conmon = Conmon.findConmon().orElseThrow(() -> new IllegalStateException("conmon is not installed: install Debian's conmon"));
-            return new Conmon(conmon, new OciRuntime(n, binary, runtimeDir.resolve(n)), runtimeDir.resolve("exits"), host);
+            return new Conmon(conmon, new OciRuntime(n, binary, runtimeDir.resolve(n)), exitDir, List.of(legacyExitDir), host);
         });
     }
 
@@ -156,14 +208,15 @@ public final class ContainerLifecycle {
             long t2 = System.nanoTime();
             ContainerSpec spec = spec(r, rootfs, wired);
             Conmon conmon = conmon(r);
-            exits.forget(id);
             Path bundle = bundle(id);
             Files.createDirectories(bundle);
             try {
-                conmon.delete(id); // a leftover of an earlier run
+                conmon.delete(id); // a leftover of an earlier run, and its exit file
             } catch (IOException ignored) {
                 // nothing to delete
             }
+            // after the exit file is gone: the watcher's rescan may have reported it again till then
+            exits.forget(id);
             long t3 = System.nanoTime();
             long logCap = LogOptions.limits(r.hostConfig().logConfig()).map(LogRotator::hardCap).orElse(0L);
             ContainerHandle h;
@@ -513,7 +566,8 @@ public final class ContainerLifecycle {
             // programs: side by side, the exit is handled in the time of the longer one.
             CompletableFuture<Void> unwired = CompletableFuture.runAsync(() -> service.wiring().stopped(r), Thread::startVirtualThread);
             try {
-                conmon.delete(id, bundle(id));
+                // the exit file stays until the exit is on disk: it is the record a restart reads meanwhile
+                conmon.deleteFromRuntime(id, bundle(id));
             } catch (IOException e) {
                 LOG.debug("runtime delete of {}: {}", id, e.toString());
             }
@@ -528,6 +582,13 @@ public final class ContainerLifecycle {
                     && RestartPolicies.shouldRestart(r.hostConfig().restart(), code, r.restartCount(), r.manuallyStopped());
             Instant started = r.state().startedAt();
             c.exited(code, oom, restart); // tells oom, then die (exitCode only, as dockerd 20.10)
+            if (c.isUnsaved()) {
+                LOG.warn("container {} exited with {}, but its record cannot be written (is the data root full?): "
+                        + "kept in memory and in {}, written once there is room", r.shortId(), code, exitDir);
+                unsavedExits.put(id, exit);
+            } else {
+                forgetExitFile(c, exit);
+            }
             if (restart) {
                 Duration ran = started == null ? Duration.ZERO : Duration.between(started, Instant.now());
                 Duration delay = RestartPolicies.nextDelay(backoff.get(id), ran);

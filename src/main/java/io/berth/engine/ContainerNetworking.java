@@ -279,6 +279,19 @@ final class ContainerNetworking {
         return out;
     }
 
+    /** -p as dockerd checks it at create: container ports and host ports are numbers or ranges in 0-65535. */
+    static void checkPorts(HostConfig h) {
+        if (h.portBindings() == null) return;
+        for (Map.Entry<String, List<HostConfig.PortBinding>> e : h.portBindings().entrySet()) {
+            portKey(e.getKey());
+            if (e.getValue() == null) continue;
+            for (HostConfig.PortBinding b : e.getValue()) {
+                String hp = b == null || b.hostPort() == null ? "" : b.hostPort().trim();
+                if (!hp.isEmpty()) range(hp);
+            }
+        }
+    }
+
     static int[] portKey(String key) {
         String p = key.contains("/") ? key.substring(0, key.indexOf('/')) : key;
         return range(p);

@@ -75,6 +75,7 @@ public final class ContainerService {
         wiring.check(host);
         io.berth.container.CreateChecks.check(host);
         checkResources(host);
+        ContainerNetworking.checkPorts(host);
         host = host.withLogConfig(io.berth.container.LogOptions.validate(host.logConfig(), s.logDefaults()));
         checkSecurity(host);
         List<String> warnings = new ArrayList<>();

@@ -22,6 +22,7 @@ public final class Engine {
     private volatile EngineSettings settings;
     private final ImageService images;
     private final io.berth.build.Builds builds;
+    private final BuildService buildService;
 
     private final ContainerService containers;
 
@@ -35,6 +36,7 @@ public final class Engine {
                 s -> new Wiring(s, networks, volumes)); // installs the network hooks (Containers.networkHooks is the bare form)
         this.builds = io.berth.build.Builds.open(settings.dataRoot(), settings.execRoot() != null ? settings.execRoot() : settings.dataRoot(),
                 settings.runtimes(), images.store(), new BuildNetworking(networks));
+        this.buildService = new BuildService(builds, images);
     }
 
     public ContainerService containers() {
@@ -49,6 +51,11 @@ public final class Engine {
     /** The classic builder (docker build with DOCKER_BUILDKIT=0). */
     public io.berth.build.Builds builds() {
         return builds;
+    }
+
+    /** docker build: checks, context, build, tags (the route only parses). */
+    public BuildService buildService() {
+        return buildService;
     }
 
     public NetworkUseCases networks() {

@@ -182,7 +182,7 @@ public final class ImageService {
         ContentStore content = store.content();
         if (d.size() > MAX_CONFIG) throw new InvalidManifestException("image config " + d.digest() + " is " + d.size() + " bytes, too large");
         if (!content.exists(d.digest())) {
-            try (ContentStore.Writer w = content.openWriter("pull-" + d.digest(), d.digest(), d.size() > 0 ? d.size() : -1)) {
+            try (ContentStore.Writer w = content.openWriter(io.berth.image.ImageStore.PULL_INGEST + d.digest(), d.digest(), d.size() > 0 ? d.size() : -1)) {
                 if (!w.alreadyExists()) {
                     client.fetchBlob(repo, d.digest(), d.size() > 0 ? d.size() : -1, sinkOf(w), 0, null);
                     w.commit();
@@ -253,7 +253,7 @@ public final class ImageService {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting to download " + d.digest());
         }
-        try (ContentStore.Writer w = content.openWriter("pull-" + d.digest(), d.digest(), size)) {
+        try (ContentStore.Writer w = content.openWriter(io.berth.image.ImageStore.PULL_INGEST + d.digest(), d.digest(), size)) {
             if (!w.alreadyExists()) {
                 Throttle throttle = new Throttle();
                 try {
@@ -569,7 +569,8 @@ public final class ImageService {
     }
 
     /** {@code https://index.docker.io/v1/} → {@code docker.io}; {@code http://h:5000/} → {@code h:5000}. */
-    static String registryHost(String serverAddress) {
+    /** A registry's host as credentials are keyed: no scheme or path, lower case, Docker Hub by one name. */
+    public static String registryHost(String serverAddress) {
         String s = serverAddress == null ? "" : serverAddress.strip();
         int scheme = s.indexOf("://");
         if (scheme >= 0) s = s.substring(scheme + 3);

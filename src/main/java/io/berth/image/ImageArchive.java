@@ -45,6 +45,9 @@ public final class ImageArchive {
 
     private ImageArchive() {}
 
+    /** The prefix of the content store's ingest refs of loads, which never resume. */
+    public static final String LOAD_INGEST = "load-";
+
     /** One image a load stored. */
     public record Loaded(Digest id, List<ImageReference> tags) {}
 
@@ -77,15 +80,21 @@ public final class ImageArchive {
                             files.put(name, expected);
                             continue;
                         }
-                        try (ContentStore.Writer w = content.openWriter("load-" + (expected != null ? expected.toString() : UUID.randomUUID().toString()),
+                        try (ContentStore.Writer w = content.openWriter(LOAD_INGEST + (expected != null ? expected.toString() : UUID.randomUUID().toString()),
                                 expected, e.size())) {
-                            if (!w.alreadyExists()) {
-                                if (w.offset() > 0) w.reset();
-                                reader.content().transferTo(w);
+                            try {
+                                if (!w.alreadyExists()) {
+                                    if (w.offset() > 0) w.reset();
+                                    reader.content().transferTo(w);
+                                }
+                                Digest d = w.commit();
+                                leases.add(content.lease(List.of(d)));
+                                files.put(name, d);
+                            } catch (IOException | RuntimeException failed) {
+                                // a load never resumes: a partial blob (a full disk, a client that left) only takes room
+                                w.abort();
+                                throw failed;
                             }
-                            Digest d = w.commit();
-                            leases.add(content.lease(List.of(d)));
-                            files.put(name, d);
                         }
                     }
                     default -> { }

@@ -627,6 +627,8 @@ public final class ImageStore {
                 if (!all.isEmpty()) writeRefs();
                 reclaimed += removeImageLocked(r.id(), items);
             }
+            // partial blobs no writer holds (a load or pull cut short, by a full disk say) are room to give back too
+            reclaimed += content.reapIngests(ref -> true, null).bytes();
             return new DeleteResult(items, reclaimed);
         }
     }
@@ -795,8 +797,38 @@ public final class ImageStore {
             if (refs.values().removeIf(id -> !records.containsKey(id))) writeRefs();
             ContentGc.Result gc = collectGarbage();
             if (!gc.removed().isEmpty()) LOG.info("removed {} unused blobs ({} bytes)", gc.removed().size(), gc.bytesFreed());
-            // ingests of pulls cut short stay for a resume, but not forever
-            content.cleanupIngests(Duration.ofDays(1));
+            reapIngestsAtStart();
+        }
+    }
+
+    /** The prefix of the content store's ingest refs of pulls' downloads, the only ones that resume. */
+    public static final String PULL_INGEST = "pull-";
+
+    /**
+     * Partial blobs left by a failure or a crash: those of loads, imports, builds and commits
+     * can never resume, so all go; a pull's download stays for a resume, a day at the most,
+     * and not at all when the data root is short of room (a full disk is the likely reason
+     * it was cut short).
+     */
+    private void reapIngestsAtStart() throws IOException {
+        ContentStore.Reaped dead = content.reapIngests(ref -> ref == null || !ref.startsWith(PULL_INGEST), null);
+        boolean short_ = shortOfRoom(content.root());
+        ContentStore.Reaped pulls = content.reapIngests(ref -> true, short_ ? null : Duration.ofDays(1));
+        if (dead.count() + pulls.count() > 0) {
+            LOG.info("removed {} partial blobs of interrupted loads, imports or builds and {} of pulls{} ({} bytes)",
+                    dead.count(), pulls.count(), short_ ? " (the data root is short of room)" : " older than a day",
+                    dead.bytes() + pulls.bytes());
+        }
+    }
+
+    /** Less than a tenth of the file system, or 256 MiB, free. */
+    private static boolean shortOfRoom(Path dir) {
+        try {
+            java.nio.file.FileStore fs = Files.getFileStore(dir);
+            long free = fs.getUsableSpace();
+            return free < fs.getTotalSpace() / 10 || free < (256L << 20);
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -43,6 +43,8 @@ public final class Conmon {
     private final Path conmon;
     private final OciRuntime runtime;
     private final Path exitDir;
+    /** Exit directories of an earlier layout: conmons started then still write there. */
+    private final List<Path> legacyExitDirs;
     private final HostFacts host;
     private final String logLevel;
 
@@ -53,9 +55,15 @@ public final class Conmon {
      * @param host what containers may get here
      */
     public Conmon(Path conmon, OciRuntime runtime, Path exitDir, HostFacts host) {
+        this(conmon, runtime, exitDir, List.of(), host);
+    }
+
+    /** @param legacyExitDirs where conmons of an earlier daemon (another layout) write exit files: read and cleaned too */
+    public Conmon(Path conmon, OciRuntime runtime, Path exitDir, List<Path> legacyExitDirs, HostFacts host) {
         this.conmon = conmon;
         this.runtime = runtime;
         this.exitDir = exitDir.toAbsolutePath();
+        this.legacyExitDirs = List.copyOf(legacyExitDirs);
         this.host = host;
         this.logLevel = "warning";
     }
@@ -118,10 +126,10 @@ public final class Conmon {
         checkId(o.id());
         Path bundle = o.bundle().toAbsolutePath();
         if (!Files.exists(bundle.resolve("config.json"))) throw new OciRuntimeException("no config.json in bundle " + bundle);
-        Files.createDirectories(exitDir);
+        io.berth.sys.PrivateFiles.createDirectories(exitDir);
         Files.createDirectories(o.logPath().toAbsolutePath().getParent());
         // Leftovers of an earlier run of the same container would read as this run's result.
-        Files.deleteIfExists(exitDir.resolve(o.id()));
+        forgetExit(o.id());
         for (String f : List.of("oom", "exit", "pidfile", "conmon.pid", "conmon.out", "runtime.log")) Files.deleteIfExists(bundle.resolve(f));
 
         List<String> args = new ArrayList<>(List.of(
@@ -197,10 +205,20 @@ public final class Conmon {
 
     /** {@link #delete(String)} when the caller knows the bundle: one runtime run instead of two. */
     public void delete(String id, Path bundle) throws IOException {
-        if (!runtime.knows(id)) {
-            Files.deleteIfExists(exitDir.resolve(id));
-            return;
+        try {
+            deleteFromRuntime(id, bundle);
+        } finally {
+            forgetExit(id);
         }
+    }
+
+    /**
+     * Removes the container from the runtime but keeps conmon's exit file: the exit stays
+     * readable (after a daemon restart too) until the caller has recorded it and calls
+     * {@link #forgetExit}. What a full data root needs: the record may not be writable yet.
+     */
+    public void deleteFromRuntime(String id, Path bundle) throws IOException {
+        if (!runtime.knows(id)) return;
         long conmonPid = -1;
         if (bundle != null) {
             try {
@@ -215,12 +233,19 @@ public final class Conmon {
         if (conmonPid > 0 && !awaitConmonExit(conmonPid, Duration.ofSeconds(10))) {
             LOG.warn("conmon {} of container {} did not end after delete", conmonPid, id);
         }
+    }
+
+    /** Deletes the container's exit file, once its exit is recorded (or no longer matters). */
+    public void forgetExit(String id) throws IOException {
         Files.deleteIfExists(exitDir.resolve(id));
+        for (Path d : legacyExitDirs) Files.deleteIfExists(d.resolve(id));
     }
 
     /** The container's exit as conmon recorded it, or empty while it runs (or never ran). */
     public Optional<ContainerExit> exitOf(String id) {
-        return Optional.ofNullable(ExitWatcher.readExitFile(exitDir.resolve(id), id));
+        ContainerExit e = ExitWatcher.readExitFile(exitDir.resolve(id), id);
+        for (int i = 0; e == null && i < legacyExitDirs.size(); i++) e = ExitWatcher.readExitFile(legacyExitDirs.get(i).resolve(id), id);
+        return Optional.ofNullable(e);
     }
 
     /**

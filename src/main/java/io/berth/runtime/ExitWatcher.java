@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * reported once to the listener and to {@link #await} futures; exit files already present at
  * {@link #start()} (containers that ended while the daemon was away) are reported first.
  * inotify (through WatchService) gives the events; a rescan every few seconds covers an
- * overflowed event queue.
+ * overflowed event queue. Beside the directory conmon writes to now, it may watch older
+ * ones that conmons started by an earlier daemon still write to.
  */
 public final class ExitWatcher implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(ExitWatcher.class);
@@ -37,6 +38,8 @@ public final class ExitWatcher implements Closeable {
     private static final long RESCAN_MILLIS = 3000;
 
     private final Path dir;
+    /** Older exit directories, read as well as {@code dir}. */
+    private final List<Path> legacy;
     private final Consumer<ContainerExit> listener;
     private final Map<String, ContainerExit> reported = new ConcurrentHashMap<>();
     private final Map<String, List<CompletableFuture<ContainerExit>>> waiters = new ConcurrentHashMap<>();
@@ -46,8 +49,30 @@ public final class ExitWatcher implements Closeable {
 
     /** @param listener called once per exit, on the watcher's thread */
     public ExitWatcher(Path dir, Consumer<ContainerExit> listener) {
+        this(dir, List.of(), listener);
+    }
+
+    /** @param legacy exit directories of an earlier layout, watched while they exist */
+    public ExitWatcher(Path dir, List<Path> legacy, Consumer<ContainerExit> listener) {
         this.dir = dir.toAbsolutePath();
+        this.legacy = legacy.stream().map(Path::toAbsolutePath).filter(p -> !p.equals(this.dir)).toList();
         this.listener = listener == null ? e -> { } : listener;
+    }
+
+    private List<Path> dirs() {
+        List<Path> all = new ArrayList<>(1 + legacy.size());
+        all.add(dir);
+        all.addAll(legacy);
+        return all;
+    }
+
+    /** The exit file of {@code id} in the first directory that holds one, else null. */
+    private ContainerExit readAny(String id) {
+        for (Path d : dirs()) {
+            ContainerExit e = readExitFile(d.resolve(id), id);
+            if (e != null) return e;
+        }
+        return null;
     }
 
     /** Reports the exit files already there, then watches for new ones. */
@@ -56,6 +81,9 @@ public final class ExitWatcher implements Closeable {
         io.berth.sys.PrivateFiles.createDirectories(dir);
         watch = FileSystems.getDefault().newWatchService();
         dir.register(watch, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
+        for (Path d : legacy) {
+            if (Files.isDirectory(d)) d.register(watch, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
+        }
         scan();
         thread = Thread.ofVirtual().name("exit-watcher " + dir).start(this::loop);
         return this;
@@ -67,7 +95,7 @@ public final class ExitWatcher implements Closeable {
         waiters.computeIfAbsent(id, k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(f);
         ContainerExit known = reported.get(id);
         if (known == null) {
-            known = readExitFile(dir.resolve(id), id);
+            known = readAny(id);
             if (known != null) report(known);
         }
         if (known != null) f.complete(known);
@@ -94,7 +122,7 @@ public final class ExitWatcher implements Closeable {
                             continue;
                         }
                         Path name = (Path) event.context();
-                        consider(name.toString());
+                        consider((Path) key.watchable(), name.toString());
                     }
                     key.reset();
                 }
@@ -111,26 +139,28 @@ public final class ExitWatcher implements Closeable {
     }
 
     private void scan() {
-        List<String> names = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-            for (Path p : ds) names.add(p.getFileName().toString());
-        } catch (IOException e) {
-            return;
+        for (Path d : dirs()) {
+            List<String> names = new ArrayList<>();
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(d)) {
+                for (Path p : ds) names.add(p.getFileName().toString());
+            } catch (IOException e) {
+                continue;
+            }
+            for (String n : names) consider(d, n);
         }
-        for (String n : names) consider(n);
     }
 
-    private void consider(String name) {
+    private void consider(Path in, String name) {
         if (TEMP.matcher(name).matches() || name.startsWith(".")) return;
         ContainerExit known = reported.get(name);
         if (known != null) {
             try {
-                if (Files.getLastModifiedTime(dir.resolve(name)).toInstant().equals(known.time())) return;
+                if (Files.getLastModifiedTime(in.resolve(name)).toInstant().equals(known.time())) return;
             } catch (IOException e) {
                 return;
             }
         }
-        ContainerExit exit = readExitFile(dir.resolve(name), name);
+        ContainerExit exit = readExitFile(in.resolve(name), name);
         if (exit != null) report(exit);
     }
 

@@ -4,7 +4,7 @@
  * <pre>{@code
  * HostFacts host = HostFacts.detect();
  * OciRuntime runc = new OciRuntime("runc", runtimes.available().get("runc"), dataRoot.resolve("runtime/runc"));
- * Conmon conmon = new Conmon(Conmon.findConmon().orElseThrow(), runc, dataRoot.resolve("runtime/exits"), host);
+ * Conmon conmon = new Conmon(Conmon.findConmon().orElseThrow(), runc, execRoot.resolve("exits"), host);
  * ExitWatcher exits = new ExitWatcher(conmon.exitDir(), exit -> ...).start();
  *
  * ContainerSpec spec = ContainerSpec.builder(rootfs, List.of("sh", "-c", "echo hi"))

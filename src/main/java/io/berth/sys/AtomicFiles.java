@@ -13,7 +13,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Writes state files the one way DESIGN.md allows: a temp file in the same folder,
  * flushed to disk, then renamed over the old file. A crash leaves the old or the new
- * content, never half of either. State is root's alone: new files 0600, new folders 0700.
+ * content, never half of either; a write that fails (a full disk) leaves no temp file
+ * behind. State is root's alone: new files 0600, new folders 0700.
  */
 public final class AtomicFiles {
     private AtomicFiles() {}
@@ -49,6 +50,9 @@ public final class AtomicFiles {
                 throw new IOException("cannot rename " + temp + " over " + target + " atomically", e);
             }
             if (durable) syncDirectory(dir);
+        } catch (IOException e) {
+            // a full disk is the likely cause; say which file could not be written
+            throw DiskFull.describe("write", target, e);
         } finally {
             Files.deleteIfExists(temp);
         }

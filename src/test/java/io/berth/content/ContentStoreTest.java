@@ -273,4 +273,40 @@ class ContentStoreTest {
         assertThat(store.listIngests()).isEmpty();
         assertThat(Files.exists(dataRoot.resolve("content/ingest"))).isTrue();
     }
+
+    @Test
+    void aWriterWithoutExpectedDigestLeavesNothingWhenClosedUncommitted() throws IOException {
+        ContentStore store = new ContentStore(dataRoot);
+        try (var w = store.openWriter("import-x", null, -1)) {
+            w.write(randomBytes(1000, 3));
+            w.flush();
+            assertThat(store.listIngests()).containsExactly("import-x");
+        }
+        assertThat(store.listIngests()).isEmpty();
+    }
+
+    @Test
+    void reapIngestsPicksByRefAndCountsBytes() throws IOException {
+        ContentStore store = new ContentStore(dataRoot);
+        byte[] data = randomBytes(8192, 11);
+        try (var w = store.openWriter("pull-a", Digest.sha256(data), data.length)) {
+            w.write(data, 0, 4096);
+        }
+        try (var w = store.openWriter("load-b", Digest.sha256(data), data.length)) {
+            w.write(data, 0, 1000);
+        }
+        var held = store.openWriter("pull-held", Digest.sha256(data), data.length);
+        held.write(data, 0, 10);
+        held.flush();
+
+        ContentStore.Reaped loads = store.reapIngests(ref -> ref == null || !ref.startsWith("pull-"), null);
+        assertThat(loads.count()).isEqualTo(1);
+        assertThat(loads.bytes()).isGreaterThanOrEqualTo(1000);
+        assertThat(store.listIngests()).containsExactlyInAnyOrder("pull-a", "pull-held");
+        ContentStore.Reaped rest = store.reapIngests(ref -> true, null);
+        assertThat(rest.count()).isEqualTo(1);
+        assertThat(rest.bytes()).isGreaterThanOrEqualTo(4096);
+        assertThat(store.listIngests()).containsExactly("pull-held");
+        held.abort();
+    }
 }

@@ -94,6 +94,15 @@ class CreateValidationCliTest {
         assertThat(docker.run("network", "rm", "n-ok").exitCode()).isZero();
     }
 
+    @Test
+    void portsOutOfRangeOrNotNumbersAre400AsDockerd() throws Exception {
+        assertCreate400("{\"PortBindings\":{\"80/tcp\":[{\"HostPort\":\"99999\"}]}}", "invalid port specification: \\\"99999\\\"");
+        assertCreate400("{\"PortBindings\":{\"abc/tcp\":[{\"HostPort\":\"1\"}]}}", "invalid port specification: \\\"abc\\\"");
+        DockerCli.Result r = docker.run("create", "-p", "8080-8081:80-81", IMAGE);
+        assertThat(r.exitCode()).as("a range is fine: %s", r).isZero();
+        assertThat(docker.run("rm", r.stdout().trim()).exitCode()).isZero();
+    }
+
     static void assertCreate400(String hostConfig, String message) throws Exception {
         String body = "{\"Image\":\"" + IMAGE + "\",\"HostConfig\":" + hostConfig + "}";
         String answer = daemon.raw("POST /v1.41/containers/create HTTP/1.1\r\nHost: berth\r\nConnection: close\r\n"
