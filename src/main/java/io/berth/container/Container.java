@@ -301,7 +301,11 @@ public final class Container {
         }
     }
 
-    /** The runtime started the process {@code pid}: created, exited or restarting → running; announces {@code start}. */
+    /**
+     * The runtime made the process {@code pid} and starts it next: created, exited or
+     * restarting → running, saved before the process runs (a daemon that dies next, or a
+     * process that fills the disk at once, still finds it running); announces {@code start}.
+     */
     public ContainerRecord started(long pid, boolean healthCheck) throws IOException {
         lock.lock();
         try {

@@ -253,10 +253,16 @@ public final class ContainerLifecycle {
                     }
                 }
             }
+            // running on disk (and "start" told) before the process runs: a daemon that dies next,
+            // or a process that fills the disk at once, still finds it running. Its exit is
+            // watched only from then on, so even an exit at once is told after the start.
+            var hc = r.config().healthcheck();
+            c.started(h.pid(), hc != null && hc.test() != null && !hc.test().isEmpty() && !hc.test().getFirst().equals("NONE"));
+            exits.await(id).thenAccept(e -> Thread.ofVirtual().name("exit " + id).start(() -> handleExit(c, e)));
             try {
                 conmon.start(id);
             } catch (IOException e) {
-                // the process may have begun: end it, and let the failure below undo the rest
+                // the exit file tells the rest; make sure it comes
                 try {
                     conmon.kill(id, "KILL");
                 } catch (IOException ignored) {
@@ -264,11 +270,6 @@ public final class ContainerLifecycle {
                 }
                 throw e;
             }
-            // running (and "start" told) once the runtime started it; its exit is watched only
-            // from then on, so an exit at once is still handled after the start
-            var hc = r.config().healthcheck();
-            c.started(h.pid(), hc != null && hc.test() != null && !hc.test().isEmpty() && !hc.test().getFirst().equals("NONE"));
-            exits.await(id).thenAccept(e -> Thread.ofVirtual().name("exit " + id).start(() -> handleExit(c, e)));
             if (c.record().state().health() != null) startHealthChecks(c, h.pid());
             if (LOG.isDebugEnabled()) {
                 LOG.debug("started {}: rootfs {} ms, namespace {} ms, spec {} ms, create {} ms, rest of wiring {} ms, start {} ms", id,
