@@ -41,9 +41,15 @@ public final class Berthd implements AutoCloseable {
     /** How long without a request before the daemon gives back what a burst of work took. */
     private static final java.time.Duration IDLE_QUIET = java.time.Duration.ofSeconds(10);
     private final IdleMemory idleMemory;
+    /** The CRI endpoint, started off the critical path: gRPC's classes must not delay the first /_ping. */
+    private volatile io.berth.cri.Cri cri;
+    private final io.berth.cri.Pods pods;
+    private Thread criStarter;
 
-    private Berthd(DaemonConfig config, DaemonConfigLoader.Flags flags, DataRootLock lock, DataRootLock execLock, Engine engine) {
+    private Berthd(DaemonConfig config, DaemonConfigLoader.Flags flags, DataRootLock lock, DataRootLock execLock, Engine engine,
+                   io.berth.cri.Pods pods) {
         this.config = config;
+        this.pods = pods;
         this.flags = flags;
         this.lock = lock;
         this.execLock = execLock;
@@ -71,8 +77,11 @@ public final class Berthd implements AutoCloseable {
             PrivateRoots.tightenDataRoot(config.dataRoot());
             PrivateRoots.tightenExecRoot(config.execRoot(), hosts.stream()
                     .filter(h -> h instanceof HostAddress.Unix).map(h -> ((HostAddress.Unix) h).path()).toList());
+            // Pods are read before networking is reconciled: their pinned namespaces are live.
+            io.berth.cri.PodStore podStore = io.berth.cri.PodStore.open(config.dataRoot());
+            engine.networks().addLiveOwners(podStore::ids);
             engine.networks().start();
-            Berthd daemon = new Berthd(config, flags, lock, execLock, engine);
+            Berthd daemon = new Berthd(config, flags, lock, execLock, engine, new io.berth.cri.Pods(podStore, engine.networks()));
             try {
                 // The pid file is there before the first answer: whoever pings us can read it.
                 AtomicFiles.write(daemon.pidFile, (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII));
@@ -85,6 +94,7 @@ public final class Berthd implements AutoCloseable {
             // Warm the JSON mapper off the critical path so the first /info or /version is quick.
             engine.settings().runtimes().prefetchVersions();
             Thread.ofVirtual().name("warm-json").start(() -> io.berth.api.Json.bytes(java.util.Map.of("warm", true)));
+            if (config.criEnabled()) daemon.startCri();
             log.info("berthd started in {} ms: data root {}, default runtime {} ({})",
                     (System.nanoTime() - t0) / 1_000_000, config.dataRoot(),
                     engine.settings().runtimes().defaultRuntime(), engine.settings().runtimes().defaultReason());
@@ -94,6 +104,19 @@ public final class Berthd implements AutoCloseable {
             lock.close();
             throw e;
         }
+    }
+
+    /** Serves the CRI once gRPC is loaded; a failure is logged and the Docker API keeps serving. */
+    private void startCri() {
+        criStarter = Thread.ofPlatform().name("cri-start").daemon().start(() -> {
+            long t0 = System.nanoTime();
+            try {
+                cri = io.berth.cri.Cri.serve(config.criSocket(), engine, pods);
+                log.info("CRI listen on unix://{} (ready in {} ms)", config.criSocket(), (System.nanoTime() - t0) / 1_000_000);
+            } catch (IOException | RuntimeException e) {
+                log.error("cannot serve the CRI on {}: {}", config.criSocket(), e.getMessage());
+            }
+        });
     }
 
     static EngineSettings engineSettings(DaemonConfig config) throws IOException {
@@ -189,6 +212,14 @@ public final class Berthd implements AutoCloseable {
         if (stopped.getCount() == 0) return;
         log.info("berthd shutting down");
         api.shutdown();
+        if (criStarter != null) {
+            try {
+                criStarter.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (cri != null) cri.close();
         idleMemory.close();
         server.close();
         engine.networks().close();

@@ -30,7 +30,8 @@ public record DaemonConfig(
         Path configFile,
         String logDriver,
         Map<String, String> logOpts,
-        io.berth.network.DefaultBridge defaultBridge) {
+        io.berth.network.DefaultBridge defaultBridge,
+        Path criSocket) {
 
     public static final Path DEFAULT_DATA_ROOT = Path.of("/var/lib/berth");
     public static final Path DEFAULT_EXEC_ROOT = Path.of("/run/berth");
@@ -46,6 +47,16 @@ public record DaemonConfig(
         labels = List.copyOf(labels);
         logOpts = logOpts == null ? Map.of() : Map.copyOf(logOpts);
         if (defaultBridge == null) defaultBridge = io.berth.network.DefaultBridge.defaults();
+    }
+
+    /** The CRI's socket under an exec root: kubelet's default endpoint for berthd. */
+    public static Path defaultCriSocket(Path execRoot) {
+        return execRoot.resolve("cri.sock");
+    }
+
+    /** Whether the CRI is served (`--cri-socket ""` turns it off). */
+    public boolean criEnabled() {
+        return criSocket != null;
     }
 
     /** An extra OCI runtime: `"runtimes": {"name": {"path": "...", "runtimeArgs": [...]}}`. */

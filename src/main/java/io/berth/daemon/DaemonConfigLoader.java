@@ -24,7 +24,7 @@ public final class DaemonConfigLoader {
             "log-level", "debug", "default-runtime", "runtimes", "insecure-registries", "registry-mirrors",
             "default-address-pools", "labels", "max-concurrent-downloads", "max-concurrent-uploads",
             "live-restore", "storage-driver", "log-driver", "log-opts",
-            "bridge", "bip", "fixed-cidr", "iptables", "ip-masq", "ip-forward");
+            "bridge", "bip", "fixed-cidr", "iptables", "ip-masq", "ip-forward", "cri-socket");
 
     /** Jackson costs a few hundred milliseconds to start: only a daemon.json with content pays it. */
     private static final class Holder {
@@ -37,11 +37,19 @@ public final class DaemonConfigLoader {
     public record Flags(
             Path dataRoot, Path execRoot, List<String> hosts, Boolean tls, Boolean tlsVerify, Path tlsCaCert,
             Path tlsCert, Path tlsKey, String logLevel, Boolean debug, String defaultRuntime, Path configFile,
-            String bridge, String bip, String fixedCidr, Boolean iptables, Boolean ipMasq, Boolean ipForward) {
+            String bridge, String bip, String fixedCidr, Boolean iptables, Boolean ipMasq, Boolean ipForward,
+            String criSocket) {
+        public Flags(Path dataRoot, Path execRoot, List<String> hosts, Boolean tls, Boolean tlsVerify, Path tlsCaCert,
+                     Path tlsCert, Path tlsKey, String logLevel, Boolean debug, String defaultRuntime, Path configFile,
+                     String bridge, String bip, String fixedCidr, Boolean iptables, Boolean ipMasq, Boolean ipForward) {
+            this(dataRoot, execRoot, hosts, tls, tlsVerify, tlsCaCert, tlsCert, tlsKey, logLevel, debug, defaultRuntime, configFile,
+                    bridge, bip, fixedCidr, iptables, ipMasq, ipForward, null);
+        }
+
         public Flags(Path dataRoot, Path execRoot, List<String> hosts, Boolean tls, Boolean tlsVerify, Path tlsCaCert,
                      Path tlsCert, Path tlsKey, String logLevel, Boolean debug, String defaultRuntime, Path configFile) {
             this(dataRoot, execRoot, hosts, tls, tlsVerify, tlsCaCert, tlsCert, tlsKey, logLevel, debug, defaultRuntime, configFile,
-                    null, null, null, null, null, null);
+                    null, null, null, null, null, null, null);
         }
     }
 
@@ -83,6 +91,7 @@ public final class DaemonConfigLoader {
         conflict(conflicts, "iptables", flags.iptables(), fromFile);
         conflict(conflicts, "ip-masq", flags.ipMasq(), fromFile);
         conflict(conflicts, "ip-forward", flags.ipForward(), fromFile);
+        conflict(conflicts, "cri-socket", flags.criSocket(), fromFile);
         if (!conflicts.isEmpty()) {
             throw new ConfigException("the following directives are specified both as a flag and in the configuration file: "
                     + String.join(", ", conflicts));
@@ -144,6 +153,10 @@ public final class DaemonConfigLoader {
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
+        // The CRI listens by default; an empty value (flag or file) turns it off.
+        String cri = pick(flags.criSocket(), textOrNull(fromFile, "cri-socket"), null);
+        Path criSocket = cri == null ? DaemonConfig.defaultCriSocket(execRoot.toAbsolutePath().normalize())
+                : cri.isEmpty() ? null : Path.of(cri.startsWith("unix://") ? cri.substring("unix://".length()) : cri).toAbsolutePath().normalize();
         return new DaemonConfig(
                 dataRoot.toAbsolutePath().normalize(),
                 execRoot.toAbsolutePath().normalize(),
@@ -166,7 +179,8 @@ public final class DaemonConfigLoader {
                 file,
                 logDriver,
                 logOpts(fromFile),
-                bridge);
+                bridge,
+                criSocket);
     }
 
     private static Map<String, String> logOpts(Map<String, JsonNode> json) throws ConfigException {

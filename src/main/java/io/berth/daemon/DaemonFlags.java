@@ -26,6 +26,7 @@ public final class DaemonFlags {
               --iptables               write iptables rules for bridge networks (default true)
               --ip-masq                masquerade what leaves the default bridge (default true)
               --ip-forward             turn on the host's IPv4 forwarding (default true)
+              --cri-socket PATH        serve Kubernetes' CRI (gRPC) on this unix socket (default EXEC-ROOT/cri.sock; "" turns it off)
             """;
 
     private DaemonFlags() {}
@@ -34,7 +35,7 @@ public final class DaemonFlags {
         Path dataRoot = null, execRoot = null, caCert = null, cert = null, key = null, configFile = null;
         List<String> hosts = new ArrayList<>();
         Boolean tls = null, tlsVerify = null, debug = null, iptables = null, ipMasq = null, ipForward = null;
-        String logLevel = null, defaultRuntime = null, bridge = null, bip = null, fixedCidr = null;
+        String logLevel = null, defaultRuntime = null, bridge = null, bip = null, fixedCidr = null, criSocket = null;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             String name = arg;
@@ -70,13 +71,14 @@ public final class DaemonFlags {
                         case "-b", "--bridge" -> bridge = value;
                         case "--bip" -> bip = value;
                         case "--fixed-cidr" -> fixedCidr = value;
+                        case "--cri-socket" -> criSocket = value;
                         default -> throw new IllegalArgumentException("unknown flag: " + name);
                     }
                 }
             }
         }
         return new DaemonConfigLoader.Flags(dataRoot, execRoot, hosts.isEmpty() ? null : hosts, tls, tlsVerify, caCert, cert, key,
-                logLevel, debug, defaultRuntime, configFile, bridge, bip, fixedCidr, iptables, ipMasq, ipForward);
+                logLevel, debug, defaultRuntime, configFile, bridge, bip, fixedCidr, iptables, ipMasq, ipForward, criSocket);
     }
 
     private static Boolean bool(String name, String inline) {

@@ -40,6 +40,8 @@ public final class NetworkUseCases implements AutoCloseable {
     private final EventBus events;
     private volatile ContainerNetworkHooks hooks;
     private volatile Supplier<Set<String>> liveContainers;
+    /** Other owners of recorded networking (the CRI's pods), kept at start like live containers. */
+    private final List<Supplier<Set<String>>> otherOwners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     NetworkUseCases(NetworkService service, EventBus events) {
         this.service = service;
@@ -84,6 +86,11 @@ public final class NetworkUseCases implements AutoCloseable {
         this.liveContainers = value;
     }
 
+    /** IDs whose networking is not a container's but must survive start-up reconciliation too (pods). */
+    public void addLiveOwners(Supplier<Set<String>> value) {
+        otherOwners.add(value);
+    }
+
     /**
      * At daemon start: brings up the bridge and DNS of every user network (a failure is logged,
      * the daemon still starts), then reconciles container networking when the container box
@@ -99,7 +106,9 @@ public final class NetworkUseCases implements AutoCloseable {
         }
         Supplier<Set<String>> live = liveContainers;
         if (live != null) {
-            NetworkService.ReconcileReport r = service.reconcile(Set.copyOf(live.get()));
+            Set<String> keep = new java.util.HashSet<>(live.get());
+            for (Supplier<Set<String>> owner : otherOwners) keep.addAll(owner.get());
+            NetworkService.ReconcileReport r = service.reconcile(Set.copyOf(keep));
             if (!r.cleanedContainers().isEmpty() || !r.removedNamespaces().isEmpty()) {
                 LOG.info("network reconcile: undid the networking of {} and removed namespaces {}", r.cleanedContainers(), r.removedNamespaces());
             }

@@ -135,6 +135,15 @@ public final class NetworkService implements AutoCloseable {
         return netnsDir;
     }
 
+    /** The CNI plugins a bridge network needs that none of the plugin folders holds (empty: ready). */
+    public List<String> missingPlugins() {
+        List<String> missing = new ArrayList<>();
+        for (String type : List.of("bridge", "host-local", "portmap")) {
+            if (options.cniPluginDirs().stream().noneMatch(d -> Files.isExecutable(d.resolve(type)))) missing.add(type);
+        }
+        return missing;
+    }
+
     // ---------------------------------------------------------------- networks
 
     private void ensurePredefined() {

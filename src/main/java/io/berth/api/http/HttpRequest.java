@@ -42,10 +42,10 @@ public final class HttpRequest {
         return path;
     }
 
-    /** The last value of a query parameter, or null. */
+    /** The first value of a query parameter (as Go's FormValue, so as dockerd reads a repeated one), or null. */
     public String query(String name) {
         List<String> values = query.get(name);
-        return values == null || values.isEmpty() ? null : values.getLast();
+        return values == null || values.isEmpty() ? null : values.getFirst();
     }
 
     public List<String> queryAll(String name) {

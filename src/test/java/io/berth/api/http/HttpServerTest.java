@@ -52,6 +52,8 @@ class HttpServerTest {
                     out.write("\nbye".getBytes(StandardCharsets.US_ASCII));
                     h.closeOutput();
                 }
+                case "/query" -> exchange.send(200, "text/plain",
+                        (request.query("all") + " " + request.queryAll("all")).getBytes(StandardCharsets.UTF_8));
                 default -> exchange.send(404, "application/json", HttpServer.errorJson("page not found"));
             }
         });
@@ -78,6 +80,12 @@ class HttpServerTest {
         String answer = exchange("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
                 + "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\n\r\n", false);
         assertThat(answer).startsWith("HTTP/1.1 200").contains("Content-Length: 12").endsWith("hello, world");
+    }
+
+    @Test
+    void aRepeatedQueryParameterMeansItsFirstValueAsInDockerd() throws Exception {
+        String answer = exchange("GET /query?all=1&all=0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", false);
+        assertThat(answer).endsWith("1 [1, 0]");
     }
 
     @Test
