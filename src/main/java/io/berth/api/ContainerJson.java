@@ -3,6 +3,7 @@ package io.berth.api;
 import io.berth.container.ContainerRecord;
 import io.berth.container.ContainerState;
 import io.berth.container.ContainerStatus;
+import io.berth.container.HealthProbe;
 import io.berth.container.HostConfig;
 import java.time.Duration;
 import java.time.Instant;
@@ -140,7 +141,16 @@ final class ContainerJson {
             Map<String, Object> h = new LinkedHashMap<>();
             h.put("Status", s.health());
             h.put("FailingStreak", s.failingStreak());
-            h.put("Log", List.of());
+            List<Map<String, Object>> log = new ArrayList<>();
+            for (HealthProbe p : s.healthLog()) {
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("Start", time(p.start()));
+                e.put("End", time(p.end()));
+                e.put("ExitCode", p.exitCode());
+                e.put("Output", p.output());
+                log.add(e);
+            }
+            h.put("Log", log);
             st.put("Health", h);
         }
         m.put("State", st);

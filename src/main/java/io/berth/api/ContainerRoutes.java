@@ -273,11 +273,7 @@ final class ContainerRoutes {
         } catch (InterruptedException e) {
             return;
         }
-        try {
-            hijacked.closeOutput();
-        } catch (IOException ignored) {
-            // the client left first
-        }
+        hijacked.finish();
     }
 
     private void logs(ApiCall call) throws Exception {

@@ -99,11 +99,7 @@ final class ExecRoutes {
         } catch (InterruptedException ex) {
             return;
         }
-        try {
-            hijacked.closeOutput();
-        } catch (java.io.IOException ignored) {
-            // the client left first
-        }
+        hijacked.finish();
     }
 
     private void resize(ApiCall call) throws Exception {

@@ -179,7 +179,7 @@ public final class Container {
 
     /** Applies a change to the record, persists it, and wakes waiters; the verbs' one way to the disk. */
     ContainerRecord update(UnaryOperator<ContainerRecord> change) throws IOException {
-        return update(change, false);
+        return update(change, false, true);
     }
 
     /**
@@ -189,10 +189,14 @@ public final class Container {
      * removal); a full disk must not hide either.
      */
     private ContainerRecord updateEvenIfDiskFull(UnaryOperator<ContainerRecord> change) throws IOException {
-        return update(change, true);
+        return update(change, true, true);
     }
 
-    private ContainerRecord update(UnaryOperator<ContainerRecord> change, boolean evenIfDiskFull) throws IOException {
+    /**
+     * {@code durable} false: the write need not reach the disk before the next step (a removal
+     * follows, and is what makes the end durable).
+     */
+    private ContainerRecord update(UnaryOperator<ContainerRecord> change, boolean evenIfDiskFull, boolean durable) throws IOException {
         lock.lock();
         try {
             ContainerRecord next = change.apply(record);
@@ -203,7 +207,7 @@ public final class Container {
             // removal is what makes it durable (a machine crash leaves the older state, or none)
             if (!removed) { // nor resurrect a removed one
                 try {
-                    store.save(next, busy != Operation.REMOVE && busy != Operation.FORCE_REMOVE);
+                    store.save(next, durable && busy != Operation.REMOVE && busy != Operation.FORCE_REMOVE);
                 } catch (IOException e) {
                     if (!evenIfDiskFull || !io.berth.sys.DiskFull.causes(e)) throw e;
                     saved = false;
@@ -345,12 +349,25 @@ public final class Container {
      * full disk does not lose it: see {@link #isUnsaved}.
      */
     public ContainerRecord exited(int code, boolean oomKilled, boolean restart) throws IOException {
+        return exited(code, oomKilled, restart, true);
+    }
+
+    /**
+     * {@link #exited} of a container removed next (--rm): its record is not flushed on the way,
+     * as a removal's own updates are not; a machine crash before the removal leaves the running
+     * state, which the daemon's start reconciles as an exit.
+     */
+    public ContainerRecord exitedBeforeRemoval(int code, boolean oomKilled) throws IOException {
+        return exited(code, oomKilled, false, false);
+    }
+
+    private ContainerRecord exited(int code, boolean oomKilled, boolean restart, boolean durable) throws IOException {
         lock.lock();
         try {
             if (!status().hasProcess()) throw illegal("exited");
             // what happened happened: a full disk keeps it in memory (isUnsaved) rather than losing it
-            ContainerRecord next = updateEvenIfDiskFull(r -> r.withState(r.state().exited(code, oomKilled, Instant.now(),
-                    restart ? ContainerStatus.RESTARTING : ContainerStatus.EXITED)));
+            ContainerRecord next = update(r -> r.withState(r.state().exited(code, oomKilled, Instant.now(),
+                    restart ? ContainerStatus.RESTARTING : ContainerStatus.EXITED)), true, durable);
             if (oomKilled) announce("oom", Map.of());
             announce("die", Map.of("exitCode", Integer.toString(code)));
             return next;
@@ -377,13 +394,13 @@ public final class Container {
      * check's {@code exec_die}, and {@code health_status} when it changed. False (and nothing
      * done) when that process is no longer the container's.
      */
-    public boolean healthChecked(long pid, int exitCode, String health, int failingStreak) throws IOException {
+    public boolean healthChecked(long pid, int exitCode, String health, int failingStreak, HealthProbe probe) throws IOException {
         lock.lock();
         try {
             ContainerState st = record.state();
             if (removed || st.pid() != pid || !st.status().hasProcess()) return false;
             String before = st.health();
-            update(r -> r.withState(r.state().withHealth(health, failingStreak)));
+            update(r -> r.withState(r.state().withHealth(health, failingStreak, probe)));
             announce("exec_die", Map.of("exitCode", Integer.toString(exitCode)));
             if (!health.equals(before)) announce("health_status: " + health, Map.of());
             return true;

@@ -3,15 +3,18 @@ package io.berth.cri;
 import io.berth.engine.Engine;
 import io.grpc.BindableService;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
 /** Berth as a Kubernetes runtime: the CRI's two services on one socket, over the engine. */
 public final class Cri implements AutoCloseable {
-    private final CriServer server;
+    private final LazyFront front;
+    private volatile CriServer server;
 
-    private Cri(CriServer server) {
-        this.server = server;
+    private Cri(LazyFront front) {
+        this.front = front;
     }
 
     /**
@@ -19,16 +22,29 @@ public final class Cri implements AutoCloseable {
      * so pods' namespaces count as live whether or not the CRI is on).
      */
     public static Cri serve(Path socket, Engine engine, Pods pods) throws IOException {
-        List<BindableService> services = List.of(new CriRuntime(engine, pods), new CriImages(engine.images()));
-        return new Cri(CriServer.start(socket, services));
+        Cri[] self = new Cri[1];
+        // gRPC itself starts with the first connection (see LazyFront), on a socket only root can reach.
+        LazyFront front = LazyFront.listen(socket, () -> {
+            Path inner = socket.resolveSibling("cri-grpc").resolve("grpc.sock");
+            Files.createDirectories(inner.getParent());
+            Files.setPosixFilePermissions(inner.getParent(), PosixFilePermissions.fromString("rwx------"));
+            List<BindableService> services = List.of(new CriRuntime(engine, pods), new CriImages(engine.images()));
+            CriServer started = CriServer.start(inner, services);
+            self[0].server = started;
+            return started.socket();
+        });
+        self[0] = new Cri(front);
+        return self[0];
     }
 
     public Path socket() {
-        return server.socket();
+        return front.socket();
     }
 
     @Override
     public void close() {
-        server.close();
+        front.close();
+        CriServer s = server;
+        if (s != null) s.close();
     }
 }

@@ -32,7 +32,7 @@ public final class PodStore {
 
     public static PodStore open(Path dataRoot) throws IOException {
         PodStore s = new PodStore(dataRoot.resolve("cri").resolve("pods"));
-        Files.createDirectories(s.dir);
+        io.berth.sys.PrivateFiles.createDirectories(s.dir); // 0700: pods name images, mounts and secrets' paths
         try (DirectoryStream<Path> files = Files.newDirectoryStream(s.dir, "*.json")) {
             for (Path f : files) {
                 try {

@@ -6,6 +6,7 @@ import io.berth.container.Container;
 import io.berth.container.ContainerException;
 import io.berth.container.ContainerRecord;
 import io.berth.container.ContainerStatus;
+import io.berth.container.HealthProbe;
 import io.berth.container.HostConfig;
 import io.berth.container.LogOptions;
 import io.berth.container.Operation;
@@ -517,15 +518,8 @@ public final class ContainerLifecycle {
                     ContainerRecord r = c.record();
                     if (c.isRemoved() || r.state().pid() != pid || !r.state().status().hasProcess()) return;
                     if (r.state().status() == ContainerStatus.PAUSED) continue;
-                    int code;
-                    try (var session = conmon(r).exec(r.id(), bundle(r.id()), service.store().directory(r.id()).resolve("health"),
-                            new io.berth.runtime.ExecSpec(argv, List.of(), null, null, null, List.of(), false, false, false, false, 0, 0))) {
-                        code = session.waitFor(timeout);
-                    } catch (java.util.concurrent.TimeoutException e) {
-                        code = -1;
-                    } catch (IOException e) {
-                        code = -1;
-                    }
+                    HealthProbe probe = probe(r, argv, timeout);
+                    int code = probe.exitCode();
                     boolean inStartPeriod = Duration.between(started, Instant.now()).compareTo(startPeriod) < 0;
                     String before = c.record().state().health();
                     int streak = c.record().state().failingStreak();
@@ -539,12 +533,60 @@ public final class ContainerLifecycle {
                         streak++;
                         next = streak >= retries ? "unhealthy" : before;
                     }
-                    if (!c.healthChecked(pid, code, next, streak)) return;
+                    if (!c.healthChecked(pid, code, next, streak, probe)) return;
                 }
             } catch (InterruptedException | IOException | RuntimeException e) {
                 LOG.debug("health checks of {} ended: {}", c.id(), e.toString());
             }
         });
+    }
+
+    /**
+     * Runs one health check in the container: its exit code and its output (stdout and stderr
+     * together, the first {@link HealthProbe#MAX_OUTPUT} bytes); -1 and dockerd's message when it
+     * outlasts {@code timeout} or cannot run.
+     */
+    private HealthProbe probe(ContainerRecord r, List<String> argv, Duration timeout) {
+        Instant start = Instant.now();
+        var output = new java.io.ByteArrayOutputStream();
+        try (var session = conmon(r).exec(r.id(), bundle(r.id()), service.store().directory(r.id()).resolve("health"),
+                new io.berth.runtime.ExecSpec(argv, List.of(), null, null, null, List.of(), false, false, true, false, 0, 0))) {
+            // a platform thread: the receive is a native call, which would pin a virtual thread's carrier
+            Thread reader = Thread.ofPlatform().daemon().name("health-output " + r.shortId()).start(() -> {
+                try {
+                    AttachSession.Frame f;
+                    while ((f = session.attach().read()) != null) {
+                        synchronized (output) {
+                            int room = HealthProbe.MAX_OUTPUT - output.size();
+                            if (room > 0) output.write(f.data(), 0, Math.min(room, f.data().length));
+                        }
+                    }
+                } catch (IOException ended) {
+                    // the session closed: what came is the output
+                }
+            });
+            int code = session.waitFor(timeout);
+            reader.join(Duration.ofSeconds(2)); // conmon ends the stream right after the exit
+            synchronized (output) {
+                return new HealthProbe(start, Instant.now(), code, output.toString(StandardCharsets.UTF_8));
+            }
+        } catch (java.util.concurrent.TimeoutException e) {
+            return new HealthProbe(start, Instant.now(), -1, "Health check exceeded timeout (" + goDuration(timeout) + ")");
+        } catch (IOException e) {
+            return new HealthProbe(start, Instant.now(), -1, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new HealthProbe(start, Instant.now(), -1, "health check interrupted");
+        }
+    }
+
+    /** Go's way of printing a duration, as in dockerd's messages: 30s, 1.5s, 500ms, 1m0s. */
+    static String goDuration(Duration d) {
+        long ms = d.toMillis();
+        if (ms < 1000) return ms + "ms";
+        long minutes = ms / 60_000;
+        String seconds = java.math.BigDecimal.valueOf(ms % 60_000, 3).stripTrailingZeros().toPlainString() + "s";
+        return minutes == 0 ? seconds : minutes + "m" + seconds;
     }
 
     private static Duration nanos(Long n, Duration fallback) {
@@ -582,7 +624,9 @@ public final class ContainerLifecycle {
             boolean restart = !r.hostConfig().isAutoRemove()
                     && RestartPolicies.shouldRestart(r.hostConfig().restart(), code, r.restartCount(), r.manuallyStopped());
             Instant started = r.state().startedAt();
-            c.exited(code, oom, restart); // tells oom, then die (exitCode only, as dockerd 20.10)
+            // tells oom, then die (exitCode only, as dockerd 20.10)
+            if (!restart && r.hostConfig().isAutoRemove()) c.exitedBeforeRemoval(code, oom);
+            else c.exited(code, oom, restart);
             if (c.isUnsaved()) {
                 LOG.warn("container {} exited with {}, but its record cannot be written (is the data root full?): "
                         + "kept in memory and in {}, written once there is room", r.shortId(), code, exitDir);
@@ -850,15 +894,20 @@ public final class ContainerLifecycle {
                 done.countDown();
             }
         }, 4 << 20);
-        Thread in = null;
         if (o.stdin() && stdin != null && Boolean.TRUE.equals(r.config().openStdin())) {
-            in = Thread.ofVirtual().name("attach-stdin " + r.shortId()).start(() -> StdinRelay.copy(stdin, session, o.detachKeys(), done::countDown));
+            // The detach keys work only with a tty, as in dockerd: without one stdin is data, and
+            // a binary stream holds ctrl-p ctrl-q sooner or later (about once in 64 KiB of random bytes).
+            byte[] keys = r.tty() ? o.detachKeys() : new byte[0];
+            Thread.ofVirtual().name("attach-stdin " + r.shortId()).start(() -> StdinRelay.copy(stdin, session, keys, done::countDown));
         }
         try {
             done.await();
         } finally {
+            // The stdin relay is not interrupted: that would close the client's connection at
+            // once (an interrupted channel read closes the channel), resetting it with input
+            // unread. It ends when its next write meets the closed session, or when the API
+            // layer closes the connection.
             session.close();
-            if (in != null) in.interrupt();
         }
     }
 

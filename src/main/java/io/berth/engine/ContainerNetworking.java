@@ -211,12 +211,27 @@ final class ContainerNetworking {
     void stop(String containerId) {
         Optional<AttachResult> was = networks.service().attachment(containerId);
         try {
-            networks.service().detach(containerId);
+            networks.service().detach(containerId, namespaceJoinedByOthers(containerId));
         } catch (RuntimeException e) {
             org.slf4j.LoggerFactory.getLogger(ContainerNetworking.class).warn("cannot undo the networking of container {}: {}", containerId, e.getMessage());
             return;
         }
         was.ifPresent(a -> a.endpoints().forEach(ep -> publish(ep.networkId(), "disconnect", containerId)));
+    }
+
+    /** Whether a running container lives in this one's network namespace (--network container:). */
+    private boolean namespaceJoinedByOthers(String containerId) {
+        for (Container c : containers.store().list()) {
+            String mode = c.record().hostConfig().network();
+            if (c.id().equals(containerId) || mode == null || !mode.startsWith("container:") || !c.record().state().status().hasProcess()) continue;
+            String ref = mode.substring("container:".length());
+            try {
+                if (ref.equals(containerId) || containers.store().find(ref).map(Container::id).filter(containerId::equals).isPresent()) return true;
+            } catch (RuntimeException ambiguous) {
+                // not this one's
+            }
+        }
+        return false;
     }
 
     private void detachQuietly(String id, Exception cause) {
@@ -370,6 +385,19 @@ final class ContainerNetworking {
         }
         write(containers.hostsPath(id), hosts);
         write(containers.resolvConfPath(id), resolv);
+    }
+
+    /**
+     * Writes a running container's /etc/resolv.conf again after a network connect or
+     * disconnect: joining a user network switches it to that network's embedded DNS, leaving
+     * the last one switches it back. The file is the daemon's own (in the container's
+     * directory, bound into the container), so it is rewritten in place, not renamed over.
+     */
+    void networksChanged(ContainerRecord r) throws IOException {
+        HostConfig h = r.hostConfig();
+        if (h.network().startsWith("container:")) return; // its files are a copy of the other container's
+        if (networks.service().attachment(r.id()).map(AttachResult::hostNetwork).orElse(true)) return;
+        write(containers.resolvConfPath(r.id()), networks.service().resolvConf(r.id(), nz(h.dns()), nz(h.dnsSearch()), nz(h.dnsOptions())));
     }
 
     private String hostGateway() {

@@ -238,7 +238,9 @@ public final class ContainerService {
     /** docker rm [-f] [-v]. */
     public void remove(String ref, boolean force, boolean volumes) throws IOException, InterruptedException {
         Container c = store.get(ref);
+        long t0 = System.nanoTime();
         c.begin(force ? Operation.FORCE_REMOVE : Operation.REMOVE, Duration.ofSeconds(30));
+        long t1 = System.nanoTime();
         try {
             c.cancelPendingRestart();
             if (force && (c.record().state().status().hasProcess() || c.record().state().status() == ContainerStatus.RESTARTING)) {
@@ -248,7 +250,12 @@ public final class ContainerService {
         } finally {
             c.end(force ? Operation.FORCE_REMOVE : Operation.REMOVE);
         }
+        long t2 = System.nanoTime();
         destroy(c, volumes);
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("removed {}: wait for other operations {} ms, kill until the exit is handled {} ms, destroy {} ms", c.id(),
+                    (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (System.nanoTime() - t2) / 1_000_000);
+        }
     }
 
     void destroy(Container c) throws IOException {

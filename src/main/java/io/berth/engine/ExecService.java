@@ -171,11 +171,10 @@ public final class ExecService {
                 done.countDown();
             }
         }, 4 << 20);
-        Thread in = null;
         if (cfg.attachStdin() && stdin != null) {
             // as dockerd: the detach keys (the exec's own, else ctrl-p ctrl-q) apply to a tty; they end the attach, not the process
             byte[] keys = cfg.tty() ? ContainerLifecycle.parseDetachKeys(cfg.detachKeys()) : new byte[0];
-            in = Thread.ofVirtual().name("exec-stdin " + id.substring(0, 12)).start(() -> StdinRelay.copy(stdin, a, keys, () -> {
+            Thread.ofVirtual().name("exec-stdin " + id.substring(0, 12)).start(() -> StdinRelay.copy(stdin, a, keys, () -> {
                 detached.set(true);
                 done.countDown();
             }));
@@ -194,8 +193,7 @@ public final class ExecService {
             // let the exec_die listener record the code before the client asks for it
             for (int i = 0; i < 100 && e.running; i++) Thread.sleep(Duration.ofMillis(5));
         } finally {
-            a.close();
-            if (in != null) in.interrupt();
+            a.close(); // the stdin relay ends by itself, as in ContainerLifecycle.attach (an interrupt would reset the client)
         }
     }
 

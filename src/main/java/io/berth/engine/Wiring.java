@@ -205,6 +205,7 @@ public final class Wiring implements ContainerWiring, ContainerNetworkHooks {
         nets.add(attachment.withNetwork(network.id()));
         try {
             save(containerId, new Saved(nets, s.mounts()));
+            if (endpoint != null) net.networksChanged(containers.get(containerId).record());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -217,6 +218,8 @@ public final class Wiring implements ContainerWiring, ContainerNetworkHooks {
         for (Attachment a : s.networks()) if (!a.network().equals(network.id())) nets.add(a);
         try {
             save(containerId, new Saved(nets, s.mounts()));
+            ContainerRecord r = containers.get(containerId).record();
+            if (r.state().status().hasProcess()) net.networksChanged(r);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

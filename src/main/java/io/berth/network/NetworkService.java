@@ -13,6 +13,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -99,6 +100,9 @@ public final class NetworkService implements AutoCloseable {
 
     /** What {@link #reconcile} did: containers whose networking it undid, and what it could not undo. */
     public record ReconcileReport(List<String> cleanedContainers, List<String> removedNamespaces, List<String> failures) {}
+
+    /** How long a removed namespace's veths may take to go before they are deleted one by one. */
+    private static final Duration VETH_GONE_WAIT = Duration.ofSeconds(1);
 
     private final Options options;
     private final NetworkStore store;
@@ -514,10 +518,19 @@ public final class NetworkService implements AutoCloseable {
 
     /** Undoes a container's networking; nothing to undo is fine. */
     public void detach(String containerId) {
+        detach(containerId, false);
+    }
+
+    /**
+     * {@link #detach(String)}; {@code namespaceShared}: processes of other containers live in
+     * its namespace (they joined it with {@code --network container:}), so unpinning it does
+     * not free it and the plugins delete the interfaces in it, as they do on disconnect.
+     */
+    public void detach(String containerId, boolean namespaceShared) {
         ReentrantLock lock = lockOf(containerId);
         lock.lock();
         try {
-            teardown(containerId);
+            teardown(containerId, namespaceShared);
         } finally {
             lock.unlock();
             containerLocks.remove(containerId, lock);
@@ -654,16 +667,20 @@ public final class NetworkService implements AutoCloseable {
     }
 
     /**
-     * The container's /etc/resolv.conf: on a user network the embedded DNS at the gateway;
-     * on the default bridge (or none) the --dns servers or the host's.
+     * The container's /etc/resolv.conf: on a user network the embedded DNS at the gateway of
+     * its first user network (that server also answers the names of its other networks); on
+     * the default bridge alone (or none) the --dns servers or the host's. A container on the
+     * default bridge that was connected to a user network uses the embedded DNS, as dockerd's.
      */
     public String resolvConf(String containerId, List<String> dns, List<String> dnsSearch, List<String> dnsOptions) {
         String embedded = null;
         Optional<AttachResult> r = attachment(containerId);
-        if (r.isPresent() && !r.get().endpoints().isEmpty()) {
-            Endpoint first = r.get().endpoints().getFirst();
-            Network n = networks.get(first.networkId());
-            if (n != null && usesEmbeddedDns(n)) embedded = n.gateway();
+        for (Endpoint ep : r.map(AttachResult::endpoints).orElse(List.of())) {
+            Network n = networks.get(ep.networkId());
+            if (n != null && usesEmbeddedDns(n) && n.gateway() != null) {
+                embedded = n.gateway();
+                break;
+            }
         }
         return EtcFiles.resolvConf(EtcFiles.HostResolv.read(), embedded, dns, dnsSearch, dnsOptions);
     }
@@ -780,38 +797,107 @@ public final class NetworkService implements AutoCloseable {
         return record;
     }
 
+    /** Takes one endpoint off a live namespace (disconnect): the plugins delete its interface in there. */
     private void removeEndpoint(AttachmentRecord r, AttachmentRecord.EndpointState e) throws IOException {
+        boolean pinned = r.netns() != null && NetNamespaces.isPinned(Path.of(r.netns()));
+        removeEndpoint(r, e, pinned, pinned);
+    }
+
+    /**
+     * Runs the endpoint's DEL; {@code inNamespace} gives the plugins the namespace to delete
+     * the interface in, else they only release what lives outside it (the address lease, port
+     * rules). A namespace that was {@code pinned} no more is a crash's leftover: the rules the
+     * plugins find through it are swept by their tags instead.
+     */
+    private void removeEndpoint(AttachmentRecord r, AttachmentRecord.EndpointState e, boolean pinned, boolean inNamespace) throws IOException {
         synchronized (state) {
             DnsServer s = dnsServers.get(e.networkId());
             if (s != null) s.unregister(dnsKey(r.containerId(), e.ifName()));
         }
-        boolean pinned = r.netns() != null && NetNamespaces.isPinned(Path.of(r.netns()));
-        cni.del(e.confList(), r.containerId(), pinned ? r.netns() : "", e.ifName(), e.runtimeConfig(), e.result());
+        cni.del(e.confList(), r.containerId(), inNamespace ? r.netns() : "", e.ifName(), e.runtimeConfig(), e.result());
         if (!pinned) IptablesSweep.removeTagged(e.confList().get("name").asString(), r.containerId());
     }
 
+    /** Whether a DEL needs the namespace for more than deleting the interface (per-container masquerade rules). */
+    private static boolean needsNamespaceForDel(AttachmentRecord.EndpointState e) {
+        for (JsonNode plugin : e.confList().path("plugins")) {
+            if (plugin.path("ipMasq").asBoolean(false)) return true;
+        }
+        return false;
+    }
+
+    /** The host ends of the endpoint's veth pair, as its ADD result names them (those without a sandbox). */
+    private static List<String> hostInterfaces(AttachmentRecord.EndpointState e) {
+        List<String> out = new ArrayList<>();
+        JsonNode ifaces = e.result() == null ? null : e.result().get("interfaces");
+        if (ifaces == null) return out;
+        Set<String> bridges = new HashSet<>();
+        for (JsonNode plugin : e.confList().path("plugins")) bridges.add(plugin.path("bridge").asString(""));
+        for (JsonNode x : ifaces) {
+            String name = x.path("name").asString("");
+            if (x.path("sandbox").asString("").isEmpty() && name.startsWith("veth") && !bridges.contains(name)) out.add(name);
+        }
+        return out;
+    }
+
+    /**
+     * Waits for the host ends of veth pairs to go with their namespace (the kernel deletes the
+     * devices of a namespace it frees, asynchronously); deletes those still there after a while
+     * (a process of another PID namespace may still hold the network namespace).
+     */
+    private static void awaitVethsGone(List<String> hostEnds, String cid) {
+        long deadline = System.nanoTime() + VETH_GONE_WAIT.toNanos();
+        for (String dev : hostEnds) {
+            while (HostLinks.exists(dev) && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            try {
+                HostLinks.deleteLink(dev);
+            } catch (IOException e) {
+                LOG.warn("cannot delete interface {} of container {}: {}", dev, cid, e.getMessage());
+            }
+        }
+    }
+
     private void teardown(String cid) {
+        teardown(cid, false);
+    }
+
+    private void teardown(String cid, boolean namespaceShared) {
         Optional<AttachmentRecord> found = readRecord(cid);
         if (found.isEmpty()) return;
         AttachmentRecord r = found.get();
+        boolean pinned = r.netns() != null && NetNamespaces.isPinned(Path.of(r.netns()));
+        // Deleting veths one DEL at a time is slow when many containers go at once: each
+        // deletion takes the kernel's network lock and waits out a grace period. Unpinned
+        // first, the namespace takes its interfaces along when the kernel frees it, in one
+        // batch for all the namespaces freed together; the DELs then only release leases.
+        boolean unpinFirst = pinned && !namespaceShared && r.endpoints().stream().noneMatch(NetworkService::needsNamespaceForDel);
+        List<String> hostEnds = new ArrayList<>();
+        if (unpinFirst) {
+            for (AttachmentRecord.EndpointState e : r.endpoints()) hostEnds.addAll(hostInterfaces(e));
+            removeNamespace(r, cid);
+        }
         List<String> failures = new ArrayList<>();
         for (AttachmentRecord.EndpointState e : r.endpoints().reversed()) {
             try {
-                removeEndpoint(r, e);
+                removeEndpoint(r, e, pinned, pinned && !unpinFirst);
                 r = r.minus(e.ifName());
                 writeRecord(r);
             } catch (IOException | RuntimeException ex) {
                 failures.add(e.networkName() + ": " + ex.getMessage());
             }
         }
+        if (unpinFirst) awaitVethsGone(hostEnds, cid);
         if (!failures.isEmpty()) {
             throw new NetworkException(ErrorKind.INTERNAL, "failed to tear down the network of container " + cid + ": " + String.join("; ", failures));
         }
-        try {
-            if (r.netns() != null) NetNamespaces.remove(Path.of(r.netns()));
-        } catch (IOException e) {
-            throw new NetworkException(ErrorKind.INTERNAL, "failed to remove the network namespace of container " + cid + ": " + e.getMessage(), e);
-        }
+        if (!unpinFirst) removeNamespace(r, cid);
         synchronized (state) {
             for (PortBinding p : r.ports()) reservedPorts.remove(portKey(p));
         }
@@ -820,6 +906,14 @@ public final class NetworkService implements AutoCloseable {
             Files.deleteIfExists(recordPath(cid));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void removeNamespace(AttachmentRecord r, String cid) {
+        try {
+            if (r.netns() != null) NetNamespaces.remove(Path.of(r.netns()));
+        } catch (IOException e) {
+            throw new NetworkException(ErrorKind.INTERNAL, "failed to remove the network namespace of container " + cid + ": " + e.getMessage(), e);
         }
     }
 

@@ -227,11 +227,19 @@ public final class Conmon {
                 // no conmon to wait for
             }
         }
-        runtime.delete(id, true);
+        long t0 = System.nanoTime();
+        // an init that has ended (and no process left in its cgroups) needs no runtime run; the
+        // exit file may be gone already (deleted once the exit was recorded), so deleteStopped checks
+        boolean here = runtime.deleteStopped(id);
+        if (!here) runtime.delete(id, true);
+        long t1 = System.nanoTime();
         // conmon writes the exit file once it sees the container die: wait for it, or the
         // file would outlive the container.
         if (conmonPid > 0 && !awaitConmonExit(conmonPid, Duration.ofSeconds(10))) {
             LOG.warn("conmon {} of container {} did not end after delete", conmonPid, id);
+        }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("deleted {}: {} {} ms, conmon's end {} ms", id, here ? "state and cgroups removed" : runtime.name() + " delete", (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000);
         }
     }
 

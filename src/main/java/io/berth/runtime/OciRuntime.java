@@ -77,6 +77,72 @@ public record OciRuntime(String name, Path binary, Path root) {
     }
 
     /**
+     * Deletes a container whose init has ended without running the runtime: what
+     * {@code runc delete} does for a stopped container (remove its cgroups, then its state
+     * folder), done here because a runtime run costs 10-20 ms of CPU, and removing many
+     * containers at once is bound by CPU. Only for runc's state ({@code state.json}) and only
+     * when nothing is left to do but that: no process left in its cgroups (a container in the
+     * host's PID namespace may leave some), no hooks to run. False when it did nothing; then
+     * the caller runs {@link #delete}.
+     */
+    public boolean deleteStopped(String id) {
+        if (root == null) return false;
+        Path dir = root.resolve(id);
+        Path stateFile = dir.resolve("state.json");
+        try {
+            if (!Files.isRegularFile(stateFile)) return false;
+            JsonNode state = OciSpec.JSON.readTree(Files.readAllBytes(stateFile));
+            JsonNode hooks = state.path("config").path("hooks");
+            if (!hooks.isMissingNode() && !hooks.isNull() && !hooks.isEmpty()) return false;
+            if (initStillRuns(state) || !state.path("intel_rdt_path").asString("").isEmpty()) return false;
+            List<Path> cgroups = new ArrayList<>();
+            for (JsonNode p : state.path("cgroup_paths")) {
+                Path cg = Path.of(p.asString());
+                if (!cg.startsWith("/sys/fs/cgroup/")) return false;
+                if (Files.isDirectory(cg)) cgroups.add(cg);
+            }
+            for (Path cg : cgroups) if (hasProcesses(cg)) return false;
+            for (Path cg : cgroups) removeCgroup(cg);
+            io.berth.sys.FileTrees.deleteTree(dir);
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false; // the runtime's own delete sorts it out
+        }
+    }
+
+    /** Whether the init process the state names is still alive (same pid and start time). */
+    private static boolean initStillRuns(JsonNode state) {
+        long pid = state.path("init_process_pid").asLong(0);
+        if (pid <= 0) return false;
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return f.length > 19 && f[19].equals(Long.toString(state.path("init_process_start").asLong(-1)));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static boolean hasProcesses(Path cgroup) throws IOException {
+        try (var dirs = Files.walk(cgroup)) {
+            for (Path d : (Iterable<Path>) dirs.filter(Files::isDirectory)::iterator) {
+                Path procs = d.resolve("cgroup.procs");
+                if (Files.exists(procs) && !Files.readString(procs).isBlank()) return true;
+            }
+        }
+        return false;
+    }
+
+    /** rmdir of a cgroup and the cgroups under it, deepest first (a cgroup folder holds only its control files besides). */
+    private static void removeCgroup(Path cgroup) throws IOException {
+        List<Path> dirs;
+        try (var walk = Files.walk(cgroup)) {
+            dirs = walk.filter(Files::isDirectory).sorted(java.util.Comparator.reverseOrder()).toList();
+        }
+        for (Path d : dirs) Files.deleteIfExists(d);
+    }
+
+    /**
      * Whether the runtime may know the container: its state folder under our --root exists
      * (runc and crun both keep one a container). Asking the runtime costs a process run.
      */

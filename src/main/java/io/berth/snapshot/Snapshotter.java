@@ -115,18 +115,23 @@ public final class Snapshotter {
     }
 
     /** Removes a snapshot; refuses one that other snapshots stand on. The caller unmounts it first. */
-    public synchronized void remove(String key) throws IOException {
-        Info info = get(key);
-        List<String> children = byKey.values().stream().filter(i -> key.equals(i.parent())).map(Info::key).sorted().toList();
-        if (!children.isEmpty()) {
-            throw new SnapshotException(ErrorKind.FAILED_PRECONDITION, "cannot remove snapshot " + key + ": " + children.size()
-                    + " snapshot(s) stand on it (" + String.join(", ", children) + "); remove them first");
+    public void remove(String key) throws IOException {
+        Path doomed;
+        synchronized (this) {
+            Info info = get(key);
+            List<String> children = byKey.values().stream().filter(i -> key.equals(i.parent())).map(Info::key).sorted().toList();
+            if (!children.isEmpty()) {
+                throw new SnapshotException(ErrorKind.FAILED_PRECONDITION, "cannot remove snapshot " + key + ": " + children.size()
+                        + " snapshot(s) stand on it (" + String.join(", ", children) + "); remove them first");
+            }
+            Path from = snapshotDir(info);
+            doomed = dir.resolve(".removing-" + info.id());
+            Files.move(from, doomed, StandardCopyOption.ATOMIC_MOVE);
+            byKey.remove(key);
         }
-        Path from = snapshotDir(info);
-        Path doomed = dir.resolve(".removing-" + info.id());
-        Files.move(from, doomed, StandardCopyOption.ATOMIC_MOVE);
+        // Outside the lock: removals side by side (rm -f of many) share the journal's commit
+        // instead of queueing one flush each behind the lock, and nothing else waits on it.
         AtomicFiles.syncDirectory(dir);
-        byKey.remove(key);
         io.berth.sys.FileTrees.deleteLater(doomed);
     }
 

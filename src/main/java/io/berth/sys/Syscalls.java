@@ -187,7 +187,12 @@ public final class Syscalls {
         }
     }
 
+    /** umount2(2); off the carrier for a virtual thread (see {@link OffCarrier}). */
     public static void umount2(String target, int flags) throws IOException {
+        OffCarrier.run(() -> umount2Here(target, flags));
+    }
+
+    private static void umount2Here(String target, int flags) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
             MemorySegment tgt = cstr(arena, target);

@@ -38,6 +38,7 @@ public final class UnixSeqpacket implements Closeable {
     private static final int SHUT_WR = 1;
     private static final int SHUT_RDWR = 2;
     private static final int EINTR = 4;
+    private static final int ECONNRESET = 104;
     private static final int SUN_PATH_MAX = 108;
 
     private static final Linker LINKER = Linker.nativeLinker();
@@ -135,9 +136,20 @@ public final class UnixSeqpacket implements Closeable {
                 MemorySegment state = arena.allocate(CAPTURE);
                 MemorySegment seg = arena.allocate(buf.length);
                 long n;
-                do {
+                boolean resetSeen = false;
+                while (true) {
                     n = (long) RECV.invokeExact(state, fd, seg, (long) buf.length, 0);
-                } while (n < 0 && errno(state) == EINTR);
+                    if (n >= 0) break;
+                    if (errno(state) == EINTR) continue;
+                    // A peer that closes with our packets unread in its queue (conmon, when the
+                    // container exits before reading all of its stdin) leaves ECONNRESET, which
+                    // recv reports once and before the packets still queued for us: read on.
+                    if (errno(state) == ECONNRESET && !resetSeen) {
+                        resetSeen = true;
+                        continue;
+                    }
+                    break;
+                }
                 if (n < 0) {
                     if (closed.get()) return -1;
                     throw fail(state, "receive from " + path);

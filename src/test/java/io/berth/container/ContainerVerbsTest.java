@@ -233,7 +233,7 @@ class ContainerVerbsTest {
         refused(() -> c.stopped());
         refused(() -> c.removing(false));
         refused(() -> c.removing(true)); // rm -f stops it first
-        assertThat(c.healthChecked(999, 0, "healthy", 0)).as("another process's check").isFalse();
+        assertThat(c.healthChecked(999, 0, "healthy", 0, new HealthProbe(Instant.now(), Instant.now(), 0, ""))).as("another process's check").isFalse();
 
         // paused
         c.pause(r -> { });

@@ -283,6 +283,30 @@ class ContainerNetworkCliTest {
         assertThat(ok("exec", "client", "wget", "-qO-", "http://only-b/index.html").stdout()).isEqualTo("served by berth\n");
     }
 
+    /**
+     * A container started on the default bridge and then connected to a user network resolves
+     * that network's names: its resolv.conf switches to the network's embedded DNS (at the
+     * gateway), as dockerd switches it to 127.0.0.11; disconnected again, it goes back.
+     */
+    @Test
+    void aBridgeContainerConnectedToAUserNetworkResolvesItsNames() throws Exception {
+        ok("network", "create", "--subnet", "10.123.88.0/24", "latenet");
+        ok("run", "-d", "--name", "other", "--network", "latenet", IMAGE, "sleep", "300");
+        String otherIp = inspect("other").get("NetworkSettings").get("Networks").get("latenet").get("IPAddress").asString();
+        ok("run", "-d", "--name", "c1", IMAGE, "sleep", "300");
+        String before = ok("exec", "c1", "cat", "/etc/resolv.conf").stdout();
+        assertThat(before).doesNotContain("nameserver 10.123.88.1");
+
+        ok("network", "connect", "latenet", "c1");
+        assertThat(ok("exec", "c1", "cat", "/etc/resolv.conf").stdout()).contains("nameserver 10.123.88.1\n");
+        DockerCli.Result lookup = ok("exec", "c1", "nslookup", "other");
+        assertThat(lookup.stdout()).contains("Address: " + otherIp);
+        assertThat(ok("exec", "c1", "ping", "-c1", "-W2", "other").stdout()).contains(otherIp);
+
+        ok("network", "disconnect", "latenet", "c1");
+        assertThat(ok("exec", "c1", "cat", "/etc/resolv.conf").stdout()).isEqualTo(before);
+    }
+
     @Test
     void etcFilesFollowAddHostDnsAndHostname() throws Exception {
         String out = ok("run", "--rm", "--hostname", "boxy", "--add-host", "db.example:10.1.2.3", "--add-host", "gw:host-gateway",
@@ -352,6 +376,54 @@ class ContainerNetworkCliTest {
         assertThat(WiringHost.netns(dir.resolve("run"))).isEmpty();
         assertThat(WiringHost.leases(daemon.dataRoot().resolve("network").resolve("ipam"))).isEmpty();
         assertThat(WiringHost.run("ip", "link", "show", "master", "berth0")).isBlank();
+    }
+
+    @Test
+    void manyRunningContainersRemovedAtOnceLeaveNothingBehind() throws Exception {
+        Set<String> links = WiringHost.links();
+        Set<String> rules = WiringHost.iptables();
+        ok("network", "create", "many");
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            String name = "many" + i;
+            List<String> args = new ArrayList<>(List.of("run", "-d", "--name", name, "--network", i % 2 == 0 ? "many" : "bridge"));
+            if (i < 2) args.addAll(List.of("-p", "127.0.0.1::80"));
+            args.addAll(List.of(IMAGE, "sleep", "300"));
+            ok(args.toArray(String[]::new));
+            names.add(name);
+        }
+        assertThat(WiringHost.leakedLinks(links)).as("veths while running").hasSize(9); // 8 veths and the network's bridge
+        // one command: the CLI sends the eight removals at once
+        List<String> rm = new ArrayList<>(List.of("rm", "-f"));
+        rm.addAll(names);
+        ok(rm.toArray(String[]::new));
+        assertThat(ok("ps", "-aq").stdout()).isBlank();
+        // nothing of them is left the moment the removal returned: no veth on either bridge,
+        // no namespace, no lease, no port rule
+        assertThat(WiringHost.run("ip", "link", "show", "master", "berth0")).isBlank();
+        assertThat(WiringHost.leakedLinks(links)).hasSize(1).allMatch(l -> l.startsWith("br-"));
+        assertThat(WiringHost.netns(dir.resolve("run"))).isEmpty();
+        assertThat(WiringHost.leases(daemon.dataRoot().resolve("network").resolve("ipam"))).isEmpty();
+        assertThat(WiringHost.leakedRules(rules)).as("only the network's own rules stay while it does").noneMatch(l -> l.contains("CNI-"));
+        // and the addresses serve again
+        ok("run", "--rm", "--network", "many", IMAGE, "true");
+        ok("network", "rm", "many");
+        assertThat(WiringHost.leakedLinks(links)).isEmpty();
+        assertThat(WiringHost.leakedRules(rules)).isEmpty();
+    }
+
+    @Test
+    void aContainerInTheHostsPidNamespaceWithAnExecLeftRemovesItsVethToo() throws Exception {
+        // init's end does not end the exec'd process here: the network namespace outlives the
+        // container's process until the runtime's delete kills the rest of its cgroup
+        Set<String> links = WiringHost.links();
+        ok("run", "-d", "--name", "hostpid", "--pid", "host", IMAGE, "sleep", "300");
+        ok("exec", "-d", "hostpid", "sleep", "301");
+        ok("rm", "-f", "hostpid");
+        assertThat(WiringHost.run("ip", "link", "show", "master", "berth0")).isBlank();
+        assertThat(WiringHost.leakedLinks(links)).isEmpty();
+        assertThat(WiringHost.netns(dir.resolve("run"))).isEmpty();
+        assertThat(WiringHost.run("pgrep", "-f", "sleep 301")).isBlank();
     }
 
     @Test

@@ -10,6 +10,7 @@ import io.berth.testing.TestImages;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -301,5 +302,34 @@ class ContainerOpsCliTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> inspect("doc").get("State").get("Health").get("Status").asString().equals("healthy"));
         assertThat(ok("ps", "--format", "{{.Status}}").stdout()).contains("(healthy)");
         assertThat(ok("ps", "-q", "--filter", "health=healthy").stdout()).isNotBlank();
+    }
+    /** State.Health.Log keeps the last five probes (times, exit code, output) and FailingStreak counts the failures in a row, as dockerd's. */
+    @Test
+    void healthLogKeepsTheLastFiveProbes() throws Exception {
+        ok("run", "-d", "--name", "probed", "--health-cmd", "echo out-$(cat /tmp/mark 2>/dev/null); echo err >&2; test -f /tmp/ok",
+                "--health-interval", "200ms", "--health-retries", "100", "bb:ops", "sleep", "1000");
+        await().atMost(Duration.ofSeconds(30)).until(() -> inspect("probed").get("State").get("Health").get("FailingStreak").asInt() >= 6);
+        JsonNode failing = inspect("probed").get("State").get("Health");
+        assertThat(failing.get("Status").asString()).isEqualTo("starting"); // fewer failures than the retries
+        JsonNode log = failing.get("Log");
+        assertThat(log.size()).as(failing.toString()).isEqualTo(5);
+        Instant previousStart = Instant.EPOCH;
+        for (JsonNode probe : log) {
+            assertThat(probe.get("ExitCode").asInt()).isEqualTo(1);
+            assertThat(probe.get("Output").asString()).contains("out-\n").contains("err\n");
+            Instant start = Instant.parse(probe.get("Start").asString());
+            Instant end = Instant.parse(probe.get("End").asString());
+            assertThat(start).isAfter(previousStart);
+            assertThat(end).isAfterOrEqualTo(start);
+            previousStart = start;
+        }
+
+        ok("exec", "probed", "sh", "-c", "echo second > /tmp/mark; touch /tmp/ok");
+        await().atMost(Duration.ofSeconds(20)).until(() -> inspect("probed").get("State").get("Health").get("Status").asString().equals("healthy"));
+        JsonNode healthy = inspect("probed").get("State").get("Health");
+        assertThat(healthy.get("FailingStreak").asInt()).isZero();
+        JsonNode last = healthy.get("Log").get(healthy.get("Log").size() - 1);
+        assertThat(last.get("ExitCode").asInt()).isZero();
+        assertThat(last.get("Output").asString()).contains("out-second\n");
     }
 }

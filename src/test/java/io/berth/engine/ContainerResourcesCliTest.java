@@ -93,6 +93,19 @@ class ContainerResourcesCliTest {
         assertThat(ok("top", id).stdout()).contains("sleep 1000");
     }
 
+    /** The real-time CPU figures read back in inspect as create was given them, 0 when not given (docker-py's check). */
+    @Test
+    void cpuRealtimeFiguresReadBackAsGiven() throws Exception {
+        ok("create", "--name", "rt", "--cpu-rt-period", "1000", "--cpu-rt-runtime", "500", "bb:res", "true");
+        JsonNode hc = JSON.readTree(ok("inspect", "rt").stdout()).get(0).get("HostConfig");
+        assertThat(hc.get("CpuRealtimePeriod").asLong()).as(hc.toString()).isEqualTo(1000);
+        assertThat(hc.get("CpuRealtimeRuntime").asLong()).isEqualTo(500);
+        ok("create", "--name", "plain", "bb:res", "true");
+        JsonNode plain = JSON.readTree(ok("inspect", "plain").stdout()).get(0).get("HostConfig");
+        assertThat(plain.get("CpuRealtimePeriod").asLong()).isZero();
+        assertThat(plain.get("CpuRealtimeRuntime").asLong()).isZero();
+    }
+
     @Test
     void oomKillIsReported() throws Exception {
         DockerCli.Result r = docker.run(Duration.ofSeconds(60), "run", "--name", "hog", "--memory", "16m", "--memory-swap", "16m", "bb:res",

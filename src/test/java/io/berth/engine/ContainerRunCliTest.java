@@ -84,6 +84,89 @@ class ContainerRunCliTest {
         assertThat(p.exitValue()).isZero();
     }
 
+    /**
+     * Binary stdin through {@code docker run -i} without a tty: every byte comes back, ctrl-p
+     * ctrl-q included (the detach keys mean nothing without a tty), for a large and a small input.
+     */
+    @Test
+    void binaryStdinRoundTripsWithoutTty() throws Exception {
+        byte[] big = randomWithDetachKeys(1 << 20, 1);
+        RunOutput r = runWithStdin(big, "run", "-i", "bb:run", "cat");
+        assertThat(r.exitCode()).as(r.stderr() + daemon.log()).isZero();
+        assertThat(r.stdout().length).as(r.stderr()).isEqualTo(1 << 20);
+        assertThat(r.stdout()).isEqualTo(big);
+
+        byte[] small = randomWithDetachKeys(4096, 2);
+        RunOutput rm = runWithStdin(small, "run", "--rm", "-i", "bb:run", "cat");
+        assertThat(rm.exitCode()).as(rm.stderr() + daemon.log()).isZero();
+        assertThat(rm.stdout()).isEqualTo(small);
+        assertThat(ok("ps", "-aq").stdout().trim().split("\\s+")).hasSize(1); // the first one; --rm removed the second
+    }
+
+    /** When the client's stdin ends the container's stdin closes, and its output is still streamed until it exits. */
+    @Test
+    void outputAfterStdinEndsIsStreamed() throws Exception {
+        RunOutput r = runWithStdin(randomWithDetachKeys(64 * 1024, 3), "run", "--rm", "-i", "bb:run",
+                "sh", "-c", "wc -c; sleep 1; echo after-eof; echo err-after >&2; exit 4");
+        assertThat(r.exitCode()).as(r.stderr() + daemon.log()).isEqualTo(4);
+        assertThat(new String(r.stdout(), StandardCharsets.UTF_8)).isEqualTo("65536\nafter-eof\n");
+        assertThat(r.stderr()).isEqualTo("err-after\n");
+    }
+
+    /**
+     * A container that exits before reading all of its stdin: the client still gets the output
+     * and the exit code, not "connection reset by peer" (berthd drains the unread input before it
+     * closes the connection). Three times, since the reset raced the client's last read.
+     */
+    @Test
+    void aContainerThatLeavesStdinUnreadEndsCleanly() throws Exception {
+        byte[] big = randomWithDetachKeys(1 << 20, 4);
+        for (int i = 0; i < 3; i++) {
+            RunOutput r = runWithStdin(big, "run", "--rm", "-i", "bb:run", "head", "-c", "10");
+            assertThat(r.stderr()).as(daemon.log()).isEmpty();
+            assertThat(r.exitCode()).isZero();
+            assertThat(r.stdout()).isEqualTo(java.util.Arrays.copyOf(big, 10));
+        }
+    }
+
+    record RunOutput(int exitCode, byte[] stdout, String stderr) {}
+
+    /** Runs docker with {@code input} on its stdin (closed after it), collecting stdout as bytes. */
+    static RunOutput runWithStdin(byte[] input, String... args) throws Exception {
+        Process p = docker.start(args);
+        Thread writer = Thread.ofVirtual().start(() -> {
+            try (var in = p.getOutputStream()) {
+                in.write(input);
+            } catch (java.io.IOException e) {
+                // docker exited early: the assertions on its output say why
+            }
+        });
+        var err = new java.util.concurrent.CompletableFuture<String>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                err.complete(new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+            } catch (java.io.IOException e) {
+                err.complete(e.toString());
+            }
+        });
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("docker " + String.join(" ", args) + " did not finish");
+        }
+        writer.join();
+        return new RunOutput(p.exitValue(), out, err.get(10, TimeUnit.SECONDS));
+    }
+
+    /** Random bytes that surely hold the default detach sequence (ctrl-p ctrl-q) in the middle. */
+    static byte[] randomWithDetachKeys(int size, long seed) {
+        byte[] b = new byte[size];
+        new java.util.Random(seed).nextBytes(b);
+        b[size / 2] = 16;
+        b[size / 2 + 1] = 17;
+        return b;
+    }
+
     @Test
     void ttyUnderARealPty() throws Exception {
         ProcessBuilder pb = new ProcessBuilder("script", "-qec", "docker run --rm -t bb:run busybox tty", "/dev/null");

@@ -190,15 +190,21 @@ class FullDiskCliTest {
     private static long largest(Path dir, String prefix) throws IOException {
         if (!Files.isDirectory(dir)) return 0;
         try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile).filter(p -> p.getFileName().toString().startsWith(prefix) || prefix.isEmpty())
-                    .mapToLong(p -> {
-                        try {
-                            return Files.size(p);
-                        } catch (IOException e) {
-                            return 0;
-                        }
-                    }).max().orElse(0);
+            return largestOf(s, prefix);
+        } catch (java.io.UncheckedIOException e) {
+            return 0; // a file went away while we walked (a rootfs being unmounted): look again next time
         }
+    }
+
+    private static long largestOf(Stream<Path> s, String prefix) {
+        return s.filter(Files::isRegularFile).filter(p -> p.getFileName().toString().startsWith(prefix) || prefix.isEmpty())
+                .mapToLong(p -> {
+                    try {
+                        return Files.size(p);
+                    } catch (IOException e) {
+                        return 0;
+                    }
+                }).max().orElse(0);
     }
 
     private static List<Path> spools(Path containerDir) throws IOException {

@@ -41,6 +41,39 @@ class ConmonTest {
     }
 
     @Test
+    void anEndedContainerIsDeletedInProcessAndLeavesNoCgroupNorState() throws Exception {
+        String id = RuntimeFixture.newId();
+        ContainerSpec spec = rt.spec("true").build();
+        rt.run(id, spec);
+        rt.awaitExit(id, Duration.ofSeconds(20));
+        ContainerCgroup cgroup = new ContainerCgroup(OciSpec.cgroupsPath(spec.cgroupParent(), id));
+        assertThat(cgroup.existing()).as("the runtime made its cgroups").isNotEmpty();
+        assertThat(rt.runtime.root().resolve(id)).isDirectory();
+        rt.conmon.delete(id, rt.bundle(id));
+        assertThat(cgroup.existing()).isEmpty();
+        assertThat(rt.runtime.root().resolve(id)).doesNotExist();
+        assertThat(rt.runtime.knows(id)).isFalse();
+        assertThat(rt.conmon.exitOf(id)).isEmpty();
+    }
+
+    @Test
+    void aProcessLeftInTheCgroupIsLeftToTheRuntimesDelete() throws Exception {
+        // without a PID namespace of its own, init's end does not end its children: the
+        // in-process delete must not run (rmdir would fail); the runtime's kills them first
+        String id = RuntimeFixture.newId();
+        ContainerSpec spec = rt.spec("sh", "-c", "sleep 300 & echo started")
+                .namespace(ContainerSpec.Namespace.PID, new ContainerSpec.NamespaceMode.Host()).build();
+        rt.run(id, spec);
+        rt.awaitExit(id, Duration.ofSeconds(20));
+        ContainerCgroup cgroup = new ContainerCgroup(OciSpec.cgroupsPath(spec.cgroupParent(), id));
+        assertThat(cgroup.read("pids", "cgroup.procs").orElse("")).isNotBlank();
+        assertThat(rt.runtime.deleteStopped(id)).isFalse();
+        rt.conmon.delete(id, rt.bundle(id));
+        assertThat(cgroup.existing()).isEmpty();
+        assertThat(rt.runtime.root().resolve(id)).doesNotExist();
+    }
+
+    @Test
     void exitCodeComesThrough() throws Exception {
         String id = RuntimeFixture.newId();
         rt.run(id, rt.spec("sh", "-c", "exit 3").build());

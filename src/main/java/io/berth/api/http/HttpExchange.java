@@ -178,10 +178,41 @@ public final class HttpExchange {
 
     /** A hijacked connection: what the client sends, what we send, and a half-close. */
     public record Hijacked(InputStream input, OutputStream output, Transport transport) {
+        /** How long {@link #finish} waits for the client to close its side. */
+        static final java.time.Duration LINGER = java.time.Duration.ofSeconds(2);
+
         /** Tells the client we will send nothing more, while still reading its input. */
         public void closeOutput() throws IOException {
             output.flush();
             transport.shutdownOutput();
+        }
+
+        /**
+         * Ends the session: half-closes, then reads and drops what the client still sends until
+         * it closes its side (at most {@link #LINGER}), then closes. Closing a unix or TCP socket
+         * with input unread resets it, and the client's read of our last output (or of its end)
+         * would fail with "connection reset by peer": a {@code docker run -i} whose container
+         * exits before reading all of its stdin.
+         */
+        public void finish() {
+            try {
+                closeOutput();
+                Thread closer = Thread.ofVirtual().start(() -> {
+                    try {
+                        Thread.sleep(LINGER);
+                        transport.close();
+                    } catch (InterruptedException | IOException ignored) {
+                        // the client closed in time, or the connection is gone
+                    }
+                });
+                byte[] sink = new byte[64 * 1024];
+                while (input.read(sink) >= 0) {
+                    // dropped: nobody reads stdin any more
+                }
+                closer.interrupt();
+            } catch (IOException ignored) {
+                // the client left, or the linger ran out
+            }
         }
     }
 }
