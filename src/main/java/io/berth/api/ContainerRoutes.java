@@ -148,7 +148,7 @@ final class ContainerRoutes {
             if (!a.substring(a.lastIndexOf('/') + 1).equals(alias)) kept.add(l);
         }
         if (kept.size() == links.size()) throw ApiException.notFound("Could not find container for entity id /" + parent + "/" + alias);
-        c.update(r -> r.withHostConfig(r.hostConfig().withLinks(kept.isEmpty() ? null : kept)));
+        c.reconfigure(r -> r.withHostConfig(r.hostConfig().withLinks(kept.isEmpty() ? null : kept)));
         call.exchange().sendEmpty(204);
     }
 

@@ -33,24 +33,24 @@ public record ContainerState(ContainerStatus status, long pid, int exitCode, Str
         return status == ContainerStatus.RUNNING || status == ContainerStatus.PAUSED;
     }
 
-    public ContainerState withStatus(ContainerStatus s) {
+    ContainerState withStatus(ContainerStatus s) {
         return new ContainerState(s, pid, exitCode, error, startedAt, finishedAt, oomKilled, health, failingStreak, healthLog);
     }
 
-    public ContainerState started(long newPid, Instant at, boolean healthCheck) {
+    ContainerState started(long newPid, Instant at, boolean healthCheck) {
         return new ContainerState(ContainerStatus.RUNNING, newPid, 0, "", at, finishedAt, false, healthCheck ? "starting" : null, 0, healthLog);
     }
 
-    public ContainerState exited(int code, boolean oom, Instant at, ContainerStatus next) {
+    ContainerState exited(int code, boolean oom, Instant at, ContainerStatus next) {
         return new ContainerState(next, 0, code, error, startedAt, at, oom, health == null ? null : "unhealthy", failingStreak, healthLog);
     }
 
-    public ContainerState failed(String message, int code, ContainerStatus next) {
+    ContainerState failed(String message, int code, ContainerStatus next) {
         return new ContainerState(next, 0, code, message, startedAt, finishedAt, false, health, failingStreak, healthLog);
     }
 
     /** The health status after {@code probe}, which joins the log (the oldest beyond {@link HealthProbe#KEEP} leave it). */
-    public ContainerState withHealth(String h, int streak, HealthProbe probe) {
+    ContainerState withHealth(String h, int streak, HealthProbe probe) {
         List<HealthProbe> log = new ArrayList<>(healthLog);
         log.add(probe);
         while (log.size() > HealthProbe.KEEP) log.removeFirst();

@@ -32,6 +32,7 @@ public final class ContainerStore {
     static final JsonMapper JSON = JsonMapper.builder().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
 
     private final Path dir;
+    private final ContainerEvents events;
     private final Map<String, Container> byId = new ConcurrentHashMap<>();
     /** "/name" → id; guarded by {@code this}. */
     private final Map<String, String> names = new HashMap<>();
@@ -39,8 +40,15 @@ public final class ContainerStore {
     /** A removed container's folder is renamed to this prefix and its ID, then deleted in the background. */
     private static final String REMOVING = ".removing-";
 
+    /** A store whose containers announce nothing (tests, tools). */
     public ContainerStore(Path dataRoot) throws IOException {
+        this(dataRoot, ContainerEvents.NONE);
+    }
+
+    /** A store whose containers announce their events to {@code events}. */
+    public ContainerStore(Path dataRoot, ContainerEvents events) throws IOException {
         this.dir = dataRoot.resolve("containers");
+        this.events = events;
         io.berth.sys.PrivateFiles.createDirectories(dir);
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
@@ -52,7 +60,7 @@ public final class ContainerStore {
                 if (!Files.isRegularFile(file)) continue;
                 try {
                     ContainerRecord r = JSON.readValue(Files.readAllBytes(file), ContainerRecord.class);
-                    byId.put(r.id(), new Container(this, r));
+                    byId.put(r.id(), new Container(this, events, r));
                     names.put(r.name(), r.id());
                 } catch (RuntimeException | IOException e) {
                     LOG.error("cannot read container record {}: {}; leaving it aside", file, e.toString());
@@ -107,7 +115,7 @@ public final class ContainerStore {
             }
             throw e;
         }
-        Container c = new Container(this, r);
+        Container c = new Container(this, events, r);
         byId.put(r.id(), c);
         return c;
     }
@@ -131,6 +139,7 @@ public final class ContainerStore {
             throw e;
         }
         names.remove(old);
+        events.publish("rename", c.id(), ContainerEvents.attributes(c.record(), Map.of("oldName", old)));
     }
 
     void save(ContainerRecord r) throws IOException {
@@ -143,13 +152,22 @@ public final class ContainerStore {
         else AtomicFiles.writeForThisBoot(file, JSON.writeValueAsBytes(r));
     }
 
-    /** Forgets a container and deletes its folder. */
+    /** Forgets a container and deletes its folder; announces {@code destroy}. */
     public void remove(Container c) throws IOException {
+        remove(c, true);
+    }
+
+    /** Forgets a container whose creation failed half-way: as {@link #remove}, without an event (none said it was created). */
+    public void discard(Container c) throws IOException {
+        remove(c, false);
+    }
+
+    private void remove(Container c, boolean announce) throws IOException {
         synchronized (this) {
             names.remove(c.record().name(), c.id());
         }
         byId.remove(c.id());
-        c.markRemoved(); // first: no update may write the record again once its folder is gone
+        c.removed(announce); // first: no update may write the record again once its folder is gone
         Path doomed = dir.resolve(REMOVING + c.id());
         try {
             Files.move(directory(c.id()), doomed, StandardCopyOption.ATOMIC_MOVE);

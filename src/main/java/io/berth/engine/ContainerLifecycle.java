@@ -37,7 +37,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -177,11 +176,9 @@ public final class ContainerLifecycle {
 
     public void start(String ref) throws IOException {
         Container c = service.get(ref);
-        c.begin(Operation.START, Duration.ofSeconds(60));
+        c.beginStart(Duration.ofSeconds(60));
         boolean failed = false;
         try {
-            c.cancelPendingRestart();
-            c.update(r -> r.withManuallyStopped(false).withRestartCount(0));
             backoff.remove(c.id());
             startProcess(c);
         } catch (IOException | RuntimeException e) {
@@ -257,9 +254,11 @@ public final class ContainerLifecycle {
                     }
                 }
             }
-            c.update(x -> x.withState(x.state().started(h.pid(), Instant.now(), x.config().healthcheck() != null
-                    && x.config().healthcheck().test() != null && !x.config().healthcheck().test().isEmpty()
-                    && !x.config().healthcheck().test().getFirst().equals("NONE"))));
+            // running on disk (and "start" told) before the process runs: a daemon that dies next,
+            // or a process that fills the disk at once, still finds it running. Its exit is
+            // watched only from then on, so even an exit at once is told after the start.
+            var hc = r.config().healthcheck();
+            c.started(h.pid(), hc != null && hc.test() != null && !hc.test().isEmpty() && !hc.test().getFirst().equals("NONE"));
             exits.await(id).thenAccept(e -> Thread.ofVirtual().name("exit " + id).start(() -> handleExit(c, e)));
             try {
                 conmon.start(id);
@@ -272,7 +271,6 @@ public final class ContainerLifecycle {
                 }
                 throw e;
             }
-            service.publish(c.record(), "start", Map.of());
             if (c.record().state().health() != null) startHealthChecks(c, h.pid());
             if (LOG.isDebugEnabled()) {
                 LOG.debug("started {}: rootfs {} ms, namespace {} ms, spec {} ms, create {} ms, rest of wiring {} ms, start {} ms", id,
@@ -295,8 +293,7 @@ public final class ContainerLifecycle {
                 service.wiring().stopped(c.record());
                 int code = message.contains("executable file not found") || message.contains("no such file or directory") ? 127
                         : message.contains("permission denied") ? 126 : 128;
-                c.startFailed(message, code);
-                service.publish(c.record(), "die", Map.of("exitCode", Integer.toString(code)));
+                c.startFailed(message, code); // no "die": dockerd 20.10 tells none for a start that failed
                 attachOnStart.getOrDefault(id, List.of()).forEach(f -> f.completeExceptionally(e));
                 attachOnStart.remove(id);
             }
@@ -536,13 +533,7 @@ public final class ContainerLifecycle {
                         streak++;
                         next = streak >= retries ? "unhealthy" : before;
                     }
-                    final String status = next;
-                    final int st = streak;
-                    if (c.record().state().pid() != pid) return;
-                    c.update(x -> x.withState(x.state().withHealth(status, st, probe)));
-                    Map<String, String> attrs = Map.of();
-                    service.publish(c.record(), "exec_die", Map.of("exitCode", Integer.toString(code)));
-                    if (!status.equals(before)) service.publish(c.record(), "health_status: " + status, attrs);
+                    if (!c.healthChecked(pid, code, next, streak, probe)) return;
                 }
             } catch (InterruptedException | IOException | RuntimeException e) {
                 LOG.debug("health checks of {} ended: {}", c.id(), e.toString());
@@ -633,8 +624,9 @@ public final class ContainerLifecycle {
             boolean restart = !r.hostConfig().isAutoRemove()
                     && RestartPolicies.shouldRestart(r.hostConfig().restart(), code, r.restartCount(), r.manuallyStopped());
             Instant started = r.state().startedAt();
-            if (!restart && r.hostConfig().isAutoRemove()) c.exitedBeforeRemoval(code, oom, Instant.now());
-            else c.exited(code, oom, Instant.now(), restart);
+            // tells oom, then die (exitCode only, as dockerd 20.10)
+            if (!restart && r.hostConfig().isAutoRemove()) c.exitedBeforeRemoval(code, oom);
+            else c.exited(code, oom, restart);
             if (c.isUnsaved()) {
                 LOG.warn("container {} exited with {}, but its record cannot be written (is the data root full?): "
                         + "kept in memory and in {}, written once there is room", r.shortId(), code, exitDir);
@@ -642,11 +634,6 @@ public final class ContainerLifecycle {
             } else {
                 forgetExitFile(c, exit);
             }
-            if (oom) service.publish(c.record(), "oom", Map.of());
-            Map<String, String> attrs = new LinkedHashMap<>();
-            attrs.put("exitCode", Integer.toString(code));
-            if (started != null) attrs.put("execDuration", Long.toString(Duration.between(started, Instant.now()).toSeconds()));
-            service.publish(c.record(), "die", attrs);
             if (restart) {
                 Duration ran = started == null ? Duration.ZERO : Duration.between(started, Instant.now());
                 Duration delay = RestartPolicies.nextDelay(backoff.get(id), ran);
@@ -672,14 +659,11 @@ public final class ContainerLifecycle {
                 return;
             }
             try {
-                c.begin(Operation.START, Duration.ofSeconds(60));
-            } catch (ContainerException e) {
-                return;
+                c.beginPolicyRestart(Duration.ofSeconds(60));
+            } catch (IOException | ContainerException e) {
+                return; // the user acted meanwhile (stop, start, rm)
             }
             try {
-                if (c.record().state().status() != ContainerStatus.RESTARTING || c.isRemoved()) return;
-                c.setCancelRestart(null);
-                c.update(r -> r.withRestartCount(r.restartCount() + 1));
                 startProcess(c);
             } catch (IOException | RuntimeException e) {
                 LOG.warn("restart of {} failed: {}", c.id(), e.getMessage());
@@ -695,7 +679,7 @@ public final class ContainerLifecycle {
         try {
             c.begin(Operation.REMOVE, Duration.ofSeconds(30));
             try {
-                c.updateEvenIfDiskFull(r -> r.withState(r.state().withStatus(ContainerStatus.REMOVING)));
+                c.removing(false);
             } finally {
                 c.end(Operation.REMOVE);
             }
@@ -715,21 +699,18 @@ public final class ContainerLifecycle {
 
     // ================================================================ stop, kill, restart, pause
 
+    /** docker stop: kill (the stop signal), [kill 9 after the timeout], die, stop, as dockerd tells them. */
     public void stop(String ref, Integer timeoutSeconds, String signal) throws IOException, InterruptedException {
         Container c = service.get(ref);
         ContainerRecord r = c.begin(Operation.STOP, Duration.ofSeconds(60));
         try {
-            c.cancelPendingRestart();
-            c.update(x -> x.withManuallyStopped(true));
-            if (r.state().status() == ContainerStatus.RESTARTING) {
-                c.update(x -> x.withState(x.state().withStatus(ContainerStatus.EXITED)));
-            } else {
+            if (c.stopping()) {
                 int sig = StopSignals.parse(signal != null && !signal.isEmpty() ? signal
                         : r.config().stopSignal() != null ? r.config().stopSignal() : "SIGTERM");
                 int timeout = timeoutSeconds != null ? timeoutSeconds : r.config().stopTimeout() != null ? r.config().stopTimeout() : 10;
                 signalAndWait(c, sig, timeout);
             }
-            service.publish(c.record(), "stop", Map.of());
+            c.stopped();
         } finally {
             c.end(Operation.STOP);
         }
@@ -738,67 +719,69 @@ public final class ContainerLifecycle {
     /** Sends {@code sig}; if the container is still up after {@code timeout} seconds (negative: forever), SIGKILL. */
     private void signalAndWait(Container c, int sig, int timeout) throws IOException, InterruptedException {
         long before = c.exitCount();
-        ContainerRecord r = c.record();
-        if (!r.state().status().hasProcess()) return;
-        sendSignal(c, sig);
-        if (r.state().status() == ContainerStatus.PAUSED) {
-            try {
-                conmon(r).resume(r.id());
-            } catch (IOException ignored) {
-                // it may be gone already
-            }
+        if (!c.record().state().status().hasProcess()) return;
+        try {
+            if (!sendSignal(c, sig)) return;
+        } catch (ContainerException e) {
+            return; // it exited meanwhile
+        }
+        // a frozen process cannot act on the signal: thaw it, as dockerd does (it tells unpause)
+        try {
+            c.unpause(x -> conmon(x).resume(x.id()));
+        } catch (ContainerException | IOException notPaused) {
+            // not paused, or gone already
         }
         Duration wait = timeout < 0 ? Duration.ofDays(3650) : Duration.ofSeconds(timeout);
         if (c.awaitExitAfter(before, wait)) return;
-        sendSignal(c, 9);
+        try {
+            sendSignal(c, 9);
+        } catch (ContainerException e) {
+            return; // it exited just now
+        }
         if (!c.awaitExitAfter(before, Duration.ofSeconds(30))) {
             throw new IOException("container " + c.id() + " did not exit within 30 s of SIGKILL");
         }
     }
 
-    private void sendSignal(Container c, int sig) throws IOException {
-        ContainerRecord r = c.record();
-        // What runc kill does (kill(2) on the init process), without its process run: 30-40 ms
-        // a stop or rm -f. The cgroup check makes sure the pid is still this container's.
-        if (io.berth.sys.Syscalls.signalIfInCgroup(r.state().pid(), r.id(), sig)) return;
-        try {
-            conmon(r).kill(r.id(), Integer.toString(sig));
-        } catch (IOException e) {
-            // It may have ended just now, its exit not yet handled: give the exit a moment to arrive.
+    /**
+     * Signals the container's process and tells {@code kill}, one step of the container; false
+     * when it had no process (a pending restart cancelled instead).
+     */
+    private boolean sendSignal(Container c, int sig) throws IOException {
+        return c.kill(sig, r -> {
+            // What runc kill does (kill(2) on the init process), without its process run: 30-40 ms
+            // a stop or rm -f. The cgroup check makes sure the pid is still this container's.
+            if (io.berth.sys.Syscalls.signalIfInCgroup(r.state().pid(), r.id(), sig)) return;
             try {
-                if (c.awaitStatus(s -> !s.hasProcess(), 3, TimeUnit.SECONDS)) return;
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
+                conmon(r).kill(r.id(), Integer.toString(sig));
+            } catch (IOException e) {
+                // It may have ended just now, its exit not yet handled: give the exit a moment to arrive.
+                try {
+                    if (c.awaitStatus(s -> !s.hasProcess(), 3, TimeUnit.SECONDS)) {
+                        throw ContainerException.conflict("Cannot kill container: " + r.id() + ": Container " + r.id() + " is not running");
+                    }
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                }
+                throw e;
             }
-            throw e;
-        }
-        service.publish(r, "kill", Map.of("signal", Integer.toString(sig)));
+        });
     }
 
+    /** docker kill: kill (with the signal), and with SIGKILL waits for the die that follows. */
     public void kill(String ref, String signal) throws IOException, InterruptedException {
         Container c = service.get(ref);
-        ContainerRecord r = c.check(Operation.KILL);
         int sig = StopSignals.parse(signal == null || signal.isEmpty() ? "KILL" : signal);
-        if (r.state().status() == ContainerStatus.RESTARTING) {
-            c.cancelPendingRestart();
-            c.update(x -> x.withState(x.state().withStatus(ContainerStatus.EXITED)));
-            return;
-        }
         long before = c.exitCount();
-        sendSignal(c, sig);
-        if (sig == 9) c.awaitExitAfter(before, Duration.ofSeconds(10));
+        if (sendSignal(c, sig) && sig == 9) c.awaitExitAfter(before, Duration.ofSeconds(10));
     }
 
     /** docker rm -f of a running container: SIGKILL and wait for the exit. */
     void killForRemoval(Container c) throws IOException, InterruptedException {
-        c.update(x -> x.withManuallyStopped(true));
-        if (c.record().state().status() == ContainerStatus.RESTARTING) {
-            c.update(x -> x.withState(x.state().withStatus(ContainerStatus.EXITED)));
-            return;
-        }
-        signalAndWait(c, 9, 10);
+        if (c.stopping()) signalAndWait(c, 9, 10);
     }
 
+    /** docker restart: the stop's events (when it ran), then start and restart. */
     public void restart(String ref, Integer timeoutSeconds, String signal) throws IOException, InterruptedException {
         Container c = service.get(ref);
         c.check(Operation.RESTART);
@@ -808,16 +791,14 @@ public final class ContainerLifecycle {
             if (e.kind() != ErrorKind.NOT_MODIFIED) throw e;
         }
         start(ref);
-        service.publish(c.record(), "restart", Map.of());
+        c.restarted();
     }
 
     public void pause(String ref) throws IOException {
         Container c = service.get(ref);
-        ContainerRecord r = c.begin(Operation.PAUSE, Duration.ofSeconds(30));
+        c.begin(Operation.PAUSE, Duration.ofSeconds(30));
         try {
-            conmon(r).pause(r.id());
-            c.update(x -> x.withState(x.state().withStatus(ContainerStatus.PAUSED)));
-            service.publish(c.record(), "pause", Map.of());
+            c.pause(r -> conmon(r).pause(r.id()));
         } finally {
             c.end(Operation.PAUSE);
         }
@@ -825,11 +806,9 @@ public final class ContainerLifecycle {
 
     public void unpause(String ref) throws IOException {
         Container c = service.get(ref);
-        ContainerRecord r = c.begin(Operation.UNPAUSE, Duration.ofSeconds(30));
+        c.begin(Operation.UNPAUSE, Duration.ofSeconds(30));
         try {
-            conmon(r).resume(r.id());
-            c.update(x -> x.withState(x.state().withStatus(ContainerStatus.RUNNING)));
-            service.publish(c.record(), "unpause", Map.of());
+            c.unpause(r -> conmon(r).resume(r.id()));
         } finally {
             c.end(Operation.UNPAUSE);
         }
@@ -1001,8 +980,7 @@ public final class ContainerLifecycle {
                         switch (rec) {
                             case Conmon.Recovered.Live live -> {
                                 handles.put(r.id(), live.handle());
-                                ContainerStatus now = live.state().isPaused() ? ContainerStatus.PAUSED : ContainerStatus.RUNNING;
-                                if (now != r.state().status()) c.update(x -> x.withState(x.state().withStatus(now)));
+                                c.recovered(live.state().isPaused());
                                 exits.await(r.id()).thenAccept(e -> Thread.ofVirtual().start(() -> handleExit(c, e)));
                                 LOG.info("container {} still runs (pid {}): adopted", r.shortId(), live.handle().pid());
                             }

@@ -137,7 +137,7 @@ public final class ContainerService {
         try {
             wiring.created(c.record(), req.endpoints());
         } catch (IOException | RuntimeException e) {
-            store.remove(c);
+            store.discard(c);
             removeSnapshotQuietly(snapshotKey);
             throw e;
         }
@@ -200,11 +200,7 @@ public final class ContainerService {
         c.check(Operation.RENAME);
         if (newName == null || newName.isEmpty()) throw ContainerException.invalid("Neither old nor new names may be empty");
         String n = Names.normalize(newName);
-        String old = c.record().name();
-        store.rename(c, n);
-        Map<String, String> extra = new LinkedHashMap<>();
-        extra.put("oldName", old);
-        publish(c.record(), "rename", extra);
+        store.rename(c, n); // tells rename, with oldName
     }
 
     public enum WaitCondition { NOT_RUNNING, NEXT_EXIT, REMOVED }
@@ -250,7 +246,7 @@ public final class ContainerService {
             if (force && (c.record().state().status().hasProcess() || c.record().state().status() == ContainerStatus.RESTARTING)) {
                 lifecycle.killForRemoval(c);
             }
-            c.updateEvenIfDiskFull(r -> r.withState(r.state().withStatus(ContainerStatus.REMOVING))); // a removal frees room: a full disk must not stop it
+            c.removing(force);
         } finally {
             c.end(force ? Operation.FORCE_REMOVE : Operation.REMOVE);
         }
@@ -280,9 +276,8 @@ public final class ContainerService {
         long t3 = System.nanoTime();
         removeSnapshotQuietly(r.snapshotKey());
         long t4 = System.nanoTime();
-        store.remove(c);
+        store.remove(c); // tells destroy
         long t5 = System.nanoTime();
-        publish(r, "destroy", Map.of());
         if (LOG.isDebugEnabled()) {
             LOG.debug("destroyed {}: release {} ms, unwire {} ms, unmount {} ms, snapshot {} ms, record {} ms", r.id(),
                     (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000, (t5 - t4) / 1_000_000);
@@ -304,7 +299,7 @@ public final class ContainerService {
                 long size = sizeRw(r);
                 c.begin(Operation.REMOVE, Duration.ofSeconds(5));
                 try {
-                    c.updateEvenIfDiskFull(x -> x.withState(x.state().withStatus(ContainerStatus.REMOVING)));
+                    c.removing(false);
                 } finally {
                     c.end(Operation.REMOVE);
                 }
@@ -491,12 +486,7 @@ public final class ContainerService {
     }
 
     void publish(ContainerRecord r, String action, Map<String, String> extra) {
-        Map<String, String> attrs = new LinkedHashMap<>();
-        if (r.config().labels() != null) attrs.putAll(r.config().labels());
-        attrs.put("image", r.imageName());
-        attrs.put("name", r.plainName());
-        attrs.putAll(extra);
-        events.publish("container", action, r.id(), attrs);
+        events.publish("container", action, r.id(), io.berth.container.ContainerEvents.attributes(r, extra));
     }
 
     private void removeSnapshotQuietly(String key) {

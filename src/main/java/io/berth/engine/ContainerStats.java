@@ -182,7 +182,7 @@ public final class ContainerStats {
         if (changes.restartPolicy() != null) {
             io.berth.container.RestartPolicies.validate(changes.restartPolicy(), c.record().hostConfig().isAutoRemove());
         }
-        ContainerRecord r = c.update(x -> x.withHostConfig(x.hostConfig().withResources(changes)));
+        ContainerRecord r = c.reconfigure(x -> x.withHostConfig(x.hostConfig().withResources(changes)));
         List<String> warnings = new ArrayList<>();
         if (!r.state().status().hasProcess()) return warnings;
         ContainerCgroup cg = cgroupOf(r);

@@ -23,7 +23,8 @@ final class Containers {
     /** With the networks and mounts {@code wiring} gives, installed before the lifecycle reconciles. */
     static ContainerService open(Path dataRoot, Supplier<EngineSettings> settings, EventBus events, ImageSource images,
                                  java.util.function.Function<ContainerService, ContainerWiring> wiring) throws IOException {
-        ContainerService s = new ContainerService(settings, events, new ContainerStore(dataRoot), images);
+        ContainerService s = new ContainerService(settings, events,
+                new ContainerStore(dataRoot, (action, id, attributes) -> events.publish("container", action, id, attributes)), images);
         s.setWiring(wiring.apply(s));
         new ContainerLifecycle(s);
         if (images instanceof StoreSource src) {

@@ -71,7 +71,7 @@ class ContainerBoxTest {
         assertThatThrownBy(() -> c.check(Operation.EXEC)).hasMessage("Container " + id + " is not running");
         assertThatThrownBy(() -> c.check(Operation.STOP))
                 .isInstanceOfSatisfying(ContainerException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.NOT_MODIFIED));
-        c.update(r -> r.withState(r.state().started(123, Instant.now(), false)));
+        c.started(123, false);
         assertThatThrownBy(() -> c.check(Operation.START))
                 .isInstanceOfSatisfying(ContainerException.class, e -> assertThat(e.kind()).isEqualTo(ErrorKind.NOT_MODIFIED));
         assertThatThrownBy(() -> c.check(Operation.REMOVE))
@@ -85,7 +85,7 @@ class ContainerBoxTest {
             } catch (InterruptedException ignored) {
             }
         });
-        c.exited(3, false, Instant.now(), false);
+        c.exited(3, false, false);
         waiter.join(5000);
         assertThat(waiter.isAlive()).isFalse();
         assertThat(c.record().state().exitCode()).isEqualTo(3);
