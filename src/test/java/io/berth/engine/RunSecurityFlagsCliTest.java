@@ -84,7 +84,12 @@ class RunSecurityFlagsCliTest {
     @Test
     void initIsPid1AndForwardsTheStopSignal() throws Exception {
         ok("run", "-d", "--name", "ini", "--network", "none", "--init", IMAGE, "sleep", "300");
+        // the init forks the command just after the start is answered: look until it has
         String ps = ok("exec", "ini", "ps", "-o", "pid,ppid,comm").stdout();
+        for (long end = System.nanoTime() + Duration.ofSeconds(5).toNanos(); !ps.contains("sleep") && System.nanoTime() < end; ) {
+            Thread.sleep(50);
+            ps = ok("exec", "ini", "ps", "-o", "pid,ppid,comm").stdout();
+        }
         assertThat(ps).containsPattern("(?m)^\\s*1\\s+0\\s+docker-init\\s*$").containsPattern("(?m)^\\s*\\d+\\s+1\\s+sleep\\s*$");
         long t0 = System.nanoTime();
         ok("stop", "ini");
