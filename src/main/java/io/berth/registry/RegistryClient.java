@@ -399,16 +399,8 @@ public final class RegistryClient {
         ProgressListener listener = progress == null ? ProgressListener.NONE : progress;
         String operation = "pushing blob " + repo + "@" + digest;
         Target target = pushTarget(repo);
-        HttpResponse<InputStream> started = exchange(operation, target, pushScope(repo),
-                HttpRequest.newBuilder(v2(target, repo.repository() + "/blobs/uploads/"))
-                        .POST(HttpRequest.BodyPublishers.noBody()).timeout(SHORT_TIMEOUT), false);
-        expect(operation, started, 202);
-        close(started);
-        String location = started.headers().firstValue("Location").orElseThrow(() ->
-                new RegistryException(operation, 202, List.of(), "the registry gave no upload location", null));
-        URI session = started.uri().resolve(location);
-        String sep = session.getRawQuery() == null ? "?" : "&";
-        URI put = URI.create(session + sep + "digest=" + enc(digest.toString()));
+        URI session = startUpload(operation, target, repo);
+        URI put = withDigest(session, digest);
 
         AtomicReference<IOException> sourceFailure = new AtomicReference<>();
         Supplier<InputStream> opener = () -> {
@@ -423,25 +415,8 @@ public final class RegistryClient {
                 ? HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(opener), size)
                 : HttpRequest.BodyPublishers.ofInputStream(opener);
         HttpRequest.Builder req = HttpRequest.newBuilder(put).PUT(body).header("Content-Type", "application/octet-stream");
-        HttpResponse<InputStream> r;
-        try {
-            r = exchange(operation, target, pushScope(repo), req, false);
-        } catch (RegistryUnreachableException e) {
-            if (sourceFailure.get() != null) throw sourceFailure.get();
-            throw e;
-        }
-        if (sourceFailure.get() != null) {
-            close(r);
-            throw sourceFailure.get();
-        }
-        expect(operation, r, 201);
-        close(r);
-        Digest reported = r.headers().firstValue("Docker-Content-Digest").map(s -> Digest.parse(s.strip())).orElse(digest);
-        if (!reported.equals(digest)) {
-            throw new DigestMismatchException(operation, digest, reported,
-                    "the registry stored the blob as " + reported + ", not " + digest);
-        }
-        return reported;
+        HttpResponse<InputStream> r = sendBody(operation, target, repo, req, sourceFailure, 201);
+        return checkReported(operation, r, digest);
     }
 
     /**
@@ -456,40 +431,65 @@ public final class RegistryClient {
         ProgressListener listener = progress == null ? ProgressListener.NONE : progress;
         String operation = "pushing a blob to " + repo;
         Target target = pushTarget(repo);
-        HttpResponse<InputStream> started = exchange(operation, target, pushScope(repo),
-                HttpRequest.newBuilder(v2(target, repo.repository() + "/blobs/uploads/"))
-                        .POST(HttpRequest.BodyPublishers.noBody()).timeout(SHORT_TIMEOUT), false);
-        expect(operation, started, 202);
-        close(started);
-        URI session = started.uri().resolve(started.headers().firstValue("Location").orElseThrow(() ->
-                new RegistryException(operation, 202, List.of(), "the registry gave no upload location", null)));
+        URI session = startUpload(operation, target, repo);
 
         AtomicReference<IOException> sourceFailure = new AtomicReference<>();
         InputStream counted = new CountingInputStream(body, -1, listener, sourceFailure);
         HttpRequest.Builder patch = HttpRequest.newBuilder(session)
                 .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> counted))
                 .header("Content-Type", "application/octet-stream");
-        HttpResponse<InputStream> patched;
+        HttpResponse<InputStream> patched = sendBody(operation, target, repo, patch, sourceFailure, 202);
+        URI next = patched.uri().resolve(patched.headers().firstValue("Location").orElse(session.toString()));
+        Digest sent = digest.get();
+        HttpResponse<InputStream> r = exchange(operation, target, pushScope(repo),
+                HttpRequest.newBuilder(withDigest(next, sent))
+                        .PUT(HttpRequest.BodyPublishers.noBody()).header("Content-Type", "application/octet-stream"), false);
+        expect(operation, r, 201);
+        close(r);
+        return checkReported(operation, r, sent);
+    }
+
+    /** {@code POST /blobs/uploads/}: the upload session's address. */
+    private URI startUpload(String operation, Target target, RepositoryRef repo) {
+        HttpResponse<InputStream> started = exchange(operation, target, pushScope(repo),
+                HttpRequest.newBuilder(v2(target, repo.repository() + "/blobs/uploads/"))
+                        .POST(HttpRequest.BodyPublishers.noBody()).timeout(SHORT_TIMEOUT), false);
+        expect(operation, started, 202);
+        close(started);
+        String location = started.headers().firstValue("Location").orElseThrow(() ->
+                new RegistryException(operation, 202, List.of(), "the registry gave no upload location", null));
+        return started.uri().resolve(location);
+    }
+
+    private static URI withDigest(URI session, Digest digest) {
+        String sep = session.getRawQuery() == null ? "?" : "&";
+        return URI.create(session + sep + "digest=" + enc(digest.toString()));
+    }
+
+    /**
+     * Sends a request whose body reads a source that may fail: the source's failure is the one
+     * reported (the registry then only saw a cut body); else the answer must have {@code status}.
+     */
+    private HttpResponse<InputStream> sendBody(String operation, Target target, RepositoryRef repo, HttpRequest.Builder request,
+                                               AtomicReference<IOException> sourceFailure, int status) throws IOException {
+        HttpResponse<InputStream> r;
         try {
-            patched = exchange(operation, target, pushScope(repo), patch, false);
+            r = exchange(operation, target, pushScope(repo), request, false);
         } catch (RegistryUnreachableException e) {
             if (sourceFailure.get() != null) throw sourceFailure.get();
             throw e;
         }
         if (sourceFailure.get() != null) {
-            close(patched);
+            close(r);
             throw sourceFailure.get();
         }
-        expect(operation, patched, 202);
-        close(patched);
-        URI next = patched.uri().resolve(patched.headers().firstValue("Location").orElse(session.toString()));
-        Digest sent = digest.get();
-        String sep = next.getRawQuery() == null ? "?" : "&";
-        HttpResponse<InputStream> r = exchange(operation, target, pushScope(repo),
-                HttpRequest.newBuilder(URI.create(next + sep + "digest=" + enc(sent.toString())))
-                        .PUT(HttpRequest.BodyPublishers.noBody()).header("Content-Type", "application/octet-stream"), false);
-        expect(operation, r, 201);
+        expect(operation, r, status);
         close(r);
+        return r;
+    }
+
+    /** The digest the registry says it stored, which must be the one sent. */
+    private static Digest checkReported(String operation, HttpResponse<InputStream> r, Digest sent) {
         Digest reported = r.headers().firstValue("Docker-Content-Digest").map(x -> Digest.parse(x.strip())).orElse(sent);
         if (!reported.equals(sent)) {
             throw new DigestMismatchException(operation, sent, reported, "the registry stored the blob as " + reported + ", not " + sent);
