@@ -24,7 +24,7 @@ public final class LayerCompression {
 
     private static Path external() {
         for (String name : List.of("igzip", "pigz")) {
-            Path p = findOnPath(name);
+            Path p = io.berth.sys.Executables.find(name).orElse(null);
             if (p != null) return p;
         }
         return null;
@@ -87,7 +87,4 @@ public final class LayerCompression {
         };
     }
 
-    private static Path findOnPath(String name) {
-        return io.berth.sys.Executables.find(name).orElse(null);
-    }
 }

@@ -49,7 +49,7 @@ public final class Decompression {
      * virtual thread feeds it). Its exit status is checked at the end of the stream.
      */
     static InputStream zstd(InputStream in) throws IOException {
-        Path exe = findOnPath("zstd");
+        Path exe = io.berth.sys.Executables.find("zstd").orElse(null);
         if (exe == null) {
             throw new IOException("zstd-compressed layers need the zstd command (Debian package zstd) or the zstd-jni library; "
                     + "install zstd, or pull a gzip variant of the image");
@@ -107,7 +107,4 @@ public final class Decompression {
         };
     }
 
-    private static Path findOnPath(String name) {
-        return io.berth.sys.Executables.find(name).orElse(null);
-    }
 }
