@@ -9,7 +9,14 @@ import io.berth.network.Attachment;
 import io.berth.network.Endpoint;
 import io.berth.network.NetworkSpec;
 import io.berth.network.PortBinding;
+import io.berth.sys.AtomicFiles;
+import io.berth.sys.HostInfo;
+import io.berth.sys.Namespaces;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -34,12 +41,40 @@ public final class Pods {
 
     private final PodStore store;
     private final NetworkUseCases networks;
+    /** Per pod, under the exec root: its pinned UTS and IPC namespaces, resolv.conf and hostname. */
+    private final Path runDir;
     private final SecureRandom random = new SecureRandom();
     private final Object lock = new Object();
 
-    public Pods(PodStore store, NetworkUseCases networks) {
+    public Pods(PodStore store, NetworkUseCases networks, Path runDir) {
         this.store = store;
         this.networks = networks;
+        this.runDir = runDir;
+    }
+
+    /** The pod's folder under the exec root. */
+    public Path dir(String podId) {
+        return runDir.resolve(podId);
+    }
+
+    /** The file holding the pod's UTS namespace (absent on the host's network). */
+    public Path utsNamespace(String podId) {
+        return dir(podId).resolve("uts");
+    }
+
+    /** The file holding the pod's IPC namespace (absent when the pod uses the host's). */
+    public Path ipcNamespace(String podId) {
+        return dir(podId).resolve("ipc");
+    }
+
+    /** The resolv.conf the pod's containers see. */
+    public Path resolvConf(String podId) {
+        return dir(podId).resolve("resolv.conf");
+    }
+
+    /** The hostname file the pod's containers see. */
+    public Path hostnameFile(String podId) {
+        return dir(podId).resolve("hostname");
     }
 
     /** What RunPodSandbox asks for, in Berth's terms. */
@@ -54,6 +89,7 @@ public final class Pods {
         if (!req.runtimeHandler().isEmpty()) {
             throw new KindedException(ErrorKind.INVALID_ARGUMENT, "runtime handler \"" + req.runtimeHandler() + "\" is not known to berthd");
         }
+        checkSysctls(req);
         Pod pod;
         synchronized (lock) {
             for (Pod p : store.list()) {
@@ -70,18 +106,80 @@ public final class Pods {
         }
         try {
             if (!pod.hostNetwork()) pod = joinNetwork(pod);
+            pinNamespaces(pod);
+            writeFiles(pod);
             pod = pod.withState(Pod.State.READY);
             store.save(pod);
             return pod;
         } catch (IOException | RuntimeException e) {
             try {
                 networks.service().detach(pod.id());
+                unpinNamespaces(pod.id());
+                io.berth.sys.FileTrees.deleteTree(dir(pod.id()));
                 store.delete(pod.id());
             } catch (IOException | RuntimeException cleanup) {
                 e.addSuppressed(cleanup);
             }
             throw e;
         }
+    }
+
+    /** Only namespaced sysctls, and only in a namespace the pod has of its own, as runc allows them. */
+    private static void checkSysctls(RunRequest req) {
+        for (String name : req.sysctls().keySet()) {
+            Namespaces.SysctlScope scope = Namespaces.scopeOf(name);
+            if (scope == null) {
+                throw new KindedException(ErrorKind.INVALID_ARGUMENT, "sysctl \"" + name + "\" is not namespaced: a pod cannot set it");
+            }
+            Pod.Mode owner = scope == Namespaces.SysctlScope.NETWORK ? req.namespaces().network() : req.namespaces().ipc();
+            if (owner == Pod.Mode.NODE) {
+                throw new KindedException(ErrorKind.INVALID_ARGUMENT, "sysctl \"" + name + "\" is not allowed: the pod shares the host's "
+                        + (scope == Namespaces.SysctlScope.NETWORK ? "network" : "IPC") + " namespace");
+            }
+        }
+    }
+
+    /**
+     * The pod's own UTS namespace (with its hostname; none on the host's network, as the
+     * pod then has the node's name) and IPC namespace (unless it shares the host's), pinned
+     * like its network namespace; its sysctls are written in them.
+     */
+    private void pinNamespaces(Pod pod) throws IOException {
+        Path uts = pod.hostNetwork() ? null : utsNamespace(pod.id());
+        Path ipc = pod.namespaces().ipc() == Pod.Mode.NODE ? null : ipcNamespace(pod.id());
+        Path netns = pod.netns() == null ? null : Path.of(pod.netns());
+        Namespaces.pin(new Namespaces.Pin(uts, ipc, pod.hostname(), netns, pod.sysctls()));
+    }
+
+    private void unpinNamespaces(String podId) throws IOException {
+        Namespaces.unpin(utsNamespace(podId));
+        Namespaces.unpin(ipcNamespace(podId));
+    }
+
+    /**
+     * resolv.conf from the pod's DNS config, or the host's when kubelet gives none (as
+     * containerd does); the hostname file with the pod's name, or the node's on its network.
+     */
+    private void writeFiles(Pod pod) throws IOException {
+        io.berth.sys.PrivateFiles.createDirectories(dir(pod.id()));
+        byte[] resolv;
+        Pod.Dns dns = pod.dns();
+        if (dns.servers().isEmpty() && dns.searches().isEmpty() && dns.options().isEmpty()) {
+            Path host = Path.of("/etc/resolv.conf");
+            resolv = Files.isReadable(host) ? Files.readAllBytes(host) : new byte[0];
+        } else {
+            StringBuilder b = new StringBuilder();
+            if (!dns.searches().isEmpty()) b.append("search ").append(String.join(" ", dns.searches())).append('\n');
+            for (String server : dns.servers()) b.append("nameserver ").append(server).append('\n');
+            if (!dns.options().isEmpty()) b.append("options ").append(String.join(" ", dns.options())).append('\n');
+            resolv = b.toString().getBytes(StandardCharsets.UTF_8);
+        }
+        AtomicFiles.writeForThisBoot(resolvConf(pod.id()), resolv);
+        String hostname = pod.hostname().isEmpty() || pod.hostNetwork() ? HostInfo.hostname() : pod.hostname();
+        AtomicFiles.writeForThisBoot(hostnameFile(pod.id()), (hostname + "\n").getBytes(StandardCharsets.UTF_8));
+        // the files are bind-mounted into containers, which read them as any user
+        Files.setPosixFilePermissions(resolvConf(pod.id()), PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(hostnameFile(pod.id()), PosixFilePermissions.fromString("rw-r--r--"));
     }
 
     private Pod joinNetwork(Pod pod) {
@@ -111,6 +209,7 @@ public final class Pods {
         if (found.isEmpty()) return;
         Pod pod = found.get();
         networks.service().detach(pod.id());
+        unpinNamespaces(pod.id());
         store.save(pod.withNetwork(null, pod.ip()).withState(Pod.State.NOT_READY));
     }
 
@@ -118,6 +217,7 @@ public final class Pods {
     public void remove(String id) throws IOException {
         if (store.get(id).isEmpty()) return;
         stop(id);
+        io.berth.sys.FileTrees.deleteTree(dir(id));
         store.delete(id);
     }
 

@@ -81,7 +81,7 @@ public final class Berthd implements AutoCloseable {
             io.berth.cri.PodStore podStore = io.berth.cri.PodStore.open(config.dataRoot());
             engine.networks().addLiveOwners(podStore::ids);
             engine.networks().start();
-            Berthd daemon = new Berthd(config, flags, lock, execLock, engine, new io.berth.cri.Pods(podStore, engine.networks()));
+            Berthd daemon = new Berthd(config, flags, lock, execLock, engine, new io.berth.cri.Pods(podStore, engine.networks(), config.execRoot().resolve("cri").resolve("pods")));
             try {
                 // The pid file is there before the first answer: whoever pings us can read it.
                 AtomicFiles.write(daemon.pidFile, (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII));

@@ -237,6 +237,69 @@ class CriGrpcTest {
                 .containsExactly(a);
     }
 
+    @Test
+    void aPodHasItsHostnameDnsAndNamespacedSysctlsInNamespacesOfItsOwn() throws Exception {
+        String hostShm = Files.readString(Path.of("/proc/sys/kernel/shm_rmid_forced")).trim();
+        String hostPorts = Files.readString(Path.of("/proc/sys/net/ipv4/ip_unprivileged_port_start")).trim();
+        PodSandboxConfig config = podConfig("dns").toBuilder()
+                .setHostname("dns-host")
+                .setDnsConfig(io.berth.cri.v1.DNSConfig.newBuilder().addServers("10.96.0.10")
+                        .addSearches("default.svc.cluster.local").addSearches("svc.cluster.local").addOptions("ndots:5"))
+                .setLinux(io.berth.cri.v1.LinuxPodSandboxConfig.newBuilder()
+                        .putSysctls("net.ipv4.ip_unprivileged_port_start", "81")
+                        .putSysctls("kernel.shm_rmid_forced", "1".equals(hostShm) ? "0" : "1"))
+                .build();
+        String id = fresh().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(config).build()).getPodSandboxId();
+        Path pod = daemon.daemon().dir().resolve("run").resolve("cri").resolve("pods").resolve(id);
+        Path netns = daemon.daemon().dir().resolve("run").resolve("netns").resolve(id);
+
+        assertThat(in("--uts=" + pod.resolve("uts"), "hostname")).isEqualTo("dns-host\n");
+        assertThat(in("--net=" + netns, "cat", "/proc/sys/net/ipv4/ip_unprivileged_port_start")).isEqualTo("81\n");
+        assertThat(in("--ipc=" + pod.resolve("ipc"), "cat", "/proc/sys/kernel/shm_rmid_forced"))
+                .isEqualTo(("1".equals(hostShm) ? "0" : "1") + "\n");
+        assertThat(Files.readString(pod.resolve("resolv.conf")))
+                .isEqualTo("search default.svc.cluster.local svc.cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n");
+        assertThat(Files.readString(pod.resolve("hostname"))).isEqualTo("dns-host\n");
+        // the host's own values are untouched
+        assertThat(Files.readString(Path.of("/proc/sys/kernel/shm_rmid_forced")).trim()).isEqualTo(hostShm);
+        assertThat(Files.readString(Path.of("/proc/sys/net/ipv4/ip_unprivileged_port_start")).trim()).isEqualTo(hostPorts);
+        assertThat(in("hostname")).isNotEqualTo("dns-host\n");
+
+        fresh().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(id).build());
+        assertThat(pod.resolve("uts")).doesNotExist();
+        assertThat(pod.resolve("ipc")).doesNotExist();
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(pod.toString());
+        fresh().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(id).build());
+        assertThat(pod).doesNotExist();
+    }
+
+    @Test
+    void aSysctlOfTheHostOrOfANamespaceThePodSharesIsRefusedAndChangesNothing() throws Exception {
+        var hostNetwork = io.berth.cri.v1.LinuxPodSandboxConfig.newBuilder().setSecurityContext(
+                io.berth.cri.v1.LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(
+                        io.berth.cri.v1.NamespaceOption.newBuilder().setNetwork(io.berth.cri.v1.NamespaceMode.NODE)));
+        for (PodSandboxConfig bad : java.util.List.of(
+                podConfig("vm").toBuilder().setLinux(io.berth.cri.v1.LinuxPodSandboxConfig.newBuilder().putSysctls("vm.swappiness", "1")).build(),
+                podConfig("dots").toBuilder().setLinux(io.berth.cri.v1.LinuxPodSandboxConfig.newBuilder()
+                        .putSysctls("net.ipv4/../../kernel.shmmax", "1")).build(),
+                podConfig("hostnet").toBuilder().setLinux(hostNetwork.putSysctls("net.ipv4.ip_forward", "0")).build())) {
+            assertThatThrownBy(() -> fresh().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(bad).build()))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class,
+                            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+        }
+        assertThat(fresh().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()).isEmpty();
+    }
+
+    /** A command's output, run in the namespaces the nsenter options name. */
+    private static String in(String... command) throws Exception {
+        java.util.List<String> argv = new java.util.ArrayList<>(java.util.List.of("nsenter"));
+        argv.addAll(java.util.List.of(command));
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        return out;
+    }
+
     private static java.util.List<String> ids(PodSandboxFilter f) {
         return fresh().listPodSandbox(ListPodSandboxRequest.newBuilder().setFilter(f).build()).getItemsList().stream()
                 .map(io.berth.cri.v1.PodSandbox::getId).toList();
