@@ -186,6 +186,7 @@ public final class BerthdProcess implements AutoCloseable {
         }
         OPEN.remove(this);
         if (!DEFAULT_BRIDGE_BEFORE && OPEN.stream().noneMatch(p -> p.process.isAlive())) removeDefaultBridge();
+        unmountLeftovers();
         deleteTree(dir);
     }
 
@@ -199,6 +200,22 @@ public final class BerthdProcess implements AutoCloseable {
             networks.removeDefaultBridge();
         } catch (Exception e) {
             System.err.println("cannot hand the default bridge back: " + e.getMessage());
+        }
+    }
+
+    /**
+     * What a failed test left mounted under the daemon's folder (a pinned namespace, a
+     * rootfs), deepest first: the host is handed back as it was even then.
+     */
+    private void unmountLeftovers() {
+        java.util.List<String> left = new java.util.ArrayList<>(HostNet.mountsUnder(dir));
+        java.util.Collections.reverse(left);
+        for (String mountPoint : left) {
+            try {
+                io.berth.sys.Syscalls.umount2(mountPoint, io.berth.sys.Syscalls.MNT_DETACH);
+            } catch (IOException e) {
+                System.err.println("cannot unmount " + mountPoint + ": " + e.getMessage());
+            }
         }
     }
 
