@@ -34,6 +34,8 @@ public final class BerthdProcess implements AutoCloseable {
     private static final Set<BerthdProcess> OPEN = ConcurrentHashMap.newKeySet();
     /** Whether the host had Berth's default bridge before the first daemon of this JVM. */
     private static final boolean DEFAULT_BRIDGE_BEFORE = Files.exists(Path.of("/sys/class/net", NetworkService.Options.DEFAULT_BRIDGE));
+    /** The cgroup folders (controller/name) the host had before the first daemon of this JVM. */
+    private static final Set<Path> CGROUPS_BEFORE = topCgroups();
 
     private BerthdProcess(Path dir, Path socket, Path log, Process process) {
         this.dir = dir;
@@ -185,7 +187,10 @@ public final class BerthdProcess implements AutoCloseable {
             closed = true;
         }
         OPEN.remove(this);
-        if (!DEFAULT_BRIDGE_BEFORE && OPEN.stream().noneMatch(p -> p.process.isAlive())) removeDefaultBridge();
+        if (OPEN.stream().noneMatch(p -> p.process.isAlive())) {
+            if (!DEFAULT_BRIDGE_BEFORE) removeDefaultBridge();
+            removeNewCgroups();
+        }
         unmountLeftovers();
         deleteTree(dir);
     }
@@ -215,6 +220,38 @@ public final class BerthdProcess implements AutoCloseable {
                 io.berth.sys.Syscalls.umount2(mountPoint, io.berth.sys.Syscalls.MNT_DETACH);
             } catch (IOException e) {
                 System.err.println("cannot unmount " + mountPoint + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private static Set<Path> topCgroups() {
+        Set<Path> out = new java.util.HashSet<>();
+        try (var controllers = Files.newDirectoryStream(Path.of("/sys/fs/cgroup"), Files::isDirectory)) {
+            for (Path c : controllers) {
+                try (var children = Files.newDirectoryStream(c, Files::isDirectory)) {
+                    for (Path child : children) out.add(child);
+                }
+            }
+        } catch (IOException e) {
+            // no cgroup tree to look at: nothing to hand back either
+        }
+        return out;
+    }
+
+    /**
+     * The cgroup parents (such as /berth, or a test's --cgroup-parent) that the daemons made
+     * and runc leaves behind once their last container is gone, as dockerd leaves /docker:
+     * removed, deepest first, when empty.
+     */
+    private static void removeNewCgroups() {
+        for (Path top : topCgroups()) {
+            if (CGROUPS_BEFORE.contains(top)) continue;
+            try (var walk = Files.walk(top)) {
+                for (Path d : walk.filter(Files::isDirectory).sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(d); // rmdir: refused while a process is in it
+                }
+            } catch (IOException | java.io.UncheckedIOException e) {
+                System.err.println("cannot remove cgroup " + top + ": " + e.getMessage());
             }
         }
     }
