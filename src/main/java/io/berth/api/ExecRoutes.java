@@ -66,7 +66,7 @@ final class ExecRoutes {
         if (root == null || !root.isObject()) throw ApiException.badRequest("a JSON object was expected");
         var config = new ExecService.ExecConfig(strings(root.get("Cmd")), strings(root.get("Env")), text(root, "User"),
                 text(root, "WorkingDir"), flag(root, "Tty"), flag(root, "AttachStdin"), flag(root, "AttachStdout"), flag(root, "AttachStderr"),
-                flag(root, "Privileged"), detachKeys(root), ints(root.get("ConsoleSize")));
+                flag(root, "Privileged"), detachKeys(root), ints(root.get("ConsoleSize")), true);
         String id = execs().create(call.path("id"), config);
         call.json(201, Map.of("Id", id));
     }

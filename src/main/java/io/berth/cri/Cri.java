@@ -1,8 +1,11 @@
 package io.berth.cri;
 
+import io.berth.cri.stream.StreamServer;
 import io.berth.engine.Engine;
 import io.grpc.BindableService;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -12,6 +15,7 @@ import java.util.List;
 public final class Cri implements AutoCloseable {
     private final LazyFront front;
     private volatile CriServer server;
+    private volatile StreamServer streams;
 
     private Cri(LazyFront front) {
         this.front = front;
@@ -28,7 +32,10 @@ public final class Cri implements AutoCloseable {
             Path inner = socket.resolveSibling("cri-grpc").resolve("grpc.sock");
             Files.createDirectories(inner.getParent());
             Files.setPosixFilePermissions(inner.getParent(), PosixFilePermissions.fromString("rwx------"));
-            List<BindableService> services = List.of(new CriRuntime(engine, pods), new CriImages(engine.images()));
+            // exec, attach and port-forward URLs point here: loopback only, any free port, as kubelet's own
+            StreamServer streams = StreamServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), new CriStreams(engine, pods));
+            self[0].streams = streams;
+            List<BindableService> services = List.of(new CriRuntime(engine, pods, streams), new CriImages(engine.images()));
             CriServer started = CriServer.start(inner, services);
             self[0].server = started;
             return started.socket();
@@ -46,5 +53,7 @@ public final class Cri implements AutoCloseable {
         front.close();
         CriServer s = server;
         if (s != null) s.close();
+        StreamServer st = streams;
+        if (st != null) st.close();
     }
 }

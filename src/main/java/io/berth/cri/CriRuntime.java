@@ -26,6 +26,15 @@ import io.berth.cri.v1.RunPodSandboxRequest;
 import io.berth.cri.v1.RunPodSandboxResponse;
 import io.berth.cri.v1.StopPodSandboxRequest;
 import io.berth.cri.v1.StopPodSandboxResponse;
+import io.berth.cri.stream.StreamServer;
+import io.berth.cri.v1.AttachRequest;
+import io.berth.cri.v1.AttachResponse;
+import io.berth.cri.v1.ExecRequest;
+import io.berth.cri.v1.ExecResponse;
+import io.berth.cri.v1.ExecSyncRequest;
+import io.berth.cri.v1.ExecSyncResponse;
+import io.berth.cri.v1.PortForwardRequest;
+import io.berth.cri.v1.PortForwardResponse;
 import io.berth.engine.Engine;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
@@ -42,11 +51,102 @@ final class CriRuntime extends RuntimeServiceGrpc.RuntimeServiceImplBase {
 
     private final Engine engine;
     private final Pods pods;
+    private final StreamServer streams;
     private volatile String podCidr = "";
 
-    CriRuntime(Engine engine, Pods pods) {
+    CriRuntime(Engine engine, Pods pods, StreamServer streams) {
         this.engine = engine;
         this.pods = pods;
+        this.streams = streams;
+    }
+
+    // ------------------------------------------------------------------ streaming
+
+    @Override
+    public void exec(ExecRequest req, StreamObserver<ExecResponse> out) {
+        CriErrors.answer("Exec", out, () -> {
+            if (req.getCmdCount() == 0) throw CriErrors.invalid("Exec needs a command");
+            if (!req.getStdin() && !req.getStdout() && !req.getStderr()) throw CriErrors.invalid("one of stdin, stdout, or stderr must be set");
+            if (req.getTty() && req.getStderr()) throw CriErrors.invalid("tty and stderr cannot both be true");
+            String id = engine.containers().get(req.getContainerId()).id(); // a missing container is NotFound now, not at the upgrade
+            return ExecResponse.newBuilder().setUrl(streams.url(new StreamServer.Request.Exec(id, req.getCmdList(), req.getTty(),
+                    req.getStdin(), req.getStdout(), req.getStderr()))).build();
+        });
+    }
+
+    @Override
+    public void attach(AttachRequest req, StreamObserver<AttachResponse> out) {
+        CriErrors.answer("Attach", out, () -> {
+            if (!req.getStdin() && !req.getStdout() && !req.getStderr()) throw CriErrors.invalid("one of stdin, stdout, or stderr must be set");
+            if (req.getTty() && req.getStderr()) throw CriErrors.invalid("tty and stderr cannot both be true");
+            String id = engine.containers().get(req.getContainerId()).id();
+            return AttachResponse.newBuilder().setUrl(streams.url(new StreamServer.Request.Attach(id, req.getTty(), req.getStdin(),
+                    req.getStdout(), req.getStderr()))).build();
+        });
+    }
+
+    @Override
+    public void portForward(PortForwardRequest req, StreamObserver<PortForwardResponse> out) {
+        CriErrors.answer("PortForward", out, () -> {
+            Pod pod = pods.get(req.getPodSandboxId());
+            return PortForwardResponse.newBuilder().setUrl(streams.url(new StreamServer.Request.PortForward(pod.id()))).build();
+        });
+    }
+
+    /** ExecSync: the command's whole output and exit code, or DeadlineExceeded past its timeout (0: none). */
+    @Override
+    public void execSync(ExecSyncRequest req, StreamObserver<ExecSyncResponse> out) {
+        CriErrors.answer("ExecSync", out, () -> {
+            if (req.getCmdCount() == 0) throw CriErrors.invalid("ExecSync needs a command");
+            ExecSyncResponse.Builder b = ExecSyncResponse.newBuilder();
+            java.io.ByteArrayOutputStream stdout = new java.io.ByteArrayOutputStream();
+            java.io.ByteArrayOutputStream stderr = new java.io.ByteArrayOutputStream();
+            CriStreams runner = new CriStreams(engine, pods);
+            var streamsOfRun = new io.berth.cri.stream.StreamBackend.Streams(null, capped(stdout), capped(stderr), sizes -> {});
+            var run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return runner.exec(req.getContainerId(), req.getCmdList(), false, streamsOfRun);
+                } catch (java.io.IOException | InterruptedException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            }, Thread::startVirtualThread);
+            int code;
+            try {
+                code = req.getTimeout() > 0 ? run.get(req.getTimeout(), java.util.concurrent.TimeUnit.SECONDS) : run.get();
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw io.grpc.Status.DEADLINE_EXCEEDED.withDescription("command " + req.getCmdList() + " timed out after "
+                        + req.getTimeout() + " s").asRuntimeException();
+            } catch (java.util.concurrent.ExecutionException e) {
+                Throwable cause = e.getCause() instanceof java.util.concurrent.CompletionException c ? c.getCause() : e.getCause();
+                if (cause instanceof Exception x) throw x;
+                throw e;
+            }
+            synchronized (stdout) {
+                b.setStdout(com.google.protobuf.ByteString.copyFrom(stdout.toByteArray()));
+            }
+            synchronized (stderr) {
+                b.setStderr(com.google.protobuf.ByteString.copyFrom(stderr.toByteArray()));
+            }
+            return b.setExitCode(code).build();
+        });
+    }
+
+    /** kubelet keeps at most 16 MiB of a probe's output; more is dropped rather than held. */
+    private static java.io.OutputStream capped(java.io.ByteArrayOutputStream sink) {
+        return new java.io.OutputStream() {
+            @Override
+            public void write(int b) {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                synchronized (sink) {
+                    int room = (16 << 20) - sink.size();
+                    if (room > 0) sink.write(b, off, Math.min(room, len));
+                }
+            }
+        };
     }
 
     // ------------------------------------------------------------------ pods

@@ -33,9 +33,15 @@ public final class ExecService {
         this.containers = containers;
     }
 
-    /** What exec create asks. */
+    /**
+     * What exec create asks.
+     *
+     * @param detachKeys the keys that end an attached session with a terminal, as Docker names them (null: ctrl-p,ctrl-q)
+     * @param detachable whether such keys apply at all: Docker's clients have them, Kubernetes' do not
+     */
     public record ExecConfig(List<String> cmd, List<String> env, String user, String workingDir, boolean tty, boolean attachStdin,
-                             boolean attachStdout, boolean attachStderr, boolean privileged, String detachKeys, List<Integer> consoleSize) {}
+                             boolean attachStdout, boolean attachStderr, boolean privileged, String detachKeys, List<Integer> consoleSize,
+                             boolean detachable) {}
 
     /** One exec instance and how it went. */
     public static final class Exec {
@@ -173,7 +179,7 @@ public final class ExecService {
         }, 4 << 20);
         if (cfg.attachStdin() && stdin != null) {
             // as dockerd: the detach keys (the exec's own, else ctrl-p ctrl-q) apply to a tty; they end the attach, not the process
-            byte[] keys = cfg.tty() ? ContainerLifecycle.parseDetachKeys(cfg.detachKeys()) : new byte[0];
+            byte[] keys = cfg.tty() && cfg.detachable() ? ContainerLifecycle.parseDetachKeys(cfg.detachKeys()) : new byte[0];
             Thread.ofVirtual().name("exec-stdin " + id.substring(0, 12)).start(() -> StdinRelay.copy(stdin, a, keys, () -> {
                 detached.set(true);
                 done.countDown();

@@ -161,6 +161,45 @@ public final class Namespaces {
         }
     }
 
+    /**
+     * A TCP connection made from inside the network namespace pinned at {@code netns} (a
+     * socket belongs to the namespace it was made in, wherever it is used afterwards), by a
+     * platform thread that joins the namespace and ends right after.
+     */
+    public static java.nio.channels.SocketChannel connectIn(Path netns, java.net.InetSocketAddress address) throws IOException {
+        AtomicReference<Object> result = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().name("connect-in-netns").unstarted(() -> {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment state = arena.allocate(CAPTURE);
+                int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(netns.toString()), O_RDONLY_CLOEXEC);
+                if (fd < 0) throw new Syscalls.ErrnoException("open " + netns, (int) ERRNO.get(state, 0L));
+                try {
+                    if ((int) SETNS.invokeExact(state, fd, CLONE_NEWNET) != 0) {
+                        throw new Syscalls.ErrnoException("setns into " + netns, (int) ERRNO.get(state, 0L));
+                    }
+                } finally {
+                    Syscalls.closeQuietly(fd);
+                }
+                result.set(java.nio.channels.SocketChannel.open(address));
+            } catch (Throwable e) {
+                result.set(e);
+            }
+        });
+        t.start();
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while connecting in " + netns);
+        }
+        return switch (result.get()) {
+            case java.nio.channels.SocketChannel c -> c;
+            case IOException e -> throw e;
+            case Throwable e -> throw new IOException("connect to " + address + " in " + netns + ": " + e, e);
+            default -> throw new IOException("connect to " + address + " in " + netns + ": no result");
+        };
+    }
+
     /** Unpins and deletes a namespace file; a missing file or one no longer mounted is fine. */
     public static void unpin(Path file) throws IOException {
         try {

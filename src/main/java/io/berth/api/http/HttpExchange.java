@@ -91,6 +91,19 @@ public final class HttpExchange {
     }
 
     /**
+     * Answers {@code 101} switching to {@code protocol} (with the headers set before, such as
+     * the sub-protocol chosen) and hands over the connection, as {@link #hijack} does.
+     */
+    public Hijacked upgrade(String protocol) throws IOException {
+        headers.put("Connection", "Upgrade");
+        headers.put("Upgrade", protocol);
+        writeHead(101);
+        out.flush();
+        hijacked = true;
+        return new Hijacked(reader.stream(), transport.output(), transport);
+    }
+
+    /**
      * Calls {@code onGone} when the client closes its side. Only for requests whose body
      * is fully read (streams such as events and logs): it reads the connection to notice.
      */
