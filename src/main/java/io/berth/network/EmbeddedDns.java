@@ -55,7 +55,10 @@ final class EmbeddedDns implements AutoCloseable {
         }
         List<InetSocketAddress> containerUpstream = new ArrayList<>();
         for (String d : r.dns()) containerUpstream.add(new InetSocketAddress(InetAddress.getByName(d), 53));
-        DnsServer.Entry entry = new DnsServer.Entry(ep.dnsNames(), InetAddress.getByName(ep.ipAddress()), links, containerUpstream);
+        List<InetAddress> addresses = new ArrayList<>();
+        addresses.add(InetAddress.ofLiteral(ep.ipAddress()));
+        if (ep.ipv6Address() != null) addresses.add(InetAddress.ofLiteral(ep.ipv6Address()));
+        DnsServer.Entry entry = new DnsServer.Entry(ep.dnsNames(), addresses, links, containerUpstream);
         synchronized (this) {
             servers.get(n.id()).register(key(r.containerId(), ep.ifName()), entry);
         }

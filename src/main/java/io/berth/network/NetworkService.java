@@ -198,8 +198,6 @@ public final class NetworkService implements AutoCloseable {
             throw new NetworkException(ErrorKind.FORBIDDEN, "only one instance of \"" + driver + "\" network is allowed");
         }
         if (!driver.equals("bridge")) throw new NetworkException(ErrorKind.NOT_FOUND, "plugin \"" + driver + "\" not found");
-        if (spec.enableIPv6()) throw NetworkException.invalid("IPv6 networks are not supported by berth yet");
-        if (spec.pools().size() > 1) throw NetworkException.invalid("berth supports one IPv4 subnet a network");
         synchronized (state) {
             if (byName(name) != null) throw new NetworkException(ErrorKind.CONFLICT, "network with name " + name + " already exists");
             String bridgeOpt = spec.options().get(Network.BRIDGE_NAME_OPTION);
@@ -212,10 +210,10 @@ public final class NetworkService implements AutoCloseable {
                     }
                 }
             }
-            Network.IpamConfig pool = spec.pools().isEmpty() ? ipam.auto(networks.values()) : ipam.explicit(spec.pools().getFirst(), networks.values());
+            List<Network.IpamConfig> pools = ipam.forNetwork(spec.pools(), spec.enableIPv6(), networks.values());
             Map<String, String> opts = new LinkedHashMap<>(spec.options());
-            Network n = new Network(name, newId(), now(), "local", driver, false,
-                    new Network.Ipam("default", spec.ipamOptions(), List.of(pool)), spec.internal(), spec.attachable(), opts, spec.labels());
+            Network n = new Network(name, newId(), now(), "local", driver, spec.enableIPv6(),
+                    new Network.Ipam("default", spec.ipamOptions(), pools), spec.internal(), spec.attachable(), opts, spec.labels());
             save(n);
             return n;
         }
@@ -410,12 +408,24 @@ public final class NetworkService implements AutoCloseable {
      * ({@code host-gateway} is the default bridge's gateway), and the links (default bridge).
      */
     public String hostsFile(String containerId, String hostname, String domainname, List<EtcFiles.ExtraHost> extraHosts, List<EtcFiles.Link> links) {
-        String ip = null;
-        Optional<AttachResult> r = attachment(containerId);
-        if (r.isPresent() && !r.get().endpoints().isEmpty()) ip = r.get().endpoints().getFirst().ipAddress();
         Network bridge = byName("bridge");
         String hostGateway = bridge == null ? null : bridge.gateway();
-        return EtcFiles.hosts(ip, hostname, domainname, extraHosts, links, hostGateway);
+        return EtcFiles.hosts(ownAddresses(containerId), hostname, domainname, extraHosts, links, hostGateway);
+    }
+
+    /** A live container's /etc/hosts {@code current} with its own lines brought up to date with its networks (see EtcFiles#withOwnAddresses). */
+    public String hostsAfterNetworksChanged(String containerId, String current, String hostname, String domainname) {
+        return EtcFiles.withOwnAddresses(current, ownAddresses(containerId), hostname, domainname);
+    }
+
+    /** The container's addresses, network by network: each one's IPv4, then its IPv6 if it has one. */
+    private List<String> ownAddresses(String containerId) {
+        List<String> out = new ArrayList<>();
+        for (Endpoint ep : attachment(containerId).map(AttachResult::endpoints).orElse(List.of())) {
+            if (ep.ipAddress() != null) out.add(ep.ipAddress());
+            if (ep.ipv6Address() != null) out.add(ep.ipv6Address());
+        }
+        return out;
     }
 
     /**

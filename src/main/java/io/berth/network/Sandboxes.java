@@ -300,6 +300,12 @@ final class Sandboxes {
                 throw NetworkException.invalid("invalid address " + a.ipv4Address() + ": it does not belong to any of network " + n.name() + "'s subnets");
             }
         }
+        if (a.ipv6Address() != null) {
+            if (!Ipv6.isAddress(a.ipv6Address())) throw NetworkException.invalid("invalid IPv6 address: " + a.ipv6Address());
+            if (!n.hasIpv6() || !n.subnet6().contains(Ipv6.parse(a.ipv6Address()))) {
+                throw NetworkException.invalid("invalid address " + a.ipv6Address() + ": it does not belong to any of network " + n.name() + "'s subnets");
+            }
+        }
         if (!a.aliases().isEmpty() && n.isDefaultBridge()) {
             throw NetworkException.invalid("network-scoped alias is supported only for containers in user defined networks");
         }
@@ -317,7 +323,11 @@ final class Sandboxes {
                 if (!p.hostIp().isEmpty() && !p.hostIp().equals("0.0.0.0")) m.put("hostIP", p.hostIp());
             }
         }
-        if (a.ipv4Address() != null) rc.putArray("ips").add(a.ipv4Address());
+        if (a.ipv4Address() != null || a.ipv6Address() != null) {
+            ArrayNode ips = rc.putArray("ips");
+            if (a.ipv4Address() != null) ips.add(a.ipv4Address());
+            if (a.ipv6Address() != null) ips.add(a.ipv6Address());
+        }
         if (a.macAddress() != null) rc.put("mac", a.macAddress());
         AttachmentRecord.EndpointState pending = new AttachmentRecord.EndpointState(n.id(), n.name(), ifName, a, conf, rc, null, null);
         record = record.plus(pending);
@@ -373,16 +383,23 @@ final class Sandboxes {
         }
         String ip = null;
         int prefix = 0;
+        String ip6 = null;
+        int prefix6 = 0;
         JsonNode ips = result == null ? null : result.get("ips");
         if (ips != null) {
             for (JsonNode x : ips) {
                 String addr = x.path("address").asString("");
-                if (addr.contains(":")) continue;
                 if (ifIndex >= 0 && x.has("interface") && x.get("interface").asInt() != ifIndex) continue;
-                Ipv4.Cidr c = Ipv4.Cidr.parse(addr);
-                ip = addr.substring(0, addr.indexOf('/'));
-                prefix = c.prefix();
-                break;
+                if (addr.contains(":")) {
+                    if (ip6 != null) continue;
+                    Ipv6.Cidr c = Ipv6.Cidr.parse(addr);
+                    ip6 = Ipv6.format(Ipv6.parse(addr.substring(0, addr.indexOf('/'))));
+                    prefix6 = c.prefix();
+                } else if (ip == null) {
+                    Ipv4.Cidr c = Ipv4.Cidr.parse(addr);
+                    ip = addr.substring(0, addr.indexOf('/'));
+                    prefix = c.prefix();
+                }
             }
         }
         if (ip == null) throw new NetworkException(ErrorKind.INTERNAL, "the bridge plugin gave container " + r.containerId() + " no IPv4 address on network " + n.name());
@@ -394,7 +411,8 @@ final class Sandboxes {
             set.add(r.containerId().substring(0, Math.min(12, r.containerId().length())));
             names.addAll(set);
         }
-        return new Endpoint(n.id(), n.name(), NetworkService.newId(), ifName, ip, prefix, n.internal() ? null : n.gateway(), mac, a.aliases(), names);
+        return new Endpoint(n.id(), n.name(), NetworkService.newId(), ifName, ip, prefix, n.internal() ? null : n.gateway(), mac, a.aliases(), names,
+                ip6, prefix6, ip6 == null || n.internal() ? null : n.gateway6());
     }
 
     /** Whether a DEL needs the namespace for more than deleting the interface (per-container masquerade rules). */
