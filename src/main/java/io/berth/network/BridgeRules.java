@@ -120,7 +120,7 @@ final class BridgeRules {
         }
         rules.add(List.of("-t", "filter", CHAIN, "-o", br, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"));
         rules.add(List.of("-t", "filter", CHAIN, "-i", br, "-j", "ACCEPT"));
-        Object subnet = f == Family.V4 ? n.subnet() : n.subnet6();
+        Object subnet = f == Family.V4 ? n.subnet() : n.subnet6(); // an Ipv4.Cidr or Ipv6.Cidr, written as text
         if (subnet != null && !"false".equals(n.options().get("com.docker.network.bridge.enable_ip_masquerade"))) {
             rules.add(List.of("-t", "nat", "POSTROUTING", "-s", subnet.toString(), "!", "-o", br, "-j", "MASQUERADE"));
         }
