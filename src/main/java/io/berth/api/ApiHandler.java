@@ -36,6 +36,7 @@ public final class ApiHandler implements HttpServer.Handler {
         new NetworkRoutes(engine).register(router);
         new BuildRoutes(engine).register(router);
         new SwarmRoutes().register(router);
+        new PluginRoutes(engine.plugins()).register(router);
     }
 
     /** Ends long-lived streams (events) so the daemon can stop. */

@@ -589,7 +589,24 @@ final class ImageRoutes {
             vols.add(shape);
         }
         m.put("Volumes", vols);
-        m.put("BuildCache", List.of());
+        // the classic builder's cache: one record a cached step (BuildKit's records have the same fields)
+        List<Map<String, Object>> cache = new ArrayList<>();
+        for (io.berth.build.Builds.CacheEntry e : engine.builds().cacheEntries()) {
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("ID", e.id());
+            c.put("Parent", e.parent() == null ? "" : e.parent());
+            c.put("Parents", e.parent() == null ? null : List.of(e.parent()));
+            c.put("Type", "regular");
+            c.put("Description", e.description());
+            c.put("InUse", e.inUse());
+            c.put("Shared", e.shared());
+            c.put("Size", e.size());
+            c.put("CreatedAt", e.created().toString());
+            c.put("LastUsedAt", null);
+            c.put("UsageCount", 0);
+            cache.add(c);
+        }
+        m.put("BuildCache", cache);
         call.json(200, m);
     }
 }

@@ -134,9 +134,6 @@ final class NetworkRoutes {
                 && !req.get("ConfigFrom").path("Network").asString("").isEmpty())) {
             throw ApiException.badRequest("berth does not support config-only networks (--config-only, --config-from)");
         }
-        if (req.path("EnableIPv6").asBoolean(false)) {
-            throw ApiException.badRequest("IPv6 networks are not supported by berth yet: create the network without --ipv6");
-        }
         List<NetworkSpec.Pool> pools = new ArrayList<>();
         JsonNode ipam = req.get("IPAM");
         Map<String, String> ipamOptions = null;
@@ -156,7 +153,7 @@ final class NetworkRoutes {
             }
         }
         NetworkSpec spec = new NetworkSpec(name, text(req, "Driver"), pools, req.path("Internal").asBoolean(false),
-                req.path("Attachable").asBoolean(false), false, stringMap(req.get("Options")), stringMap(req.get("Labels")), ipamOptions);
+                req.path("Attachable").asBoolean(false), req.path("EnableIPv6").asBoolean(false), stringMap(req.get("Options")), stringMap(req.get("Labels")), ipamOptions);
         Network n = networks.create(spec);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("Id", n.id());
@@ -230,8 +227,8 @@ final class NetworkRoutes {
             else links.put(s.substring(colon + 1), s.substring(0, colon));
         });
         String ipv6 = text(ep.path("IPAMConfig"), "IPv6Address");
-        if (ipv6 != null && !ipv6.isEmpty()) throw ApiException.badRequest("IPv6 addresses are not supported by berth yet: " + ipv6);
-        Attachment a = new Attachment(call.path("id"), aliases, ip, mac, links).withEndpointExtras(WiringJson.driverOpts(ep), WiringJson.linkLocalIps(ep));
+        Attachment a = new Attachment(call.path("id"), aliases, ip, mac, links).withEndpointExtras(WiringJson.driverOpts(ep), WiringJson.linkLocalIps(ep))
+                .withIpv6(ipv6);
         networks.connect(call.path("id"), container, a);
         call.exchange().sendEmpty(200);
     }
@@ -292,7 +289,7 @@ final class NetworkRoutes {
             e.put("EndpointID", mem.endpoint().endpointId());
             e.put("MacAddress", mem.endpoint().macAddress() == null ? "" : mem.endpoint().macAddress());
             e.put("IPv4Address", mem.endpoint().ipAddress() + "/" + mem.endpoint().prefixLen());
-            e.put("IPv6Address", "");
+            e.put("IPv6Address", mem.endpoint().ipv6Address() == null ? "" : mem.endpoint().ipv6Address() + "/" + mem.endpoint().ipv6PrefixLen());
             containers.put(mem.containerId(), e);
         }
         m.put("Containers", containers);

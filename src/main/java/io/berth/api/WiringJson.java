@@ -38,7 +38,8 @@ final class WiringJson {
             }
             String ip = ep.path("IPAMConfig").path("IPv4Address").asString("");
             String mac = ep.path("MacAddress").asString("");
-            out.put(e.getKey(), new Attachment(e.getKey(), aliases, ip, mac, links).withEndpointExtras(driverOpts(ep), linkLocalIps(ep)));
+            String ip6 = ep.path("IPAMConfig").path("IPv6Address").asString("");
+            out.put(e.getKey(), new Attachment(e.getKey(), aliases, ip, mac, links).withEndpointExtras(driverOpts(ep), linkLocalIps(ep)).withIpv6(ip6));
         }
         JsonNode mac = root.path("MacAddress");
         if (mac.isString() && !mac.asString().isEmpty() && out.isEmpty()) {
@@ -84,11 +85,11 @@ final class WiringJson {
         }
         ns.put("EndpointID", bridge == null ? "" : bridge.endpointId());
         ns.put("Gateway", bridge == null || bridge.gateway() == null ? "" : bridge.gateway());
-        ns.put("GlobalIPv6Address", "");
-        ns.put("GlobalIPv6PrefixLen", 0);
+        ns.put("GlobalIPv6Address", bridge == null || bridge.ipv6Address() == null ? "" : bridge.ipv6Address());
+        ns.put("GlobalIPv6PrefixLen", bridge == null ? 0 : bridge.ipv6PrefixLen());
         ns.put("IPAddress", bridge == null ? "" : bridge.ipAddress());
         ns.put("IPPrefixLen", bridge == null ? 0 : bridge.prefixLen());
-        ns.put("IPv6Gateway", "");
+        ns.put("IPv6Gateway", bridge == null || bridge.ipv6Gateway() == null ? "" : bridge.ipv6Gateway());
         ns.put("MacAddress", bridge == null || bridge.macAddress() == null ? "" : bridge.macAddress());
         ns.put("Networks", networks(v));
         m.put("NetworkSettings", ns);
@@ -160,6 +161,7 @@ final class WiringJson {
             Map<String, Object> n = new LinkedHashMap<>();
             Map<String, Object> ipam = new LinkedHashMap<>();
             if (a.ipv4Address() != null) ipam.put("IPv4Address", a.ipv4Address());
+            if (a.ipv6Address() != null) ipam.put("IPv6Address", a.ipv6Address());
             if (a.linkLocalIps() != null) ipam.put("LinkLocalIPs", a.linkLocalIps());
             n.put("IPAMConfig", ipam.isEmpty() ? null : ipam);
             List<String> links = new ArrayList<>();
@@ -174,9 +176,9 @@ final class WiringJson {
             n.put("Gateway", live == null || live.gateway() == null ? "" : live.gateway());
             n.put("IPAddress", live == null ? "" : live.ipAddress());
             n.put("IPPrefixLen", live == null ? 0 : live.prefixLen());
-            n.put("IPv6Gateway", "");
-            n.put("GlobalIPv6Address", "");
-            n.put("GlobalIPv6PrefixLen", 0);
+            n.put("IPv6Gateway", live == null || live.ipv6Gateway() == null ? "" : live.ipv6Gateway());
+            n.put("GlobalIPv6Address", live == null || live.ipv6Address() == null ? "" : live.ipv6Address());
+            n.put("GlobalIPv6PrefixLen", live == null ? 0 : live.ipv6PrefixLen());
             n.put("DNSNames", live == null || live.dnsNames().isEmpty() ? null : live.dnsNames());
             out.put(e.network().name(), n);
         }

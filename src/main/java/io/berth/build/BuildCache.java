@@ -94,6 +94,11 @@ public final class BuildCache {
         return results.contains(imageId.toString());
     }
 
+    /** The entries, cache key to the image ID the step made, in key order. */
+    public synchronized Map<String, String> entries() {
+        return new TreeMap<>(entries);
+    }
+
     /** Every image the cache names, each once. */
     public synchronized List<Digest> images() {
         return entries.values().stream().distinct().map(Digest::parse).toList();

@@ -105,6 +105,45 @@ public final class Builds {
         return img.dangling() && img.digests().isEmpty() && cache.names(img.id()) && !cache.isResult(img.id());
     }
 
+    /**
+     * One entry of the build cache as {@code docker system df} shows it: the step's cache key,
+     * the key of the step before it (when cached too), the step's instruction, the size of the
+     * layer it added (0 for a step that only changed the config), when its image was made,
+     * whether a container uses that image, and whether a tag or a build's result keeps the image
+     * anyway (so pruning the cache would not free it).
+     */
+    public record CacheEntry(String id, String parent, String description, long size, java.time.Instant created, boolean inUse, boolean shared) {}
+
+    /** The classic builder's cache entries whose images still exist. */
+    public List<CacheEntry> cacheEntries() {
+        java.util.Map<String, ImageStore.Image> images = new java.util.LinkedHashMap<>();
+        cache.entries().forEach((k, v) -> store.get(Digest.parse(v)).ifPresent(img -> images.put(k, img)));
+        List<CacheEntry> out = new ArrayList<>();
+        for (java.util.Map.Entry<String, ImageStore.Image> e : images.entrySet()) {
+            ImageStore.Image img = e.getValue();
+            var history = img.config().history() == null ? List.<io.berth.image.ImageConfig.History>of() : img.config().history();
+            io.berth.image.ImageConfig.History step = history.isEmpty() ? null : history.getLast();
+            List<io.berth.image.ImageRecord.Layer> layers = img.record().layers();
+            long size = step == null || step.isEmptyLayer() || layers.isEmpty() ? 0 : layers.getLast().size();
+            // the step before: the cached image with one step less whose layers this one starts with
+            String parent = null;
+            for (java.util.Map.Entry<String, ImageStore.Image> p : images.entrySet()) {
+                ImageStore.Image o = p.getValue();
+                int steps = o.config().history() == null ? 0 : o.config().history().size();
+                List<Digest> chain = o.record().chainIds();
+                if (steps == history.size() - 1 && img.record().chainIds().subList(0, Math.min(chain.size(), layers.size())).equals(chain)) {
+                    parent = p.getKey();
+                    break;
+                }
+            }
+            boolean inUse = !store.usage().users(img.id()).isEmpty();
+            boolean shared = !img.dangling() || !img.digests().isEmpty() || cache.isResult(img.id());
+            out.add(new CacheEntry(e.getKey(), parent, step == null || step.createdBy() == null ? "" : step.createdBy(), size,
+                    img.created(), inUse, shared));
+        }
+        return out;
+    }
+
     /** What {@link #prune} removed. */
     public record PruneResult(List<Digest> deleted, long reclaimed) {}
 

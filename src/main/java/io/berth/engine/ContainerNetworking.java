@@ -125,7 +125,10 @@ final class ContainerNetworking {
             if (ip != null) throw ContainerException.invalid("user specified IP address is supported on user defined networks only");
         }
         Attachment a = new Attachment(n.id(), aliases, ip, asked == null ? null : asked.macAddress(), n.isDefaultBridge() ? Map.of() : links);
-        return asked == null ? a : a.withEndpointExtras(asked.driverOpts(), asked.linkLocalIps());
+        if (asked != null && asked.ipv6Address() != null && (n.isDefaultBridge() || !n.isBridge())) {
+            throw ContainerException.invalid("user specified IP address is supported on user defined networks only");
+        }
+        return asked == null ? a : a.withEndpointExtras(asked.driverOpts(), asked.linkLocalIps()).withIpv6(asked.ipv6Address());
     }
 
     /** {@code name:alias} or {@code name} (alias = name); leading slashes and a /self/ part dropped. */
@@ -390,14 +393,22 @@ final class ContainerNetworking {
     /**
      * Writes a running container's /etc/resolv.conf again after a network connect or
      * disconnect: joining a user network switches it to that network's embedded DNS, leaving
-     * the last one switches it back. The file is the daemon's own (in the container's
-     * directory, bound into the container), so it is rewritten in place, not renamed over.
+     * the last one switches it back. Its /etc/hosts gets the lines of its new addresses and
+     * loses those of the network it left, as dockerd's. The files are the daemon's own (in the
+     * container's directory, bound into the container), so they are rewritten in place, not
+     * renamed over.
      */
     void networksChanged(ContainerRecord r) throws IOException {
         HostConfig h = r.hostConfig();
         if (h.network().startsWith("container:")) return; // its files are a copy of the other container's
         if (networks.service().attachment(r.id()).map(AttachResult::hostNetwork).orElse(true)) return;
         write(containers.resolvConfPath(r.id()), networks.service().resolvConf(r.id(), nz(h.dns()), nz(h.dnsSearch()), nz(h.dnsOptions())));
+        Path hostsPath = containers.hostsPath(r.id());
+        if (Files.exists(hostsPath)) {
+            String current = Files.readString(hostsPath);
+            String updated = networks.service().hostsAfterNetworksChanged(r.id(), current, r.config().hostname(), r.config().domainname());
+            if (!updated.equals(current)) write(hostsPath, updated);
+        }
     }
 
     private String hostGateway() {

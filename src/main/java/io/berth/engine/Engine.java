@@ -23,6 +23,7 @@ public final class Engine {
     private final ImageService images;
     private final io.berth.build.Builds builds;
     private final BuildService buildService;
+    private final io.berth.plugin.Plugins plugins;
 
     private final ContainerService containers;
 
@@ -37,6 +38,12 @@ public final class Engine {
         this.builds = io.berth.build.Builds.open(settings.dataRoot(), settings.execRoot() != null ? settings.execRoot() : settings.dataRoot(),
                 settings.runtimes(), images.store(), new BuildNetworking(networks));
         this.buildService = new BuildService(builds, images);
+        this.plugins = new io.berth.plugin.Plugins(settings.dataRoot());
+    }
+
+    /** Managed plugins as `docker plugin create` keeps them (none runs). */
+    public io.berth.plugin.Plugins plugins() {
+        return plugins;
     }
 
     public ContainerService containers() {

@@ -49,7 +49,25 @@ final class CniConfigs {
             range.put("rangeStart", Ipv4.format(start));
             range.put("rangeEnd", Ipv4.format(end));
         }
-        if (!n.internal()) ipam.putArray("routes").addObject().put("dst", "0.0.0.0/0");
+        Network.IpamConfig pool6 = n.hasIpv6() ? n.ipv6() : null;
+        if (pool6 != null) {
+            // a second range set: host-local gives one address of each (dual stack)
+            Ipv6.Cidr subnet6 = Ipv6.Cidr.parse(pool6.subnet());
+            ObjectNode range6 = ((ArrayNode) ipam.get("ranges")).addArray().addObject();
+            range6.put("subnet", subnet6.toString());
+            if (pool6.gateway() != null) range6.put("gateway", pool6.gateway());
+            if (pool6.ipRange() != null && !pool6.ipRange().isEmpty()) {
+                Ipv6.Cidr r = Ipv6.Cidr.parse(pool6.ipRange());
+                java.math.BigInteger start = r.base().max(subnet6.at(1));
+                range6.put("rangeStart", Ipv6.format(start));
+                range6.put("rangeEnd", Ipv6.format(r.last().min(subnet6.last())));
+            }
+        }
+        if (!n.internal()) {
+            ArrayNode routes = ipam.putArray("routes");
+            routes.addObject().put("dst", "0.0.0.0/0");
+            if (pool6 != null) routes.addObject().put("dst", "::/0");
+        }
 
         if (!n.internal() && publishesPorts) {
             ObjectNode portmap = plugins.addObject();

@@ -6,6 +6,8 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -23,6 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
@@ -58,7 +61,19 @@ final class DnsServer implements AutoCloseable {
     private static final Semaphore FORWARDS = new Semaphore(MAX_FORWARDS);
 
     /** One container endpoint on this network: its names, address, links and own upstream servers. */
-    record Entry(List<String> names, InetAddress address, Map<String, String> links, List<InetSocketAddress> upstream) {}
+    record Entry(List<String> names, List<InetAddress> addresses, Map<String, String> links, List<InetSocketAddress> upstream) {
+        Entry {
+            addresses = List.copyOf(addresses);
+        }
+
+        Entry(List<String> names, InetAddress address, Map<String, String> links, List<InetSocketAddress> upstream) {
+            this(names, List.of(address), links, upstream);
+        }
+
+        boolean has(InetAddress a) {
+            return addresses.contains(a);
+        }
+    }
 
     private final String networkName;
     private final InetAddress listen;
@@ -96,7 +111,8 @@ final class DnsServer implements AutoCloseable {
         List<InetAddress> found = new ArrayList<>();
         for (Entry e : entries.values()) {
             for (String n : e.names()) {
-                if (n.equalsIgnoreCase(name) && !found.contains(e.address())) found.add(e.address());
+                if (!n.equalsIgnoreCase(name)) continue;
+                for (InetAddress a : e.addresses()) if (!found.contains(a)) found.add(a);
             }
         }
         return found;
@@ -104,7 +120,7 @@ final class DnsServer implements AutoCloseable {
 
     private String containerOf(InetAddress client) {
         for (Map.Entry<String, Entry> e : entries.entrySet()) {
-            if (e.getValue().address().equals(client)) {
+            if (e.getValue().has(client)) {
                 int slash = e.getKey().indexOf('/');
                 return slash < 0 ? e.getKey() : e.getKey().substring(0, slash);
             }
@@ -271,8 +287,12 @@ final class DnsServer implements AutoCloseable {
         List<InetAddress> local = lookup(qname, client);
         if (!local.isEmpty()) {
             reply.getHeader().setFlag(Flags.AA);
-            if (type == Type.A || type == Type.ANY) {
-                for (InetAddress a : local) reply.addRecord(new ARecord(qname, DClass.IN, TTL, a), Section.ANSWER);
+            for (InetAddress a : local) {
+                if (a instanceof Inet4Address && (type == Type.A || type == Type.ANY)) {
+                    reply.addRecord(new ARecord(qname, DClass.IN, TTL, a), Section.ANSWER);
+                } else if (a instanceof Inet6Address && (type == Type.AAAA || type == Type.ANY)) {
+                    reply.addRecord(new AAAARecord(qname, DClass.IN, TTL, a), Section.ANSWER);
+                }
             }
             return toWire(reply, query, udpLimit);
         }
@@ -328,15 +348,15 @@ final class DnsServer implements AutoCloseable {
 
     private Entry entryOf(InetAddress client) {
         for (Entry e : entries.values()) {
-            if (e.address().equals(client)) return e;
+            if (e.has(client)) return e;
         }
         return null;
     }
 
     private String reverse(Name qname) {
         for (Entry e : entries.values()) {
-            if (ReverseMap.fromAddress(e.address()).equals(qname) && !e.names().isEmpty()) {
-                return e.names().getFirst() + "." + networkName;
+            for (InetAddress a : e.addresses()) {
+                if (ReverseMap.fromAddress(a).equals(qname) && !e.names().isEmpty()) return e.names().getFirst() + "." + networkName;
             }
         }
         return null;

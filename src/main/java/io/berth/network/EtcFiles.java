@@ -38,6 +38,11 @@ public final class EtcFiles {
      * (network none) leaves the own line out.
      */
     public static String hosts(String ip, String hostname, String domainname, List<ExtraHost> extraHosts, List<Link> links, String hostGateway) {
+        return hosts(ip == null ? List.of() : List.of(ip), hostname, domainname, extraHosts, links, hostGateway);
+    }
+
+    /** /etc/hosts with a line for each of the container's own addresses (one a network, IPv4 then IPv6). */
+    public static String hosts(List<String> ips, String hostname, String domainname, List<ExtraHost> extraHosts, List<Link> links, String hostGateway) {
         StringBuilder b = new StringBuilder();
         b.append("127.0.0.1\tlocalhost\n");
         b.append("::1\tlocalhost ip6-localhost ip6-loopback\n");
@@ -62,11 +67,38 @@ public final class EtcFiles {
             if (l.hostname() != null) names.add(l.hostname());
             b.append(l.ip()).append('\t').append(String.join(" ", names)).append('\n');
         }
-        if (ip != null && hostname != null) {
-            b.append(ip).append('\t');
-            if (domainname != null && !domainname.isEmpty()) b.append(hostname).append('.').append(domainname).append(' ');
-            b.append(hostname).append('\n');
+        if (hostname != null) {
+            for (String ip : ips) b.append(ip).append('\t').append(selfNames(hostname, domainname)).append('\n');
         }
+        return b.toString();
+    }
+
+    private static String selfNames(String hostname, String domainname) {
+        return domainname != null && !domainname.isEmpty() ? hostname + "." + domainname + " " + hostname : hostname;
+    }
+
+    /**
+     * A live container's /etc/hosts after a network connect or disconnect, as dockerd edits
+     * it: the lines naming the container itself follow its addresses now (a new network's
+     * addresses are appended, a left network's lines go); every other line, the user's edits
+     * included, stays as it is.
+     */
+    public static String withOwnAddresses(String current, List<String> ips, String hostname, String domainname) {
+        if (hostname == null) return current;
+        String names = selfNames(hostname, domainname);
+        StringBuilder b = new StringBuilder();
+        Set<String> present = new LinkedHashSet<>();
+        for (String line : current.lines().toList()) {
+            int tab = line.indexOf('\t');
+            boolean self = tab > 0 && line.substring(tab + 1).equals(names);
+            if (self) {
+                String addr = line.substring(0, tab);
+                if (!ips.contains(addr)) continue;
+                present.add(addr);
+            }
+            b.append(line).append('\n');
+        }
+        for (String ip : ips) if (!present.contains(ip)) b.append(ip).append('\t').append(names).append('\n');
         return b.toString();
     }
 

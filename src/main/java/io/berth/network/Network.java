@@ -90,4 +90,27 @@ public record Network(
         IpamConfig c = ipv4();
         return c == null ? null : c.gateway();
     }
+
+    /** The network's IPv6 pool, kept whether or not IPv6 is enabled (as dockerd keeps it). */
+    public IpamConfig ipv6() {
+        for (IpamConfig c : ipam.config()) {
+            if (c.subnet() != null && c.subnet().contains(":")) return c;
+        }
+        return null;
+    }
+
+    /** Whether containers get IPv6 addresses here: {@code --ipv6} and a v6 subnet. */
+    public boolean hasIpv6() {
+        return enableIPv6 && ipv6() != null;
+    }
+
+    public Ipv6.Cidr subnet6() {
+        IpamConfig c = ipv6();
+        return c == null ? null : Ipv6.Cidr.parse(c.subnet());
+    }
+
+    public String gateway6() {
+        IpamConfig c = ipv6();
+        return c == null ? null : c.gateway();
+    }
 }

@@ -350,6 +350,35 @@ class ClassicBuildCliTest {
     }
 
     @Test
+    void systemDfListsTheBuildCache() throws Exception {
+        Path ctx = context(tmp.resolve("ctx"), """
+                FROM busybox
+                RUN echo hi > /a
+                ENV X=1
+                RUN dd if=/dev/zero of=/b bs=1k count=100
+                """, Map.of());
+        buildOk(ctx, "-t", "dfcache:1");
+        // one entry a cached step, with the size of the layer it added; the tagged result is shared with its image
+        String summary = ok("system", "df", "--format", "{{.Type}}={{.TotalCount}}/{{.Active}}").stdout();
+        assertThat(summary).contains("Build Cache=3/0");
+        JsonNode df = JSON.readTree(ok("system", "df", "-v", "--format", "{{json .BuildCache}}").stdout());
+        Map<String, JsonNode> byStep = new java.util.HashMap<>();
+        for (JsonNode c : df) byStep.put(c.path("Description").asString(), c);
+        assertThat(byStep).hasSize(3);
+        JsonNode dd = byStep.get("/bin/sh -c dd if=/dev/zero of=/b bs=1k count=100");
+        assertThat(dd.path("Size").asString()).isEqualTo("102kB");
+        assertThat(dd.path("Shared").asString()).isEqualTo("true");
+        JsonNode env = byStep.get("/bin/sh -c #(nop)  ENV X=1");
+        assertThat(env.path("Size").asString()).isEqualTo("0B");
+        assertThat(dd.path("Parent").asString()).isEqualTo(env.path("ID").asString());
+        assertThat(byStep.get("/bin/sh -c echo hi > /a").path("Shared").asString()).isEqualTo("false");
+        assertThat(ok("system", "df", "-v").stdout()).contains("Build cache usage").contains(dd.path("ID").asString().substring(0, 12));
+
+        ok("builder", "prune", "-f");
+        assertThat(ok("system", "df", "--format", "{{.Type}}={{.TotalCount}}/{{.Active}}").stdout()).contains("Build Cache=0/0");
+    }
+
+    @Test
     void multiStageBuildsOnlyWhatTheTargetNeeds() throws Exception {
         Path ctx = context(tmp.resolve("ctx"), """
                 FROM busybox AS builder
