@@ -482,10 +482,15 @@ public final class ImageService {
         java.io.PipedOutputStream toWire = new java.io.PipedOutputStream(wire);
         java.util.concurrent.CompletableFuture<Digest> compressed = new java.util.concurrent.CompletableFuture<>();
         Thread compressor = Thread.ofVirtual().name("compress " + id).start(() -> {
-            try (ContentStore.Writer w = content.openWriter("gzip-" + l.diffId() + "-" + UUID.randomUUID(), null, -1);
-                 InputStream tar = Decompression.open(content.open(l.blob()))) {
+            try (ContentStore.Writer w = content.openWriter("gzip-" + l.diffId() + "-" + UUID.randomUUID(), null, -1)) {
                 try (OutputStream both = new TeeOutput(w, toWire)) {
-                    LayerCompression.gzip(tar, both);
+                    if (isPlainTar(content, l.blob())) {
+                        LayerCompression.gzip(content.path(l.blob()), both); // the compressor reads the file itself
+                    } else {
+                        try (InputStream tar = Decompression.open(content.open(l.blob()))) {
+                            LayerCompression.gzip(tar, both);
+                        }
+                    }
                 }
                 compressed.complete(w.commit());
             } catch (Throwable e) {
@@ -521,6 +526,13 @@ public final class ImageService {
         long size = content.size(digest);
         LOG.info("compressed layer {} into {} ({} bytes) with {} while uploading it", l.diffId(), digest, size, LayerCompression.tool());
         return new ImageStore.BlobLocation(digest, MediaTypes.DOCKER_LAYER_GZIP, size, List.of());
+    }
+
+    /** Whether a stored blob is an uncompressed tar (no gzip or zstd magic at its start). */
+    private static boolean isPlainTar(ContentStore content, Digest blob) throws IOException {
+        try (java.io.BufferedInputStream in = new java.io.BufferedInputStream(content.open(blob), 64)) {
+            return Decompression.detect(in) == Decompression.Kind.NONE;
+        }
     }
 
     /** Writes to two streams: the content store's copy and the upload. */

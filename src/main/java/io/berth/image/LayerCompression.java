@@ -30,8 +30,27 @@ public final class LayerCompression {
         return null;
     }
 
+    /**
+     * Gzips the file {@code tar} into {@code out} (not closed). An external compressor reads the
+     * file itself, so its 50 MB do not cross the JVM on their way in.
+     */
+    public static void gzip(Path tar, OutputStream out) throws IOException {
+        if (external() == null) {
+            try (InputStream in = java.nio.file.Files.newInputStream(tar)) {
+                gzip(in, out);
+            }
+            return;
+        }
+        gzip(null, tar, out);
+    }
+
     /** Gzips {@code in} into {@code out} (neither is closed). */
     public static void gzip(InputStream in, OutputStream out) throws IOException {
+        gzip(in, null, out);
+    }
+
+    /** From the stream {@code in}, or when it is null from the file {@code file}. */
+    private static void gzip(InputStream in, Path file, OutputStream out) throws IOException {
         Path exe = external();
         if (exe == null) {
             GZIPOutputStream gz = new GZIPOutputStream(nonClosing(out), 1 << 16) {
@@ -45,9 +64,11 @@ public final class LayerCompression {
             return;
         }
         List<String> cmd = exe.getFileName().toString().equals("igzip") ? List.of(exe.toString(), "-c", "-1") : List.of(exe.toString(), "-c");
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.PIPE).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.PIPE);
+        if (file != null) pb.redirectInput(file.toFile());
+        Process p = pb.start();
         IOException[] feedError = new IOException[1];
-        Thread feeder = Thread.ofVirtual().name("gzip-feed").start(() -> {
+        Thread feeder = in == null ? null : Thread.ofVirtual().name("gzip-feed").start(() -> {
             try (OutputStream stdin = p.getOutputStream()) {
                 in.transferTo(stdin);
             } catch (IOException e) {
@@ -58,7 +79,7 @@ public final class LayerCompression {
             stdout.transferTo(out);
         } finally {
             try {
-                feeder.join();
+                if (feeder != null) feeder.join();
                 int status = p.waitFor();
                 if (feedError[0] != null && status == 0) throw feedError[0];
                 if (status != 0) {
