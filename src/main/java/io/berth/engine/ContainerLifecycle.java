@@ -14,17 +14,16 @@ import io.berth.container.RestartPolicies;
 import io.berth.container.StopSignals;
 import io.berth.container.Users;
 import io.berth.runtime.AttachSession;
-import io.berth.runtime.Conmon;
 import io.berth.runtime.ContainerExit;
 import io.berth.runtime.ContainerHandle;
 import io.berth.runtime.ContainerSpec;
-import io.berth.runtime.ExitWatcher;
 import io.berth.runtime.HostFacts;
 import io.berth.runtime.LogReader;
 import io.berth.runtime.LogReader.LogQuery;
 import io.berth.runtime.LogRotator;
-import io.berth.runtime.OciRuntime;
 import io.berth.runtime.OciSpec;
+import io.berth.runtime.Runtime;
+import io.berth.runtime.RuntimeProvider;
 import io.berth.runtime.SeccompProfile;
 import io.berth.snapshot.Mount;
 import io.berth.sys.HostInfo;
@@ -44,47 +43,57 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The running side of containers: start, stop, kill, restart, pause, attach, logs, and the
- * exit watcher with its restart policies; reconciles with what conmon kept alive when the
- * daemon starts. Stands on the runtime box (conmon + runc/crun).
+ * exits with their restart policies; reconciles with what the runtime kept alive when the
+ * daemon starts. Stands on the runtime box through {@link Runtime} (conmon + runc/crun, or a
+ * fake in tests).
  */
 public final class ContainerLifecycle {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerLifecycle.class);
 
     private final ContainerService service;
-    private final Path runtimeDir;
+    private final RuntimeProvider runtimes;
     private final HostFacts host = HostFacts.detect();
-    private final Map<String, Conmon> conmons = new ConcurrentHashMap<>();
     private final Map<String, ContainerHandle> handles = new ConcurrentHashMap<>();
     /** Attach requests waiting for a created container to start: run after the runtime's create, before its start. */
     private final Map<String, List<CompletableFuture<AttachSession>>> attachOnStart = new ConcurrentHashMap<>();
     private final Map<String, Duration> backoff = new ConcurrentHashMap<>();
-    private final ExitWatcher exits;
-    /**
-     * Where conmon writes exit files: under the exec root (a tmpfs, /run), so an exit is
-     * recorded even when the data root is full. Exits of containers started by a daemon
-     * that used {@code legacyExitDir} are read from there as well.
-     */
-    private final Path exitDir;
-    private final Path legacyExitDir;
     /** Containers whose exit is known but not yet on disk (the data root was full): their exit files are kept till it is. */
     private final Map<String, ContainerExit> unsavedExits = new ConcurrentHashMap<>();
     /** Caps the logs of running containers that have a max-size. */
     private final LogRotator logRotator = new LogRotator(this::logTargets);
 
-    ContainerLifecycle(ContainerService service) throws IOException {
+    ContainerLifecycle(ContainerService service, RuntimeProvider runtimes) {
         this.service = service;
+        this.runtimes = runtimes;
         service.setLifecycle(this);
-        this.runtimeDir = service.settings().get().dataRoot().resolve("runtime");
-        Path execRoot = service.settings().get().execRoot();
-        this.legacyExitDir = runtimeDir.resolve("exits");
-        this.exitDir = execRoot != null ? execRoot.resolve("exits") : legacyExitDir;
-        this.exits = new ExitWatcher(exitDir, List.of(legacyExitDir), null);
-        exits.start();
+    }
+
+    /**
+     * Where conmon writes exit files: under the exec root (a tmpfs, /run), so an exit is
+     * recorded even when the data root is full. Exits of containers started by a daemon that
+     * used the data root's {@code runtime/exits} are read from there as well.
+     */
+    static io.berth.runtime.ConmonRuntimes conmonRuntimes(Supplier<EngineSettings> settings) {
+        Path runtimeDir = settings.get().dataRoot().resolve("runtime");
+        Path execRoot = settings.get().execRoot();
+        Path legacyExitDir = runtimeDir.resolve("exits");
+        Path exitDir = execRoot != null ? execRoot.resolve("exits") : legacyExitDir;
+        return new io.berth.runtime.ConmonRuntimes(() -> settings.get().runtimes().available(), runtimeDir, exitDir,
+                List.of(legacyExitDir), HostFacts.detect());
+    }
+
+    /**
+     * Comes up on daemon start: watches exits, removes the spools a crash left, reconciles
+     * with what the runtime kept, and starts the log rotator and the writer of unsaved exits.
+     */
+    void start() throws IOException {
+        runtimes.start();
         long spools = ContainerFiles.reapSpools(service.store());
         if (spools > 0) LOG.info("removed {} bytes of copies into containers that a crash or a full disk cut short", spools);
         reconcile();
@@ -121,9 +130,9 @@ public final class ContainerLifecycle {
     /** Deletes conmon's exit file once {@code handled} is recorded, unless it is already a newer run's. */
     private void forgetExitFile(Container c, ContainerExit handled) {
         try {
-            Conmon conmon = conmon(c.record());
-            ContainerExit onDisk = conmon.exitOf(c.id()).orElse(null);
-            if (onDisk != null && onDisk.time().equals(handled.time())) conmon.forgetExit(c.id());
+            Runtime runtime = runtime(c.record());
+            ContainerExit onDisk = runtime.exitOf(c.id()).orElse(null);
+            if (onDisk != null && onDisk.time().equals(handled.time())) runtime.forgetExit(c.id());
         } catch (IOException | RuntimeException e) {
             LOG.debug("cannot delete the exit file of {}: {}", c.id(), e.toString());
         }
@@ -150,17 +159,9 @@ public final class ContainerLifecycle {
         });
     }
 
-    private Conmon conmon(String runtimeName) {
-        return conmons.computeIfAbsent(runtimeName, n -> {
-            Path binary = service.settings().get().runtimes().available().get(n);
-            if (binary == null) throw ContainerException.invalid("Unknown runtime specified " + n);
-            Path conmon = Conmon.findConmon().orElseThrow(() -> new IllegalStateException("conmon is not installed: install Debian's conmon"));
-            return new Conmon(conmon, new OciRuntime(n, binary, runtimeDir.resolve(n)), exitDir, List.of(legacyExitDir), host);
-        });
-    }
-
-    private Conmon conmon(ContainerRecord r) {
-        return conmon(r.hostConfig().runtime());
+    private Runtime runtime(ContainerRecord r) {
+        String name = r.hostConfig().runtime();
+        return runtimes.find(name).orElseThrow(() -> ContainerException.invalid("Unknown runtime specified " + name));
     }
 
     Path bundle(String id) {
@@ -208,21 +209,21 @@ public final class ContainerLifecycle {
             wired = service.wiring().starting(r, rootfs);
             long t2 = System.nanoTime();
             ContainerSpec spec = spec(r, rootfs, wired);
-            Conmon conmon = conmon(r);
+            Runtime runtime = runtime(r);
             Path bundle = bundle(id);
             Files.createDirectories(bundle);
             try {
-                conmon.delete(id); // a leftover of an earlier run, and its exit file
+                runtime.delete(id); // a leftover of an earlier run, and its exit file
             } catch (IOException ignored) {
                 // nothing to delete
             }
             // after the exit file is gone: the watcher's rescan may have reported it again till then
-            exits.forget(id);
+            runtime.unwatchExit(id);
             long t3 = System.nanoTime();
             long logCap = LogOptions.limits(r.hostConfig().logConfig()).map(LogRotator::hardCap).orElse(0L);
             ContainerHandle h;
             try {
-                h = conmon.create(id, bundle, spec, service.logPath(id), logCap);
+                h = runtime.create(id, bundle, spec, service.logPath(id), logCap);
             } catch (IOException | RuntimeException createFailed) {
                 // a failed wiring (a port taken, say) takes the namespace away under the
                 // runtime's feet: its failure is the one to tell
@@ -247,7 +248,7 @@ public final class ContainerLifecycle {
             if (waiting != null) {
                 for (CompletableFuture<AttachSession> f : waiting) {
                     try {
-                        AttachSession a = AttachSession.open(h.bundle());
+                        AttachSession a = runtime.attach(h);
                         if (!f.complete(a)) a.close();
                     } catch (IOException e) {
                         f.completeExceptionally(e);
@@ -259,13 +260,13 @@ public final class ContainerLifecycle {
             // watched only from then on, so even an exit at once is told after the start.
             var hc = r.config().healthcheck();
             c.started(h.pid(), hc != null && hc.test() != null && !hc.test().isEmpty() && !hc.test().getFirst().equals("NONE"));
-            exits.await(id).thenAccept(e -> Thread.ofVirtual().name("exit " + id).start(() -> handleExit(c, e)));
+            runtime.awaitExit(id).thenAccept(e -> Thread.ofVirtual().name("exit " + id).start(() -> handleExit(c, e)));
             try {
-                conmon.start(id);
+                runtime.start(id);
             } catch (IOException e) {
                 // the exit file tells the rest; make sure it comes
                 try {
-                    conmon.kill(id, "KILL");
+                    runtime.kill(id, "KILL");
                 } catch (IOException ignored) {
                     // already gone
                 }
@@ -284,7 +285,7 @@ public final class ContainerLifecycle {
                 if (created) {
                     handles.remove(id);
                     try {
-                        conmon(r).delete(id, bundle(id));
+                        runtime(r).delete(id, bundle(id));
                     } catch (IOException | RuntimeException x) {
                         e.addSuppressed(x);
                     }
@@ -549,7 +550,7 @@ public final class ContainerLifecycle {
     private HealthProbe probe(ContainerRecord r, List<String> argv, Duration timeout) {
         Instant start = Instant.now();
         var output = new java.io.ByteArrayOutputStream();
-        try (var session = conmon(r).exec(r.id(), bundle(r.id()), service.store().directory(r.id()).resolve("health"),
+        try (var session = runtime(r).exec(r.id(), bundle(r.id()), service.store().directory(r.id()).resolve("health"),
                 new io.berth.runtime.ExecSpec(argv, List.of(), null, null, null, List.of(), false, false, true, false, 0, 0))) {
             // a platform thread: the receive is a native call, which would pin a virtual thread's carrier
             Thread reader = Thread.ofPlatform().daemon().name("health-output " + r.shortId()).start(() -> {
@@ -601,8 +602,8 @@ public final class ContainerLifecycle {
             if (!r.state().status().hasProcess() || c.isRemoved()) return;
             String id = r.id();
             ContainerHandle h = handles.remove(id);
-            Conmon conmon = conmon(r);
-            boolean oom = h != null && conmon.oomKilled(h, cgroupsPath(r));
+            Runtime runtime = runtime(r);
+            boolean oom = h != null && runtime.oomKilled(h, cgroupsPath(r));
             int code = exit.exitCode() < 0 ? 255 : exit.exitCode();
             long t0 = System.nanoTime();
             // The network's teardown and the runtime's delete are independent runs of other
@@ -610,12 +611,12 @@ public final class ContainerLifecycle {
             CompletableFuture<Void> unwired = CompletableFuture.runAsync(() -> service.wiring().stopped(r), Thread::startVirtualThread);
             try {
                 // the exit file stays until the exit is on disk: it is the record a restart reads meanwhile
-                conmon.deleteFromRuntime(id, bundle(id));
+                runtime.deleteFromRuntime(id, bundle(id));
             } catch (IOException e) {
                 LOG.debug("runtime delete of {}: {}", id, e.toString());
             }
             capLogAfterExit(r);
-            exits.forget(id);
+            runtime.unwatchExit(id);
             long t1 = System.nanoTime();
             unmountQuietly(service.rootfsDir(id));
             long t2 = System.nanoTime();
@@ -629,7 +630,7 @@ public final class ContainerLifecycle {
             else c.exited(code, oom, restart);
             if (c.isUnsaved()) {
                 LOG.warn("container {} exited with {}, but its record cannot be written (is the data root full?): "
-                        + "kept in memory and in {}, written once there is room", r.shortId(), code, exitDir);
+                        + "kept in memory and in the runtime's exit record, written once there is room", r.shortId(), code);
                 unsavedExits.put(id, exit);
             } else {
                 forgetExitFile(c, exit);
@@ -727,7 +728,7 @@ public final class ContainerLifecycle {
         }
         // a frozen process cannot act on the signal: thaw it, as dockerd does (it tells unpause)
         try {
-            c.unpause(x -> conmon(x).resume(x.id()));
+            c.unpause(x -> runtime(x).resume(x.id()));
         } catch (ContainerException | IOException notPaused) {
             // not paused, or gone already
         }
@@ -753,7 +754,7 @@ public final class ContainerLifecycle {
             // a stop or rm -f. The cgroup check makes sure the pid is still this container's.
             if (io.berth.sys.Syscalls.signalIfInCgroup(r.state().pid(), r.id(), sig)) return;
             try {
-                conmon(r).kill(r.id(), Integer.toString(sig));
+                runtime(r).kill(r.id(), Integer.toString(sig));
             } catch (IOException e) {
                 // It may have ended just now, its exit not yet handled: give the exit a moment to arrive.
                 try {
@@ -798,7 +799,7 @@ public final class ContainerLifecycle {
         Container c = service.get(ref);
         c.begin(Operation.PAUSE, Duration.ofSeconds(30));
         try {
-            c.pause(r -> conmon(r).pause(r.id()));
+            c.pause(r -> runtime(r).pause(r.id()));
         } finally {
             c.end(Operation.PAUSE);
         }
@@ -808,7 +809,7 @@ public final class ContainerLifecycle {
         Container c = service.get(ref);
         c.begin(Operation.UNPAUSE, Duration.ofSeconds(30));
         try {
-            c.unpause(r -> conmon(r).resume(r.id()));
+            c.unpause(r -> runtime(r).resume(r.id()));
         } finally {
             c.end(Operation.UNPAUSE);
         }
@@ -818,11 +819,12 @@ public final class ContainerLifecycle {
     void releaseResources(Container c) {
         handles.remove(c.id());
         backoff.remove(c.id());
-        exits.forget(c.id());
         List<CompletableFuture<AttachSession>> waiting = attachOnStart.remove(c.id());
         if (waiting != null) waiting.forEach(f -> f.cancel(false));
         try {
-            conmon(c.record()).delete(c.id());
+            Runtime runtime = runtime(c.record());
+            runtime.unwatchExit(c.id());
+            runtime.delete(c.id());
         } catch (IOException | RuntimeException ignored) {
             // not known to the runtime
         }
@@ -917,7 +919,7 @@ public final class ContainerLifecycle {
         synchronized (this) {
             ContainerStatus s = c.record().state().status();
             ContainerHandle h = handles.get(c.id());
-            if (s.hasProcess() && h != null) return AttachSession.open(h.bundle());
+            if (s.hasProcess() && h != null) return runtime(c.record()).attach(h);
             if (s != ContainerStatus.CREATED && s != ContainerStatus.RESTARTING && s != ContainerStatus.EXITED) return null;
             f = new CompletableFuture<>();
             attachOnStart.computeIfAbsent(c.id(), k -> new CopyOnWriteArrayList<>()).add(f);
@@ -942,7 +944,7 @@ public final class ContainerLifecycle {
             throw ContainerException.conflict("Container " + r.id() + " is not running");
         }
         if (!r.tty()) return;
-        conmon(r).resize(h, rows, cols);
+        runtime(r).resize(h, rows, cols);
     }
 
     /** Reads the container's log (its rotated files first); with {@code q.follow()}, until the container stops or the sink says no. */
@@ -959,8 +961,9 @@ public final class ContainerLifecycle {
         return handles.get(id);
     }
 
-    public Conmon conmonFor(ContainerRecord r) {
-        return conmon(r);
+    /** The runtime that runs {@code r}. */
+    public Runtime runtimeFor(ContainerRecord r) {
+        return runtime(r);
     }
 
     public String cgroupsPathOf(ContainerRecord r) {
@@ -976,19 +979,19 @@ public final class ContainerLifecycle {
             try {
                 switch (r.state().status()) {
                     case RUNNING, PAUSED -> {
-                        Conmon.Recovered rec = conmon(r).recover(r.id(), bundle(r.id()));
+                        Runtime.Recovered rec = runtime(r).recover(r.id(), bundle(r.id()));
                         switch (rec) {
-                            case Conmon.Recovered.Live live -> {
+                            case Runtime.Recovered.Live live -> {
                                 handles.put(r.id(), live.handle());
                                 c.recovered(live.state().isPaused());
-                                exits.await(r.id()).thenAccept(e -> Thread.ofVirtual().start(() -> handleExit(c, e)));
+                                runtime(r).awaitExit(r.id()).thenAccept(e -> Thread.ofVirtual().start(() -> handleExit(c, e)));
                                 LOG.info("container {} still runs (pid {}): adopted", r.shortId(), live.handle().pid());
                             }
-                            case Conmon.Recovered.Exited ex -> {
+                            case Runtime.Recovered.Exited ex -> {
                                 LOG.info("container {} exited with {} while the daemon was away", r.shortId(), ex.exit().exitCode());
                                 handleExit(c, ex.exit());
                             }
-                            case Conmon.Recovered.Gone g -> {
+                            case Runtime.Recovered.Gone g -> {
                                 LOG.warn("container {} vanished while the daemon was away", r.shortId());
                                 handleExit(c, new ContainerExit(r.id(), 255, Instant.now()));
                             }

@@ -26,7 +26,7 @@ final class Containers {
         ContainerService s = new ContainerService(settings, events,
                 new ContainerStore(dataRoot, (action, id, attributes) -> events.publish("container", action, id, attributes)), images);
         s.setWiring(wiring.apply(s));
-        new ContainerLifecycle(s);
+        new ContainerLifecycle(s, ContainerLifecycle.conmonRuntimes(settings)).start();
         if (images instanceof StoreSource src) {
             src.store.setUsage(id -> s.store().list().stream()
                     .filter(c -> c.record().image().equals(id.toString()))
