@@ -27,7 +27,6 @@ import io.berth.runtime.RuntimeProvider;
 import io.berth.runtime.SeccompProfile;
 import io.berth.snapshot.Mount;
 import io.berth.sys.HostInfo;
-import io.berth.sys.MountTable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -58,6 +57,7 @@ public final class ContainerLifecycle {
 
     private final ContainerService service;
     private final RuntimeProvider runtimes;
+    private final ContainerHost hostSide;
     private final HostFacts host = HostFacts.detect();
     private final Map<String, ContainerHandle> handles = new ConcurrentHashMap<>();
     /** Attach requests waiting for a created container to start: run after the runtime's create, before its start. */
@@ -68,10 +68,11 @@ public final class ContainerLifecycle {
     /** Caps the logs of running containers that have a max-size. */
     private final LogRotator logRotator = new LogRotator(this::logTargets);
 
-    ContainerLifecycle(ContainerService service, RuntimeProvider runtimes) {
+    /** Holds its parts only: {@link #start()} brings it up. */
+    ContainerLifecycle(ContainerService service, RuntimeProvider runtimes, ContainerHost hostSide) {
         this.service = service;
         this.runtimes = runtimes;
-        service.setLifecycle(this);
+        this.hostSide = hostSide;
     }
 
     /**
@@ -202,9 +203,7 @@ public final class ContainerLifecycle {
         boolean created = false;
         try {
             Files.createDirectories(rootfs);
-            if (!MountTable.mountsUnder(rootfs).contains(rootfs.toString())) {
-                Mount.mountAll(service.images().snapshots().mounts(r.snapshotKey()), rootfs);
-            }
+            hostSide.mountRootfs(r.snapshotKey(), rootfs);
             long t1 = System.nanoTime();
             wired = service.wiring().starting(r, rootfs);
             long t2 = System.nanoTime();
@@ -241,7 +240,7 @@ public final class ContainerLifecycle {
             Futures.await(wired.ready());
             // a namespace of the network box comes with lo up; one the runtime made does not
             if (wired.netnsPath() == null && !r.hostConfig().network().equals("host")
-                    && !r.hostConfig().network().startsWith("container:")) loopbackUp(h.pid());
+                    && !r.hostConfig().network().startsWith("container:")) hostSide.loopbackUp(h.pid());
             long t5 = System.nanoTime();
             // Attach clients connect before the process starts, so they miss nothing of its output.
             List<CompletableFuture<AttachSession>> waiting = attachOnStart.remove(id);
@@ -310,17 +309,6 @@ public final class ContainerLifecycle {
 
     private static long ms(long nanos) {
         return nanos / 1_000_000;
-    }
-
-    private static void loopbackUp(long pid) {
-        try {
-            Process p = new ProcessBuilder("nsenter", "-t", Long.toString(pid), "-n", "ip", "link", "set", "lo", "up")
-                    .redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) LOG.warn("cannot bring up lo in container pid {}: {}", pid, out);
-        } catch (IOException | InterruptedException e) {
-            LOG.warn("cannot bring up lo in container pid {}: {}", pid, e.toString());
-        }
     }
 
     /** The runtime's view of the container: Docker's Config and HostConfig turned into a ContainerSpec. */
@@ -690,12 +678,8 @@ public final class ContainerLifecycle {
         }
     }
 
-    private static void unmountQuietly(Path rootfs) {
-        try {
-            if (MountTable.mountsUnder(rootfs).contains(rootfs.toString())) Mount.unmount(rootfs);
-        } catch (IOException e) {
-            LOG.warn("cannot unmount {}: {}", rootfs, e.toString());
-        }
+    private void unmountQuietly(Path rootfs) {
+        hostSide.unmountRootfs(rootfs);
     }
 
     // ================================================================ stop, kill, restart, pause
@@ -750,9 +734,7 @@ public final class ContainerLifecycle {
      */
     private boolean sendSignal(Container c, int sig) throws IOException {
         return c.kill(sig, r -> {
-            // What runc kill does (kill(2) on the init process), without its process run: 30-40 ms
-            // a stop or rm -f. The cgroup check makes sure the pid is still this container's.
-            if (io.berth.sys.Syscalls.signalIfInCgroup(r.state().pid(), r.id(), sig)) return;
+            if (hostSide.signal(r.state().pid(), r.id(), sig)) return;
             try {
                 runtime(r).kill(r.id(), Integer.toString(sig));
             } catch (IOException e) {
