@@ -60,8 +60,10 @@ public final class ContainerLifecycle {
     private final ContainerHost hostSide;
     private final HostFacts host = HostFacts.detect();
     private final Map<String, ContainerHandle> handles = new ConcurrentHashMap<>();
-    /** Attach requests waiting for a created container to start: run after the runtime's create, before its start. */
-    private final Map<String, List<CompletableFuture<AttachSession>>> attachOnStart = new ConcurrentHashMap<>();
+    /** attach, resize, logs; holds the attach requests waiting for a start. */
+    private final ContainerAttach attach;
+    /** stop, kill, pause, unpause. */
+    private final ContainerSignals signals;
     private final Map<String, Duration> backoff = new ConcurrentHashMap<>();
     /** Containers whose exit is known but not yet on disk (the data root was full): their exit files are kept till it is. */
     private final Map<String, ContainerExit> unsavedExits = new ConcurrentHashMap<>();
@@ -73,6 +75,8 @@ public final class ContainerLifecycle {
         this.service = service;
         this.runtimes = runtimes;
         this.hostSide = hostSide;
+        this.attach = new ContainerAttach(service, handles, this::runtime);
+        this.signals = new ContainerSignals(service, this::runtime, hostSide);
     }
 
     /**
@@ -243,17 +247,7 @@ public final class ContainerLifecycle {
                     && !r.hostConfig().network().startsWith("container:")) hostSide.loopbackUp(h.pid());
             long t5 = System.nanoTime();
             // Attach clients connect before the process starts, so they miss nothing of its output.
-            List<CompletableFuture<AttachSession>> waiting = attachOnStart.remove(id);
-            if (waiting != null) {
-                for (CompletableFuture<AttachSession> f : waiting) {
-                    try {
-                        AttachSession a = runtime.attach(h);
-                        if (!f.complete(a)) a.close();
-                    } catch (IOException e) {
-                        f.completeExceptionally(e);
-                    }
-                }
-            }
+            attach.connectWaiting(id, runtime, h);
             // running on disk (and "start" told) before the process runs: a daemon that dies next,
             // or a process that fills the disk at once, still finds it running. Its exit is
             // watched only from then on, so even an exit at once is told after the start.
@@ -294,8 +288,7 @@ public final class ContainerLifecycle {
                 int code = message.contains("executable file not found") || message.contains("no such file or directory") ? 127
                         : message.contains("permission denied") ? 126 : 128;
                 c.startFailed(message, code); // no "die": dockerd 20.10 tells none for a start that failed
-                attachOnStart.getOrDefault(id, List.of()).forEach(f -> f.completeExceptionally(e));
-                attachOnStart.remove(id);
+                attach.failWaiting(id, e);
             }
             if (e instanceof ContainerException ce) throw ce;
             if (message.contains("executable file not found") || message.contains("no such file or directory")
@@ -686,82 +679,17 @@ public final class ContainerLifecycle {
 
     /** docker stop: kill (the stop signal), [kill 9 after the timeout], die, stop, as dockerd tells them. */
     public void stop(String ref, Integer timeoutSeconds, String signal) throws IOException, InterruptedException {
-        Container c = service.get(ref);
-        ContainerRecord r = c.begin(Operation.STOP, Duration.ofSeconds(60));
-        try {
-            if (c.stopping()) {
-                int sig = StopSignals.parse(signal != null && !signal.isEmpty() ? signal
-                        : r.config().stopSignal() != null ? r.config().stopSignal() : "SIGTERM");
-                int timeout = timeoutSeconds != null ? timeoutSeconds : r.config().stopTimeout() != null ? r.config().stopTimeout() : 10;
-                signalAndWait(c, sig, timeout);
-            }
-            c.stopped();
-        } finally {
-            c.end(Operation.STOP);
-        }
-    }
-
-    /** Sends {@code sig}; if the container is still up after {@code timeout} seconds (negative: forever), SIGKILL. */
-    private void signalAndWait(Container c, int sig, int timeout) throws IOException, InterruptedException {
-        long before = c.exitCount();
-        if (!c.record().state().status().hasProcess()) return;
-        try {
-            if (!sendSignal(c, sig)) return;
-        } catch (ContainerException e) {
-            return; // it exited meanwhile
-        }
-        // a frozen process cannot act on the signal: thaw it, as dockerd does (it tells unpause)
-        try {
-            c.unpause(x -> runtime(x).resume(x.id()));
-        } catch (ContainerException | IOException notPaused) {
-            // not paused, or gone already
-        }
-        Duration wait = timeout < 0 ? Duration.ofDays(3650) : Duration.ofSeconds(timeout);
-        if (c.awaitExitAfter(before, wait)) return;
-        try {
-            sendSignal(c, 9);
-        } catch (ContainerException e) {
-            return; // it exited just now
-        }
-        if (!c.awaitExitAfter(before, Duration.ofSeconds(30))) {
-            throw new IOException("container " + c.id() + " did not exit within 30 s of SIGKILL");
-        }
-    }
-
-    /**
-     * Signals the container's process and tells {@code kill}, one step of the container; false
-     * when it had no process (a pending restart cancelled instead).
-     */
-    private boolean sendSignal(Container c, int sig) throws IOException {
-        return c.kill(sig, r -> {
-            if (hostSide.signal(r.state().pid(), r.id(), sig)) return;
-            try {
-                runtime(r).kill(r.id(), Integer.toString(sig));
-            } catch (IOException e) {
-                // It may have ended just now, its exit not yet handled: give the exit a moment to arrive.
-                try {
-                    if (c.awaitStatus(s -> !s.hasProcess(), 3, TimeUnit.SECONDS)) {
-                        throw ContainerException.conflict("Cannot kill container: " + r.id() + ": Container " + r.id() + " is not running");
-                    }
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                }
-                throw e;
-            }
-        });
+        signals.stop(ref, timeoutSeconds, signal);
     }
 
     /** docker kill: kill (with the signal), and with SIGKILL waits for the die that follows. */
     public void kill(String ref, String signal) throws IOException, InterruptedException {
-        Container c = service.get(ref);
-        int sig = StopSignals.parse(signal == null || signal.isEmpty() ? "KILL" : signal);
-        long before = c.exitCount();
-        if (sendSignal(c, sig) && sig == 9) c.awaitExitAfter(before, Duration.ofSeconds(10));
+        signals.kill(ref, signal);
     }
 
     /** docker rm -f of a running container: SIGKILL and wait for the exit. */
     void killForRemoval(Container c) throws IOException, InterruptedException {
-        if (c.stopping()) signalAndWait(c, 9, 10);
+        signals.killForRemoval(c);
     }
 
     /** docker restart: the stop's events (when it ran), then start and restart. */
@@ -778,31 +706,18 @@ public final class ContainerLifecycle {
     }
 
     public void pause(String ref) throws IOException {
-        Container c = service.get(ref);
-        c.begin(Operation.PAUSE, Duration.ofSeconds(30));
-        try {
-            c.pause(r -> runtime(r).pause(r.id()));
-        } finally {
-            c.end(Operation.PAUSE);
-        }
+        signals.pause(ref);
     }
 
     public void unpause(String ref) throws IOException {
-        Container c = service.get(ref);
-        c.begin(Operation.UNPAUSE, Duration.ofSeconds(30));
-        try {
-            c.unpause(r -> runtime(r).resume(r.id()));
-        } finally {
-            c.end(Operation.UNPAUSE);
-        }
+        signals.unpause(ref);
     }
 
     /** Frees what a container holds besides its record and layer. */
     void releaseResources(Container c) {
         handles.remove(c.id());
         backoff.remove(c.id());
-        List<CompletableFuture<AttachSession>> waiting = attachOnStart.remove(c.id());
-        if (waiting != null) waiting.forEach(f -> f.cancel(false));
+        attach.cancelWaiting(c.id());
         try {
             Runtime runtime = runtime(c.record());
             runtime.unwatchExit(c.id());
@@ -853,90 +768,16 @@ public final class ContainerLifecycle {
      * with the detach keys, or it goes away. A created container is attached when it starts.
      */
     public void attach(String ref, AttachOptions o, InputStream stdin, Output out) throws IOException, InterruptedException {
-        Container c = service.get(ref);
-        ContainerRecord r = c.check(Operation.ATTACH);
-        if (o.logs()) {
-            LogReader.read(service.logPath(r.id()), LogQuery.ALL.withStreams(o.stdout(), o.stderr()), () -> false, e -> {
-                out.write(r.tty() || e.stream() != AttachSession.StdStream.STDERR ? 1 : 2, e.content());
-                return true;
-            });
-        }
-        if (!o.stream()) return;
-        AttachSession session = openSession(c);
-        if (session == null) return;
-        service.publish(c.record(), "attach", Map.of());
-        CountDownLatch done = new CountDownLatch(1);
-        session.pump(new AttachSession.Sink() {
-            @Override
-            public void write(AttachSession.StdStream stream, byte[] data) throws IOException {
-                int n = stream == AttachSession.StdStream.STDERR ? 2 : 1;
-                if ((n == 1 && o.stdout()) || (n == 2 && o.stderr())) out.write(n, data);
-            }
-
-            @Override
-            public void end() {
-                done.countDown();
-            }
-        }, 4 << 20);
-        if (o.stdin() && stdin != null && Boolean.TRUE.equals(r.config().openStdin())) {
-            // The detach keys work only with a tty, as in dockerd: without one stdin is data, and
-            // a binary stream holds ctrl-p ctrl-q sooner or later (about once in 64 KiB of random bytes).
-            byte[] keys = r.tty() ? o.detachKeys() : new byte[0];
-            Thread.ofVirtual().name("attach-stdin " + r.shortId()).start(() -> StdinRelay.copy(stdin, session, keys, done::countDown));
-        }
-        try {
-            done.await();
-        } finally {
-            // The stdin relay is not interrupted: that would close the client's connection at
-            // once (an interrupted channel read closes the channel), resetting it with input
-            // unread. It ends when its next write meets the closed session, or when the API
-            // layer closes the connection.
-            session.close();
-        }
-    }
-
-    /** An attach session on the running container, or on the next start of a created one; null when it is not running. */
-    private AttachSession openSession(Container c) throws IOException, InterruptedException {
-        CompletableFuture<AttachSession> f;
-        synchronized (this) {
-            ContainerStatus s = c.record().state().status();
-            ContainerHandle h = handles.get(c.id());
-            if (s.hasProcess() && h != null) return runtime(c.record()).attach(h);
-            if (s != ContainerStatus.CREATED && s != ContainerStatus.RESTARTING && s != ContainerStatus.EXITED) return null;
-            f = new CompletableFuture<>();
-            attachOnStart.computeIfAbsent(c.id(), k -> new CopyOnWriteArrayList<>()).add(f);
-        }
-        try {
-            return f.get();
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
-            return null;
-        } catch (InterruptedException e) {
-            List<CompletableFuture<AttachSession>> l = attachOnStart.get(c.id());
-            if (l != null) l.remove(f);
-            f.thenAccept(AttachSession::close);
-            throw e;
-        }
+        attach.attach(ref, o, stdin, out);
     }
 
     public void resize(String ref, int rows, int cols) throws IOException {
-        Container c = service.get(ref);
-        ContainerRecord r = c.record();
-        ContainerHandle h = handles.get(r.id());
-        if (!r.state().status().hasProcess() || h == null) {
-            throw ContainerException.conflict("Container " + r.id() + " is not running");
-        }
-        if (!r.tty()) return;
-        runtime(r).resize(h, rows, cols);
+        attach.resize(ref, rows, cols);
     }
 
     /** Reads the container's log (its rotated files first); with {@code q.follow()}, until the container stops or the sink says no. */
     public void logs(String ref, LogQuery q, LogReader.Sink sink) throws IOException, InterruptedException {
-        Container c = service.get(ref);
-        String id = c.id();
-        LogReader.read(service.logPath(id), q, () -> {
-            ContainerStatus s = c.record().state().status();
-            return !c.isRemoved() && (s.hasProcess() || s == ContainerStatus.RESTARTING);
-        }, sink);
+        attach.logs(ref, q, sink);
     }
 
     public ContainerHandle handle(String id) {
