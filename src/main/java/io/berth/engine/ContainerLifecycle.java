@@ -64,9 +64,8 @@ public final class ContainerLifecycle {
     private final ContainerAttach attach;
     /** stop, kill, pause, unpause. */
     private final ContainerSignals signals;
-    private final Map<String, Duration> backoff = new ConcurrentHashMap<>();
-    /** Containers whose exit is known but not yet on disk (the data root was full): their exit files are kept till it is. */
-    private final Map<String, ContainerExit> unsavedExits = new ConcurrentHashMap<>();
+    /** exits, restart policies, auto-removal. */
+    private final ContainerExits exits;
     /** Caps the logs of running containers that have a max-size. */
     private final LogRotator logRotator = new LogRotator(this::logTargets);
 
@@ -77,6 +76,8 @@ public final class ContainerLifecycle {
         this.hostSide = hostSide;
         this.attach = new ContainerAttach(service, handles, this::runtime);
         this.signals = new ContainerSignals(service, this::runtime, hostSide);
+        this.exits = new ContainerExits(service, handles, this::runtime, hostSide, this::cgroupsPath, this::bundle, this::capLogAfterExit,
+                this::startProcess);
     }
 
     /**
@@ -103,44 +104,7 @@ public final class ContainerLifecycle {
         if (spools > 0) LOG.info("removed {} bytes of copies into containers that a crash or a full disk cut short", spools);
         reconcile();
         logRotator.start();
-        Thread.ofVirtual().name("unsaved exits").start(this::saveUnsavedExits);
-    }
-
-    /**
-     * Writes the records of exits that a full disk kept in memory only, once there is room,
-     * and only then lets conmon's exit file go: until then a restarted daemon reads the exit
-     * from that file.
-     */
-    private void saveUnsavedExits() {
-        while (true) {
-            try {
-                Thread.sleep(UNSAVED_RETRY.toMillis());
-            } catch (InterruptedException e) {
-                return;
-            }
-            for (Map.Entry<String, ContainerExit> e : List.copyOf(unsavedExits.entrySet())) {
-                Container c = service.store().find(e.getKey()).orElse(null);
-                if (c == null || c.isRemoved()) {
-                    unsavedExits.remove(e.getKey());
-                } else if (c.saveAgain()) {
-                    unsavedExits.remove(e.getKey());
-                    forgetExitFile(c, e.getValue());
-                }
-            }
-        }
-    }
-
-    private static final Duration UNSAVED_RETRY = Duration.ofSeconds(2);
-
-    /** Deletes conmon's exit file once {@code handled} is recorded, unless it is already a newer run's. */
-    private void forgetExitFile(Container c, ContainerExit handled) {
-        try {
-            Runtime runtime = runtime(c.record());
-            ContainerExit onDisk = runtime.exitOf(c.id()).orElse(null);
-            if (onDisk != null && onDisk.time().equals(handled.time())) runtime.forgetExit(c.id());
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("cannot delete the exit file of {}: {}", c.id(), e.toString());
-        }
+        exits.startSavingUnsaved();
     }
 
     /** The logs the rotator looks after: those of the containers conmon holds now, with a max-size. */
@@ -185,7 +149,7 @@ public final class ContainerLifecycle {
         c.beginStart(Duration.ofSeconds(60));
         boolean failed = false;
         try {
-            backoff.remove(c.id());
+            exits.resetBackoff(c.id());
             startProcess(c);
         } catch (IOException | RuntimeException e) {
             failed = true;
@@ -193,12 +157,12 @@ public final class ContainerLifecycle {
         } finally {
             c.end(Operation.START);
             // as dockerd: a --rm container that failed to start is removed, so a client waiting for its removal returns
-            if (failed && c.record().hostConfig().isAutoRemove() && !c.record().state().status().hasProcess()) autoRemove(c);
+            if (failed && c.record().hostConfig().isAutoRemove() && !c.record().state().status().hasProcess()) exits.autoRemove(c);
         }
     }
 
     /** Mounts the rootfs, writes the bundle, has conmon create and start the container, and watches its exit. */
-    private void startProcess(Container c) throws IOException {
+    void startProcess(Container c) throws IOException {
         ContainerRecord r = c.record();
         String id = r.id();
         Path rootfs = service.rootfsDir(id);
@@ -253,7 +217,7 @@ public final class ContainerLifecycle {
             // watched only from then on, so even an exit at once is told after the start.
             var hc = r.config().healthcheck();
             c.started(h.pid(), hc != null && hc.test() != null && !hc.test().isEmpty() && !hc.test().getFirst().equals("NONE"));
-            runtime.awaitExit(id).thenAccept(e -> Thread.ofVirtual().name("exit " + id).start(() -> handleExit(c, e)));
+            exits.watch(c, runtime);
             try {
                 runtime.start(id);
             } catch (IOException e) {
@@ -283,7 +247,7 @@ public final class ContainerLifecycle {
                         e.addSuppressed(x);
                     }
                 }
-                unmountQuietly(rootfs);
+                hostSide.unmountRootfs(rootfs);
                 service.wiring().stopped(c.record());
                 int code = message.contains("executable file not found") || message.contains("no such file or directory") ? 127
                         : message.contains("permission denied") ? 126 : 128;
@@ -575,106 +539,6 @@ public final class ContainerLifecycle {
         return n == null || n <= 0 ? fallback : Duration.ofNanos(n);
     }
 
-    // ================================================================ exit and restart
-
-    private void handleExit(Container c, ContainerExit exit) {
-        try {
-            ContainerRecord r = c.record();
-            if (!r.state().status().hasProcess() || c.isRemoved()) return;
-            String id = r.id();
-            ContainerHandle h = handles.remove(id);
-            Runtime runtime = runtime(r);
-            boolean oom = h != null && runtime.oomKilled(h, cgroupsPath(r));
-            int code = exit.exitCode() < 0 ? 255 : exit.exitCode();
-            long t0 = System.nanoTime();
-            // The network's teardown and the runtime's delete are independent runs of other
-            // programs: side by side, the exit is handled in the time of the longer one.
-            CompletableFuture<Void> unwired = CompletableFuture.runAsync(() -> service.wiring().stopped(r), Thread::startVirtualThread);
-            try {
-                // the exit file stays until the exit is on disk: it is the record a restart reads meanwhile
-                runtime.deleteFromRuntime(id, bundle(id));
-            } catch (IOException e) {
-                LOG.debug("runtime delete of {}: {}", id, e.toString());
-            }
-            capLogAfterExit(r);
-            runtime.unwatchExit(id);
-            long t1 = System.nanoTime();
-            unmountQuietly(service.rootfsDir(id));
-            long t2 = System.nanoTime();
-            Futures.await(unwired);
-            long t3 = System.nanoTime();
-            boolean restart = !r.hostConfig().isAutoRemove()
-                    && RestartPolicies.shouldRestart(r.hostConfig().restart(), code, r.restartCount(), r.manuallyStopped());
-            Instant started = r.state().startedAt();
-            // tells oom, then die (exitCode only, as dockerd 20.10)
-            if (!restart && r.hostConfig().isAutoRemove()) c.exitedBeforeRemoval(code, oom);
-            else c.exited(code, oom, restart);
-            if (c.isUnsaved()) {
-                LOG.warn("container {} exited with {}, but its record cannot be written (is the data root full?): "
-                        + "kept in memory and in the runtime's exit record, written once there is room", r.shortId(), code);
-                unsavedExits.put(id, exit);
-            } else {
-                forgetExitFile(c, exit);
-            }
-            if (restart) {
-                Duration ran = started == null ? Duration.ZERO : Duration.between(started, Instant.now());
-                Duration delay = RestartPolicies.nextDelay(backoff.get(id), ran);
-                backoff.put(id, delay);
-                scheduleRestart(c, delay);
-            } else if (r.hostConfig().isAutoRemove()) {
-                autoRemove(c);
-            }
-            if (LOG.isDebugEnabled()) {
-                LOG.debug("exit of {} handled: delete {} ms, unmount {} ms, unwire {} ms, rest {} ms", id,
-                        ms(t1 - t0), ms(t2 - t1), ms(t3 - t2), ms(System.nanoTime() - t3));
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.error("handling the exit of container {} failed", c.id(), e);
-        }
-    }
-
-    private void scheduleRestart(Container c, Duration delay) {
-        Thread t = Thread.ofVirtual().name("restart " + c.id()).unstarted(() -> {
-            try {
-                Thread.sleep(delay.toMillis());
-            } catch (InterruptedException e) {
-                return;
-            }
-            try {
-                c.beginPolicyRestart(Duration.ofSeconds(60));
-            } catch (IOException | ContainerException e) {
-                return; // the user acted meanwhile (stop, start, rm)
-            }
-            try {
-                startProcess(c);
-            } catch (IOException | RuntimeException e) {
-                LOG.warn("restart of {} failed: {}", c.id(), e.getMessage());
-            } finally {
-                c.end(Operation.START);
-            }
-        });
-        c.setCancelRestart(t::interrupt);
-        t.start();
-    }
-
-    private void autoRemove(Container c) {
-        try {
-            c.begin(Operation.REMOVE, Duration.ofSeconds(30));
-            try {
-                c.removing(false);
-            } finally {
-                c.end(Operation.REMOVE);
-            }
-            service.destroy(c, true); // --rm takes the anonymous volumes along, as in dockerd
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("auto-remove of {} failed: {}", c.id(), e.toString());
-        }
-    }
-
-    private void unmountQuietly(Path rootfs) {
-        hostSide.unmountRootfs(rootfs);
-    }
-
     // ================================================================ stop, kill, restart, pause
 
     /** docker stop: kill (the stop signal), [kill 9 after the timeout], die, stop, as dockerd tells them. */
@@ -716,7 +580,7 @@ public final class ContainerLifecycle {
     /** Frees what a container holds besides its record and layer. */
     void releaseResources(Container c) {
         handles.remove(c.id());
-        backoff.remove(c.id());
+        exits.resetBackoff(c.id());
         attach.cancelWaiting(c.id());
         try {
             Runtime runtime = runtime(c.record());
@@ -807,20 +671,20 @@ public final class ContainerLifecycle {
                             case Runtime.Recovered.Live live -> {
                                 handles.put(r.id(), live.handle());
                                 c.recovered(live.state().isPaused());
-                                runtime(r).awaitExit(r.id()).thenAccept(e -> Thread.ofVirtual().start(() -> handleExit(c, e)));
+                                exits.watch(c, runtime(r));
                                 LOG.info("container {} still runs (pid {}): adopted", r.shortId(), live.handle().pid());
                             }
                             case Runtime.Recovered.Exited ex -> {
                                 LOG.info("container {} exited with {} while the daemon was away", r.shortId(), ex.exit().exitCode());
-                                handleExit(c, ex.exit());
+                                exits.handle(c, ex.exit());
                             }
                             case Runtime.Recovered.Gone g -> {
                                 LOG.warn("container {} vanished while the daemon was away", r.shortId());
-                                handleExit(c, new ContainerExit(r.id(), 255, Instant.now()));
+                                exits.handle(c, new ContainerExit(r.id(), 255, Instant.now()));
                             }
                         }
                     }
-                    case RESTARTING -> scheduleRestart(c, Duration.ZERO);
+                    case RESTARTING -> exits.scheduleRestart(c, Duration.ZERO);
                     case REMOVING -> service.destroy(c);
                     case EXITED -> {
                         if (r.state().startedAt() != null && RestartPolicies.startOnDaemonStart(r.hostConfig().restart(), r.manuallyStopped())) {
