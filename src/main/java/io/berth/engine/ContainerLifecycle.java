@@ -11,7 +11,6 @@ import io.berth.container.HostConfig;
 import io.berth.container.LogOptions;
 import io.berth.container.Operation;
 import io.berth.container.RestartPolicies;
-import io.berth.container.StopSignals;
 import io.berth.container.Users;
 import io.berth.runtime.AttachSession;
 import io.berth.runtime.ContainerExit;
@@ -25,7 +24,6 @@ import io.berth.runtime.OciSpec;
 import io.berth.runtime.Runtime;
 import io.berth.runtime.RuntimeProvider;
 import io.berth.runtime.SeccompProfile;
-import io.berth.snapshot.Mount;
 import io.berth.sys.HostInfo;
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,20 +35,19 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The running side of containers: start, stop, kill, restart, pause, attach, logs, and the
- * exits with their restart policies; reconciles with what the runtime kept alive when the
- * daemon starts. Stands on the runtime box through {@link Runtime} (conmon + runc/crun, or a
- * fake in tests).
+ * The running side of containers: start (rootfs, wiring, spec, the runtime's create and
+ * start), restart, health checks, and the reconcile with what the runtime kept alive when
+ * the daemon starts. The rest is in its parts, each a concern: {@link ContainerExits} (an
+ * exit, the restart policy, --rm), {@link ContainerSignals} (stop, kill, pause) and
+ * {@link ContainerAttach} (attach, resize, logs). Stands on the runtime box through
+ * {@link Runtime} (conmon + runc/crun, or a fake in tests) and on the host through
+ * {@link ContainerHost}, both given to its constructor; nothing runs before {@link #start()}.
  */
 public final class ContainerLifecycle {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerLifecycle.class);
