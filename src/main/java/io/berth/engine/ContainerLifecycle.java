@@ -42,10 +42,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The running side of containers: start (rootfs, wiring, spec, the runtime's create and
- * start), restart, health checks, and the reconcile with what the runtime kept alive when
+ * start), restart, and the reconcile with what the runtime kept alive when
  * the daemon starts. The rest is in its parts, each a concern: {@link ContainerExits} (an
- * exit, the restart policy, --rm), {@link ContainerSignals} (stop, kill, pause) and
- * {@link ContainerAttach} (attach, resize, logs). Stands on the runtime box through
+ * exit, the restart policy, --rm), {@link ContainerSignals} (stop, kill, pause),
+ * {@link ContainerHealth} (HEALTHCHECK probes) and {@link ContainerAttach} (attach, resize, logs). Stands on the runtime box through
  * {@link Runtime} (conmon + runc/crun, or a fake in tests) and on the host through
  * {@link ContainerHost}, both given to its constructor; nothing runs before {@link #start()}.
  */
@@ -63,6 +63,8 @@ public final class ContainerLifecycle {
     private final ContainerSignals signals;
     /** exits, restart policies, auto-removal. */
     private final ContainerExits exits;
+    /** HEALTHCHECK probes while a run lasts. */
+    private final ContainerHealth health = new ContainerHealth(this::runtime, this::bundle, this::containerDir);
     /** Caps the logs of running containers that have a max-size. */
     private final LogRotator logRotator = new LogRotator(this::logTargets);
 
@@ -128,6 +130,10 @@ public final class ContainerLifecycle {
     private Runtime runtime(ContainerRecord r) {
         String name = r.hostConfig().runtime();
         return runtimes.find(name).orElseThrow(() -> ContainerException.invalid("Unknown runtime specified " + name));
+    }
+
+    private Path containerDir(String id) {
+        return service.store().directory(id);
     }
 
     Path bundle(String id) {
@@ -226,7 +232,7 @@ public final class ContainerLifecycle {
                 }
                 throw e;
             }
-            if (c.record().state().health() != null) startHealthChecks(c, h.pid());
+            if (c.record().state().health() != null) health.start(c, h.pid());
             if (LOG.isDebugEnabled()) {
                 LOG.debug("started {}: rootfs {} ms, namespace {} ms, spec {} ms, create {} ms, rest of wiring {} ms, start {} ms", id,
                         ms(t1 - t0), ms(t2 - t1), ms(t3 - t2), ms(t4 - t3), ms(t5 - t4), ms(System.nanoTime() - t5));
@@ -435,105 +441,6 @@ public final class ContainerLifecycle {
 
     private static String blank(String s) {
         return s == null || s.isEmpty() ? null : s;
-    }
-
-    // ================================================================ health checks
-
-    /** Runs the image's or create's HEALTHCHECK in the container every interval while this run (pid) lasts. */
-    private void startHealthChecks(Container c, long pid) {
-        var hc = c.record().config().healthcheck();
-        List<String> test = hc.test();
-        List<String> argv = switch (test.getFirst()) {
-            case "CMD" -> test.subList(1, test.size());
-            case "CMD-SHELL" -> List.of("/bin/sh", "-c", String.join(" ", test.subList(1, test.size())));
-            default -> test;
-        };
-        if (argv.isEmpty()) return;
-        Duration interval = nanos(hc.interval(), Duration.ofSeconds(30));
-        Duration timeout = nanos(hc.timeout(), Duration.ofSeconds(30));
-        Duration startPeriod = nanos(hc.startPeriod(), Duration.ZERO);
-        int retries = hc.retries() == null || hc.retries() <= 0 ? 3 : hc.retries();
-        Instant started = Instant.now();
-        Thread.ofVirtual().name("health " + c.record().shortId()).start(() -> {
-            try {
-                while (true) {
-                    Thread.sleep(interval.toMillis());
-                    ContainerRecord r = c.record();
-                    if (c.isRemoved() || r.state().pid() != pid || !r.state().status().hasProcess()) return;
-                    if (r.state().status() == ContainerStatus.PAUSED) continue;
-                    HealthProbe probe = probe(r, argv, timeout);
-                    int code = probe.exitCode();
-                    boolean inStartPeriod = Duration.between(started, Instant.now()).compareTo(startPeriod) < 0;
-                    String before = c.record().state().health();
-                    int streak = c.record().state().failingStreak();
-                    String next;
-                    if (code == 0) {
-                        next = "healthy";
-                        streak = 0;
-                    } else if (inStartPeriod) {
-                        next = before;
-                    } else {
-                        streak++;
-                        next = streak >= retries ? "unhealthy" : before;
-                    }
-                    if (!c.healthChecked(pid, code, next, streak, probe)) return;
-                }
-            } catch (InterruptedException | IOException | RuntimeException e) {
-                LOG.debug("health checks of {} ended: {}", c.id(), e.toString());
-            }
-        });
-    }
-
-    /**
-     * Runs one health check in the container: its exit code and its output (stdout and stderr
-     * together, the first {@link HealthProbe#MAX_OUTPUT} bytes); -1 and dockerd's message when it
-     * outlasts {@code timeout} or cannot run.
-     */
-    private HealthProbe probe(ContainerRecord r, List<String> argv, Duration timeout) {
-        Instant start = Instant.now();
-        var output = new java.io.ByteArrayOutputStream();
-        try (var session = runtime(r).exec(r.id(), bundle(r.id()), service.store().directory(r.id()).resolve("health"),
-                new io.berth.runtime.ExecSpec(argv, List.of(), null, null, null, List.of(), false, false, true, false, 0, 0))) {
-            // a platform thread: the receive is a native call, which would pin a virtual thread's carrier
-            Thread reader = Thread.ofPlatform().daemon().name("health-output " + r.shortId()).start(() -> {
-                try {
-                    AttachSession.Frame f;
-                    while ((f = session.attach().read()) != null) {
-                        synchronized (output) {
-                            int room = HealthProbe.MAX_OUTPUT - output.size();
-                            if (room > 0) output.write(f.data(), 0, Math.min(room, f.data().length));
-                        }
-                    }
-                } catch (IOException ended) {
-                    // the session closed: what came is the output
-                }
-            });
-            int code = session.waitFor(timeout);
-            reader.join(Duration.ofSeconds(2)); // conmon ends the stream right after the exit
-            synchronized (output) {
-                return new HealthProbe(start, Instant.now(), code, output.toString(StandardCharsets.UTF_8));
-            }
-        } catch (java.util.concurrent.TimeoutException e) {
-            return new HealthProbe(start, Instant.now(), -1, "Health check exceeded timeout (" + goDuration(timeout) + ")");
-        } catch (IOException e) {
-            return new HealthProbe(start, Instant.now(), -1, e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new HealthProbe(start, Instant.now(), -1, "health check interrupted");
-        }
-    }
-
-    /** Go's way of printing a duration, as in dockerd's messages: 30s, 1.5s, 500ms, 1m0s. */
-    static String goDuration(Duration d) {
-        long ms = d.toMillis();
-        if (ms < 1000) return ms + "ms";
-        long minutes = ms / 60_000;
-        String seconds = java.math.BigDecimal.valueOf(ms % 60_000, 3).stripTrailingZeros().toPlainString() + "s";
-        return minutes == 0 ? seconds : minutes + "m" + seconds;
-    }
-
-    private static Duration nanos(Long n, Duration fallback) {
-        return n == null || n <= 0 ? fallback : Duration.ofNanos(n);
     }
 
     // ================================================================ stop, kill, restart, pause
