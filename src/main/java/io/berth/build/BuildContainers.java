@@ -2,15 +2,14 @@ package io.berth.build;
 
 import io.berth.runtime.AttachSession;
 import io.berth.runtime.Capabilities;
-import io.berth.runtime.Conmon;
 import io.berth.runtime.ContainerCgroup;
 import io.berth.runtime.ContainerExit;
+import io.berth.runtime.ContainerHandle;
 import io.berth.runtime.ContainerSpec;
 import io.berth.runtime.HostFacts;
-import io.berth.runtime.OciRuntime;
-import io.berth.runtime.OciRuntimes;
 import io.berth.runtime.OciSpec;
-import io.berth.runtime.RuntimeState;
+import io.berth.runtime.Runtime;
+import io.berth.runtime.RuntimeProvider;
 import io.berth.runtime.SeccompProfile;
 import io.berth.snapshot.LayerUnpacker;
 import java.io.IOException;
@@ -45,33 +44,34 @@ public final class BuildContainers {
     static final String CGROUP_PARENT = "/berth-build";
 
     private final Path bundles;
+    /** Where the runner writes exit files: read at reconcile to find what a crash left. */
     private final Path exitDir;
-    private final OciRuntime runtime;
-    private final Conmon conmon;
+    private final Runtime runtime;
     private final HostFacts host;
     private final String unavailable;
     private final BuildNetworks networks;
     private int running;
 
     /**
-     * @param dir         where bundles and exit files go (short: conmon's attach socket path
-     *                    must fit in 108 bytes)
-     * @param runtimeRoot the OCI runtime's state root for build containers
+     * @param dir         where bundles go (short: conmon's attach socket path must fit in 108 bytes)
+     * @param runtimes    the runner of build containers (their own state root and exit files)
+     * @param runtimeName the runtime to use (the daemon's default)
      */
-    public BuildContainers(Path dir, Path runtimeRoot, OciRuntimes runtimes, BuildNetworks networks) {
+    public BuildContainers(Path dir, RuntimeProvider runtimes, String runtimeName, BuildNetworks networks) {
         this.networks = networks;
         this.bundles = dir.resolve("c");
         this.exitDir = dir.resolve("exits");
-        String name = runtimes.defaultRuntime();
-        Path binary = runtimes.available().get(name);
-        Optional<Path> conmonBin = Conmon.findConmon();
+        Runtime found = null;
         String why = null;
-        if (binary == null) why = "no OCI runtime is installed (install runc or crun)";
-        else if (conmonBin.isEmpty()) why = "conmon is not installed";
+        try {
+            found = runtimes.find(runtimeName).orElse(null);
+            if (found == null) why = "no OCI runtime is installed (install runc or crun)";
+        } catch (IllegalStateException e) {
+            why = e.getMessage(); // conmon is not installed
+        }
         this.unavailable = why;
         this.host = why == null ? HostFacts.detect() : null;
-        this.runtime = binary == null ? null : new OciRuntime(name, binary, runtimeRoot);
-        this.conmon = why == null ? new Conmon(conmonBin.get(), runtime, exitDir, host) : null;
+        this.runtime = why == null ? found : null;
     }
 
     /**
@@ -180,8 +180,8 @@ public final class BuildContainers {
         AttachSession attach = null;
         Thread reader = null;
         try {
-            conmon.create(s.id(), bundle, spec, bundle.resolve("ctr.log"));
-            attach = AttachSession.open(bundle);
+            ContainerHandle h = runtime.create(s.id(), bundle, spec, bundle.resolve("ctr.log"), 0);
+            attach = runtime.attach(h);
             AttachSession a = attach;
             reader = Thread.ofPlatform().daemon().name("build-run " + shortId).start(() -> {
                 try {
@@ -191,7 +191,7 @@ public final class BuildContainers {
                     // closed
                 }
             });
-            conmon.start(s.id());
+            runtime.start(s.id());
             ContainerExit exit = awaitExit(s.id(), reader, cancelled);
             reader.join(TimeUnit.SECONDS.toMillis(5));
             return exit.exitCode();
@@ -235,12 +235,12 @@ public final class BuildContainers {
             if (!killed && cancelled.getAsBoolean()) {
                 killed = true;
                 try {
-                    conmon.kill(id, "KILL");
+                    runtime.kill(id, "KILL");
                 } catch (IOException e) {
                     LOG.debug("killing cancelled build container {}: {}", id, e.getMessage());
                 }
             }
-            Optional<ContainerExit> e = conmon.exitOf(id);
+            Optional<ContainerExit> e = runtime.exitOf(id);
             if (e.isPresent()) return e.get();
             if (!reader.isAlive()) {
                 if (readerDoneAt < 0) readerDoneAt = System.nanoTime();
@@ -256,36 +256,17 @@ public final class BuildContainers {
     /** Removes a container's runtime state, conmon, cgroup, bundle and exit file. */
     private void remove(String id, Path bundle) {
         try {
-            runtime.delete(id, true);
+            runtime.delete(id, bundle); // waits for conmon's end, forgets the exit file
         } catch (IOException e) {
             LOG.warn("build container {}: {}", id, e.getMessage());
         }
-        awaitConmon(bundle);
         List<Path> left = new ContainerCgroup(OciSpec.cgroupsPath(CGROUP_PARENT, id)).remove();
         if (!left.isEmpty()) LOG.warn("build container {}: cgroups left: {}", id, left);
         try {
-            Files.deleteIfExists(exitDir.resolve(id));
             io.berth.sys.FileTrees.deleteTree(bundle);
         } catch (IOException e) {
             LOG.warn("build container {}: removing its bundle: {}", id, e.getMessage());
         }
-    }
-
-    private static void awaitConmon(Path bundle) {
-        long pid;
-        try {
-            pid = Long.parseLong(Files.readString(bundle.resolve("conmon.pid")).trim());
-        } catch (IOException | NumberFormatException e) {
-            return;
-        }
-        if (!Conmon.isConmon(pid)) return;
-        ProcessHandle.of(pid).ifPresent(h -> {
-            try {
-                h.onExit().get(5, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                h.destroyForcibly();
-            }
-        });
     }
 
     /** Removes the build containers a crash left: runtime state, conmons, cgroups, bundles, exit files. */
@@ -293,9 +274,7 @@ public final class BuildContainers {
         if (runtime == null) return;
         Set<String> ids = new HashSet<>();
         try {
-            if (runtime.root() == null || Files.isDirectory(runtime.root())) {
-                for (RuntimeState st : runtime.list()) ids.add(st.id());
-            }
+            ids.addAll(runtime.list());
         } catch (IOException e) {
             LOG.warn("listing leftover build containers: {}", e.getMessage());
         }

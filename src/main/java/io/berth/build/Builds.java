@@ -60,9 +60,20 @@ public final class Builds {
         Path dir = dataRoot.toAbsolutePath().normalize().resolve("build");
         io.berth.sys.PrivateFiles.createDirectories(dir);
         Builds b = new Builds(dir, store, new BuildCache(dir.resolve("cache.json")),
-                new BuildContainers(dir, execRoot.toAbsolutePath().resolve("build-runtime"), runtimes, networks));
+                new BuildContainers(dir, buildRuntimes(dir, execRoot.toAbsolutePath().resolve("build-runtime"), runtimes),
+                        runtimes.defaultRuntime(), networks));
         b.reconcile();
         return b;
+    }
+
+    /**
+     * The runner of RUN steps: conmon + the OCI runtime, as containers run, under a runtime state
+     * root of their own (so build containers never mix with the user's), exit files in
+     * {@code dir/exits} (read by polling: no watcher runs).
+     */
+    private static io.berth.runtime.RuntimeProvider buildRuntimes(Path dir, Path runtimeRoot, OciRuntimes runtimes) {
+        return new io.berth.runtime.ConmonRuntimes(runtimes::available, name -> runtimeRoot, dir.resolve("exits"), java.util.List.of(),
+                io.berth.runtime.HostFacts.detect());
     }
 
     ImageStore store() {

@@ -7,8 +7,9 @@ import io.berth.network.Network;
 /**
  * What the network use cases need from the container box: finding containers, knowing which
  * run, which name a network, and recording connects and disconnects in their configuration.
- * The container box installs it with {@link NetworkUseCases#setContainerHooks}; until then
- * no container exists, so connect and disconnect answer "No such container".
+ * The network use cases get it at construction (as a supplier: the container box comes
+ * later); while there is none no container exists, so connect and disconnect answer "No
+ * such container".
  */
 public interface ContainerNetworkHooks {
     /** The full ID of the container with this name, ID or unique ID prefix; null when there is none. */
@@ -39,4 +40,12 @@ public interface ContainerNetworkHooks {
 
     /** Tells the container box that a container left a network (running or not). */
     default void disconnected(String containerId, Network network) {}
+
+    /**
+     * The IDs of the containers whose processes still run, or null when unknown (then the
+     * recorded networking is not reconciled at start: a container may have outlived the daemon).
+     */
+    default java.util.Set<String> liveContainers() {
+        return null;
+    }
 }

@@ -40,11 +40,22 @@ public final class ContainerService {
     private final ContainerStore store;
     private final ImageSource images;
 
-    public ContainerService(Supplier<EngineSettings> settings, EventBus events, ContainerStore store, ImageSource images) {
+    /**
+     * Builds the container box: its wiring (networks and mounts, made from this service) and
+     * its lifecycle on {@code runtimes}; nothing runs until the lifecycle's start.
+     *
+     * @param wiring makes the networks and mounts of containers ({@code s -> ContainerWiring.NONE}: none)
+     * @param host the host side of running containers (mounts, loopback, signals)
+     */
+    public ContainerService(Supplier<EngineSettings> settings, EventBus events, ContainerStore store, ImageSource images,
+                            java.util.function.Function<ContainerService, ContainerWiring> wiring, io.berth.runtime.RuntimeProvider runtimes,
+                            ContainerHost host) {
         this.settings = settings;
         this.events = events;
         this.store = store;
         this.images = images;
+        this.wiring = wiring.apply(this);
+        this.lifecycle = new ContainerLifecycle(this, runtimes, host);
     }
 
     public ContainerStore store() {
@@ -506,22 +517,14 @@ public final class ContainerService {
     }
 
     // Networks and mounts come from the wiring (see Wiring).
-    private ContainerWiring wiring = ContainerWiring.NONE;
-
-    void setWiring(ContainerWiring w) {
-        this.wiring = w;
-    }
+    private final ContainerWiring wiring;
 
     public ContainerWiring wiring() {
         return wiring;
     }
 
     // The running side (start, stop, kill, attach, exec) lives in ContainerLifecycle.
-    private ContainerLifecycle lifecycle;
-
-    void setLifecycle(ContainerLifecycle l) {
-        this.lifecycle = l;
-    }
+    private final ContainerLifecycle lifecycle;
 
     public ContainerLifecycle lifecycle() {
         return lifecycle;

@@ -8,6 +8,7 @@ import io.berth.image.ImageStore;
 import io.berth.image.ImageUsage;
 import io.berth.image.InvalidReferenceException;
 import io.berth.snapshot.Snapshotter;
+import io.berth.runtime.RuntimeProvider;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.function.Supplier;
@@ -16,24 +17,35 @@ import java.util.function.Supplier;
 final class Containers {
     private Containers() {}
 
-    static ContainerService open(Path dataRoot, Supplier<EngineSettings> settings, EventBus events, ImageSource images) throws IOException {
-        return open(dataRoot, settings, events, images, s -> ContainerWiring.NONE);
-    }
-
-    /** With the networks and mounts {@code wiring} gives, installed before the lifecycle reconciles. */
+    /**
+     * The container box on the data root, with the networks and mounts {@code wiring} gives,
+     * running containers through conmon and the OCI runtimes of the settings. Nothing runs yet:
+     * the engine calls {@code lifecycle().start()} once the rest is built.
+     */
     static ContainerService open(Path dataRoot, Supplier<EngineSettings> settings, EventBus events, ImageSource images,
                                  java.util.function.Function<ContainerService, ContainerWiring> wiring) throws IOException {
-        ContainerService s = new ContainerService(settings, events,
-                new ContainerStore(dataRoot, (action, id, attributes) -> events.publish("container", action, id, attributes)), images);
-        s.setWiring(wiring.apply(s));
-        new ContainerLifecycle(s);
-        if (images instanceof StoreSource src) {
-            src.store.setUsage(id -> s.store().list().stream()
+        return open(dataRoot, events, settings, images, wiring, ContainerLifecycle.conmonRuntimes(settings),
+                ContainerHost.real(images::snapshots));
+    }
+
+    /** As above, on the given runtimes and host side (tests pass fakes). */
+    static ContainerService open(Path dataRoot, EventBus events, Supplier<EngineSettings> settings, ImageSource images,
+                                 java.util.function.Function<ContainerService, ContainerWiring> wiring, RuntimeProvider runtimes,
+                                 ContainerHost host) throws IOException {
+        ContainerStore store = new ContainerStore(dataRoot, (action, id, attributes) -> events.publish("container", action, id, attributes));
+        return new ContainerService(settings, events, store, images, wiring, runtimes, host);
+    }
+
+    /** Which containers use an image (ImageStore asks before a delete or prune); {@code containers} is read at each ask. */
+    static ImageUsage imageUsage(Supplier<ContainerService> containers) {
+        return id -> {
+            ContainerService s = containers.get();
+            if (s == null) return java.util.List.of();
+            return s.store().list().stream()
                     .filter(c -> c.record().image().equals(id.toString()))
                     .map(c -> new ImageUsage.User(c.id(), c.record().state().running()))
-                    .toList());
-        }
-        return s;
+                    .toList();
+        };
     }
 
     /** What the network use cases ask of containers: lookup, running, which network a container names. */

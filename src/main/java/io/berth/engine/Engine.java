@@ -31,10 +31,12 @@ public final class Engine {
         this.settings = settings;
         this.cgroups = cgroups;
         this.volumes = new VolumeService(new io.berth.volume.VolumeStore(settings.dataRoot()), events);
-        this.images = ImageService.open(settings.dataRoot(), this::settings, events);
-        this.networks = NetworkUseCases.open(settings, events);
+        // start-up order: images, networks, containers (wired to both), builds; then the containers' lifecycle comes up
+        this.images = ImageService.open(settings.dataRoot(), this::settings, events, Containers.imageUsage(this::containers));
+        this.networks = NetworkUseCases.open(settings, events, () -> containers() == null ? null : wiring());
         this.containers = Containers.open(settings.dataRoot(), this::settings, events, Containers.imageSource(images.store()),
                 s -> new Wiring(s, networks, volumes)); // installs the network hooks (Containers.networkHooks is the bare form)
+        containers.lifecycle().start(); // watches exits, reconciles with what the runtime kept
         this.builds = io.berth.build.Builds.open(settings.dataRoot(), settings.execRoot() != null ? settings.execRoot() : settings.dataRoot(),
                 settings.runtimes(), images.store(), new BuildNetworking(networks));
         this.buildService = new BuildService(builds, images);

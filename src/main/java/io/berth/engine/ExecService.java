@@ -137,7 +137,7 @@ public final class ExecService {
         ContainerLifecycle lifecycle = containers.lifecycle();
         ExecSession session;
         try {
-            session = lifecycle.conmonFor(r).exec(r.id(), lifecycle.bundle(r.id()),
+            session = lifecycle.runtimeFor(r).exec(r.id(), lifecycle.bundle(r.id()),
                     containers.store().directory(r.id()).resolve("exec").resolve(id.substring(0, 12)), spec);
         } catch (IOException ex) {
             e.exitCode = 126;

@@ -82,9 +82,15 @@ public final class ImageService {
 
     /** Opens the content store, snapshots and image store under the data root. */
     public static ImageService open(java.nio.file.Path dataRoot, Supplier<EngineSettings> settings, EventBus events) throws IOException {
+        return open(dataRoot, settings, events, io.berth.image.ImageUsage.NONE);
+    }
+
+    /** As {@link #open(java.nio.file.Path, Supplier, EventBus)}; {@code usage} tells which containers use an image. */
+    public static ImageService open(java.nio.file.Path dataRoot, Supplier<EngineSettings> settings, EventBus events,
+                                    io.berth.image.ImageUsage usage) throws IOException {
         ContentStore content = new ContentStore(dataRoot);
         Snapshotter snapshots = new Snapshotter(dataRoot);
-        return new ImageService(settings, events, ImageStore.open(dataRoot, content, snapshots));
+        return new ImageService(settings, events, ImageStore.open(dataRoot, content, snapshots, usage));
     }
 
     public ImageStore store() {

@@ -25,36 +25,41 @@ import org.slf4j.LoggerFactory;
  * predefined names, the host side brought up at create, the events, and the container box's
  * part in connect, disconnect and removal).
  *
- * <p>Two hooks come from the container box, and the daemon works without them:
- * {@link #setContainerHooks} (connect and disconnect answer "No such container" until set)
- * and {@link #setLiveContainers}: the IDs of the containers whose processes still run. Only
- * when that supplier is set does {@link #start} reconcile the recorded networking (undo what
- * belongs to containers that are gone, remove unknown namespaces): without it the engine
- * cannot tell a dead container from one that outlived the daemon, so it leaves all alone.
- * Set both before the daemon calls {@link #start}, i.e. while the engine is being built.
+ * <p>The container box answers through the {@link ContainerNetworkHooks} given to the
+ * constructor (read at each use: the container box is built after this one), and the daemon
+ * works without them: connect and disconnect answer "No such container" while there are
+ * none, and only when they tell the live containers ({@link ContainerNetworkHooks#liveContainers})
+ * does {@link #start} reconcile the recorded networking (undo what belongs to containers that
+ * are gone, remove unknown namespaces): without them the engine cannot tell a dead container
+ * from one that outlived the daemon, so it leaves all alone.
  */
 public final class NetworkUseCases implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NetworkUseCases.class);
 
     private final NetworkService service;
     private final EventBus events;
-    private volatile ContainerNetworkHooks hooks;
-    private volatile Supplier<Set<String>> liveContainers;
+    private final Supplier<ContainerNetworkHooks> hooks;
     /** Other owners of recorded networking (the CRI's pods), kept at start like live containers. */
     private final List<Supplier<Set<String>>> otherOwners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     NetworkUseCases(NetworkService service, EventBus events) {
+        this(service, events, () -> null);
+    }
+
+    /** @param hooks the container box's answers, or null while there is none */
+    NetworkUseCases(NetworkService service, EventBus events, Supplier<ContainerNetworkHooks> hooks) {
         this.service = service;
         this.events = events;
+        this.hooks = hooks;
     }
 
     /** The network box on the settings' data root, exec root and address pools. */
-    static NetworkUseCases open(EngineSettings settings, EventBus events) {
+    static NetworkUseCases open(EngineSettings settings, EventBus events, Supplier<ContainerNetworkHooks> hooks) {
         Path execRoot = Objects.requireNonNull(settings.execRoot(), "exec root");
         NetworkService.Options options = NetworkService.Options.defaults(settings.dataRoot(), execRoot)
                 .withAddressPools(checkPools(settings.addressPools()))
                 .withDefaultBridge(settings.defaultBridge());
-        return new NetworkUseCases(new NetworkService(options), events);
+        return new NetworkUseCases(new NetworkService(options), events, hooks);
     }
 
     /** Refuses default-address-pools entries the allocator could never use; returns them. */
@@ -78,14 +83,6 @@ public final class NetworkUseCases implements AutoCloseable {
         return service;
     }
 
-    public void setContainerHooks(ContainerNetworkHooks value) {
-        this.hooks = value;
-    }
-
-    public void setLiveContainers(Supplier<Set<String>> value) {
-        this.liveContainers = value;
-    }
-
     /** IDs whose networking is not a container's but must survive start-up reconciliation too (pods). */
     public void addLiveOwners(Supplier<Set<String>> value) {
         otherOwners.add(value);
@@ -104,9 +101,10 @@ public final class NetworkUseCases implements AutoCloseable {
                 LOG.warn("network {}: {}", n.name(), e.getMessage());
             }
         }
-        Supplier<Set<String>> live = liveContainers;
+        ContainerNetworkHooks h = hooks.get();
+        Set<String> live = h == null ? null : h.liveContainers();
         if (live != null) {
-            Set<String> keep = new java.util.HashSet<>(live.get());
+            Set<String> keep = new java.util.HashSet<>(live);
             for (Supplier<Set<String>> owner : otherOwners) keep.addAll(owner.get());
             NetworkService.ReconcileReport r = service.reconcile(Set.copyOf(keep));
             if (!r.cleanedContainers().isEmpty() || !r.removedNamespaces().isEmpty()) {
@@ -157,7 +155,7 @@ public final class NetworkUseCases implements AutoCloseable {
     }
 
     private boolean usedByConfig(String networkId) {
-        ContainerNetworkHooks h = hooks;
+        ContainerNetworkHooks h = hooks.get();
         return h != null && h.usesNetwork(networkId);
     }
 
@@ -190,7 +188,7 @@ public final class NetworkUseCases implements AutoCloseable {
      */
     public void connect(String network, String container, Attachment attachment) {
         Network n = service.inspect(network);
-        ContainerNetworkHooks h = hooks;
+        ContainerNetworkHooks h = hooks.get();
         String id = resolve(h, container);
         Attachment a = attachment.withNetwork(n.id());
         if (!h.isRunning(id)) {
@@ -217,7 +215,7 @@ public final class NetworkUseCases implements AutoCloseable {
     /** docker network disconnect. */
     public void disconnect(String network, String container, boolean force) {
         Network n = service.inspect(network);
-        ContainerNetworkHooks h = hooks;
+        ContainerNetworkHooks h = hooks.get();
         String id = resolve(h, container);
         boolean wasOn = service.members(n.id()).stream().anyMatch(m -> m.containerId().equals(id));
         if (!wasOn && !h.namesNetwork(id, n.id())) {

@@ -55,21 +55,17 @@ public final class Wiring implements ContainerWiring, ContainerNetworkHooks {
     private final ContainerNetworking net;
     private final ContainerMounts mounts;
 
-    /**
-     * Installs itself as the network use cases' container hooks and live-container supplier,
-     * and references every existing container's volumes again.
-     */
+    /** References every existing container's volumes again; the network use cases reach it as their container hooks. */
     public Wiring(ContainerService containers, NetworkUseCases networks, VolumeService volumes) {
         this.containers = containers;
         this.networks = networks;
         this.net = new ContainerNetworking(networks, containers);
         this.mounts = new ContainerMounts(volumes);
-        networks.setContainerHooks(this);
-        networks.setLiveContainers(this::liveContainers);
         for (Container c : containers.store().list()) mounts.restore(c.id(), read(c.id()).mounts());
     }
 
-    private Set<String> liveContainers() {
+    @Override
+    public Set<String> liveContainers() {
         return containers.store().list().stream()
                 .filter(c -> c.record().state().status().hasProcess())
                 .map(Container::id)

@@ -116,9 +116,11 @@ public final class ImageStore {
     private final Map<Digest, Integer> held = new HashMap<>();
     private final Map<Digest, ReentrantLock> layerLocks = new ConcurrentHashMap<>();
     private final Map<Digest, LayerApplied> recentLayers = new ConcurrentHashMap<>();
-    private volatile ImageUsage usage = ImageUsage.NONE;
+    /** Which containers use an image (the container box answers); delete and prune keep those. */
+    private final ImageUsage usage;
 
-    private ImageStore(Path dataRoot, ContentStore content, Snapshotter snapshots) {
+    private ImageStore(Path dataRoot, ContentStore content, Snapshotter snapshots, ImageUsage usage) {
+        this.usage = usage == null ? ImageUsage.NONE : usage;
         Path dir = dataRoot.resolve("images");
         this.recordsDir = dir.resolve("records");
         this.refsFile = dir.resolve("references.json");
@@ -129,7 +131,12 @@ public final class ImageStore {
 
     /** Loads the store under {@code dataRoot/images} and reconciles it with the snapshots and blobs. */
     public static ImageStore open(Path dataRoot, ContentStore content, Snapshotter snapshots) throws IOException {
-        ImageStore s = new ImageStore(dataRoot, content, snapshots);
+        return open(dataRoot, content, snapshots, ImageUsage.NONE);
+    }
+
+    /** As {@link #open(Path, ContentStore, Snapshotter)}, asking {@code usage} which containers use an image. */
+    public static ImageStore open(Path dataRoot, ContentStore content, Snapshotter snapshots, ImageUsage usage) throws IOException {
+        ImageStore s = new ImageStore(dataRoot, content, snapshots, usage);
         s.load();
         s.reconcile();
         return s;
@@ -141,11 +148,6 @@ public final class ImageStore {
 
     public Snapshotter snapshots() {
         return snapshots;
-    }
-
-    /** Who tells which containers use an image; the container box sets it. */
-    public void setUsage(ImageUsage usage) {
-        this.usage = usage == null ? ImageUsage.NONE : usage;
     }
 
     public ImageUsage usage() {

@@ -35,7 +35,7 @@ import tools.jackson.databind.JsonNode;
  *   conmon.delete(id)                                              // runtime delete --force, exit file removed
  * </pre>
  */
-public final class Conmon {
+public final class Conmon implements Runtime {
     private static final Logger LOG = LoggerFactory.getLogger(Conmon.class);
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}");
     static final Duration CREATE_TIMEOUT = Duration.ofSeconds(60);
@@ -47,6 +47,8 @@ public final class Conmon {
     private final List<Path> legacyExitDirs;
     private final HostFacts host;
     private final String logLevel;
+    /** Reports exits for {@link #awaitExit}; null: none (the caller polls {@link #exitOf}). */
+    private final ExitWatcher exits;
 
     /**
      * @param conmon the conmon binary
@@ -60,7 +62,13 @@ public final class Conmon {
 
     /** @param legacyExitDirs where conmons of an earlier daemon (another layout) write exit files: read and cleaned too */
     public Conmon(Path conmon, OciRuntime runtime, Path exitDir, List<Path> legacyExitDirs, HostFacts host) {
+        this(conmon, runtime, exitDir, legacyExitDirs, host, null);
+    }
+
+    /** @param exits the watcher of {@code exitDir} that {@link #awaitExit} listens to (null: none) */
+    public Conmon(Path conmon, OciRuntime runtime, Path exitDir, List<Path> legacyExitDirs, HostFacts host, ExitWatcher exits) {
         this.conmon = conmon;
+        this.exits = exits;
         this.runtime = runtime;
         this.exitDir = exitDir.toAbsolutePath();
         this.legacyExitDirs = List.copyOf(legacyExitDirs);
@@ -80,6 +88,11 @@ public final class Conmon {
 
     public OciRuntime runtime() {
         return runtime;
+    }
+
+    @Override
+    public String name() {
+        return runtime.name();
     }
 
     public Path exitDir() {
@@ -114,6 +127,7 @@ public final class Conmon {
     }
 
     /** As {@link #create(String, Path, ContainerSpec, Path)}, with conmon capping the log at {@code logSizeMax} bytes (0: no cap). */
+    @Override
     public ContainerHandle create(String id, Path bundle, ContainerSpec spec, Path logPath, long logSizeMax) throws IOException {
         checkId(id);
         OciConfig config = OciSpec.build(id, spec, host);
@@ -172,24 +186,29 @@ public final class Conmon {
     }
 
     /** Starts a created container's process. */
+    @Override
     public void start(String id) throws IOException {
         runtime.start(id);
     }
 
     /** Sends a signal ("TERM", "KILL", "SIGUSR1", "9") to the container's init process. */
+    @Override
     public void kill(String id, String signal) throws IOException {
         runtime.kill(id, signal);
     }
 
+    @Override
     public void pause(String id) throws IOException {
         runtime.pause(id);
     }
 
+    @Override
     public void resume(String id) throws IOException {
         runtime.resume(id);
     }
 
     /** The runtime's view of the container, or empty when it does not know it. */
+    @Override
     public Optional<RuntimeState> state(String id) throws IOException {
         return runtime.state(id);
     }
@@ -198,12 +217,14 @@ public final class Conmon {
      * Removes the container from the runtime (killing it if it still runs; conmon then records
      * its exit and ends) and forgets its exit file.
      */
+    @Override
     public void delete(String id) throws IOException {
         Optional<RuntimeState> state = runtime.knows(id) ? runtime.state(id) : Optional.empty();
         delete(id, state.isPresent() && state.get().bundle() != null ? Path.of(state.get().bundle()) : null);
     }
 
     /** {@link #delete(String)} when the caller knows the bundle: one runtime run instead of two. */
+    @Override
     public void delete(String id, Path bundle) throws IOException {
         try {
             deleteFromRuntime(id, bundle);
@@ -217,6 +238,7 @@ public final class Conmon {
      * readable (after a daemon restart too) until the caller has recorded it and calls
      * {@link #forgetExit}. What a full data root needs: the record may not be writable yet.
      */
+    @Override
     public void deleteFromRuntime(String id, Path bundle) throws IOException {
         if (!runtime.knows(id)) return;
         long conmonPid = -1;
@@ -244,12 +266,14 @@ public final class Conmon {
     }
 
     /** Deletes the container's exit file, once its exit is recorded (or no longer matters). */
+    @Override
     public void forgetExit(String id) throws IOException {
         Files.deleteIfExists(exitDir.resolve(id));
         for (Path d : legacyExitDirs) Files.deleteIfExists(d.resolve(id));
     }
 
     /** The container's exit as conmon recorded it, or empty while it runs (or never ran). */
+    @Override
     public Optional<ContainerExit> exitOf(String id) {
         ContainerExit e = ExitWatcher.readExitFile(exitDir.resolve(id), id);
         for (int i = 0; e == null && i < legacyExitDirs.size(); i++) e = ExitWatcher.readExitFile(legacyExitDirs.get(i).resolve(id), id);
@@ -261,11 +285,13 @@ public final class Conmon {
      * bundle when its memory cgroup reports an OOM kill; the cgroup's own counter (while the
      * cgroup exists) is the second witness.
      */
+    @Override
     public boolean oomKilled(ContainerHandle h, String cgroupsPath) {
         return Files.exists(h.bundle().resolve("oom")) || new ContainerCgroup(cgroupsPath).oomKillCount() > 0;
     }
 
     /** Resizes a tty container's terminal. */
+    @Override
     public void resize(ContainerHandle h, int rows, int cols) throws IOException {
         AttachSession.resize(h.bundle(), rows, cols);
     }
@@ -281,22 +307,33 @@ public final class Conmon {
         }
     }
 
-    /** A container found again after a daemon restart. */
-    public sealed interface Recovered {
-        /** conmon still holds it (created, running or paused). */
-        record Live(ContainerHandle handle, RuntimeState state) implements Recovered {}
+    @Override
+    public CompletableFuture<ContainerExit> awaitExit(String id) {
+        if (exits == null) throw new IllegalStateException("no exit watcher: poll exitOf");
+        return exits.await(id);
+    }
 
-        /** It ended while nobody watched (or before); the runtime may still list it as stopped. */
-        record Exited(ContainerExit exit) implements Recovered {}
+    @Override
+    public void unwatchExit(String id) {
+        if (exits != null) exits.forget(id);
+    }
 
-        /** Neither the runtime nor an exit file knows it. */
-        record Gone(String id) implements Recovered {}
+    @Override
+    public List<String> list() throws IOException {
+        if (runtime.root() != null && !Files.isDirectory(runtime.root())) return List.of();
+        return runtime.list().stream().map(RuntimeState::id).toList();
+    }
+
+    @Override
+    public AttachSession attach(ContainerHandle h) throws IOException {
+        return AttachSession.open(h.bundle());
     }
 
     /**
      * Finds a container again from what outlives the daemon: the exit file, the runtime's
      * state and conmon's pid file in the bundle.
      */
+    @Override
     public Recovered recover(String id, Path bundle) throws IOException {
         Optional<ContainerExit> exit = exitOf(id);
         if (exit.isPresent()) return new Recovered.Exited(exit.get());
@@ -336,6 +373,7 @@ public final class Conmon {
      * @param bundle the container's bundle (its config.json gives the exec's defaults)
      * @param execDir a fresh directory for this exec session
      */
+    @Override
     public ExecSession exec(String containerId, Path bundle, Path execDir, ExecSpec spec) throws IOException {
         checkId(containerId);
         long t0 = System.nanoTime();

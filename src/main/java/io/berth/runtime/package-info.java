@@ -1,5 +1,9 @@
 /**
- * The runtime box: OCI containers under conmon with runc or crun.
+ * The runtime box: OCI containers under conmon with runc or crun. The engine and the builder
+ * see it through {@link io.berth.runtime.Runtime} (the verbs of a container's process), which
+ * {@link io.berth.runtime.RuntimeProvider} gives by name; {@link io.berth.runtime.ConmonRuntimes}
+ * is the real provider, one {@link io.berth.runtime.Conmon} per OCI runtime sharing one exit
+ * watcher. Below, the parts used directly:
  *
  * <pre>{@code
  * HostFacts host = HostFacts.detect();

@@ -50,6 +50,13 @@ class NetworkUseCasesTest {
         final Set<String> running = new HashSet<>();
         final Set<String> configuredNetworks = new HashSet<>();
         final List<String> calls = new ArrayList<>();
+        /** What liveContainers answers: null, unknown. */
+        volatile Set<String> live;
+
+        @Override
+        public Set<String> liveContainers() {
+            return live;
+        }
 
         @Override
         public String resolveContainerId(String nameOrId) {
@@ -91,14 +98,17 @@ class NetworkUseCasesTest {
         events = new EventBus();
         networks = open();
         containers = new FakeContainers();
-        networks.setContainerHooks(containers);
+        hooks = containers;
     }
+
+    /** The container box as the network use cases see it (null: none). */
+    private volatile ContainerNetworkHooks hooks;
 
     private NetworkUseCases open() {
         return new NetworkUseCases(new NetworkService(NetworkService.Options.defaults(root.resolve("data"), root.resolve("run"))
                 .withAddressPools(List.of(new NetworkService.AddressPool("10.126.0.0/16", 24)))
                 .withDefaultBridge(defaultBridge, "10.127.0.0/24")
-                .withDnsUpstream(List::of)), events);
+                .withDnsUpstream(List::of)), events, () -> hooks);
     }
 
     @AfterEach
@@ -236,7 +246,7 @@ class NetworkUseCasesTest {
 
     @Test
     void withoutHooksNoContainerExists() {
-        networks.setContainerHooks(null);
+        hooks = null;
         networks.create(NetworkSpec.named("lonely"));
         assertThatThrownBy(() -> networks.connect("lonely", "c1", Attachment.to("lonely"))).hasMessage("No such container: c1");
         assertThatThrownBy(() -> networks.disconnect("lonely", "c1", true)).hasMessage("No such container: c1");
@@ -263,7 +273,7 @@ class NetworkUseCasesTest {
 
         // With the live containers given (none run any more) the recorded networking is undone.
         networks = open();
-        networks.setLiveContainers(Set::of);
+        containers.live = Set.of();
         networks.start();
         assertThat(HostNet.mountsUnder(root)).doesNotContain(netns.toString());
         assertThat(netns).doesNotExist();

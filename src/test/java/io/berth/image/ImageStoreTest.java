@@ -21,9 +21,12 @@ import org.junit.jupiter.api.io.TempDir;
 class ImageStoreTest {
     @TempDir Path root;
 
+    /** What the container box would answer: set by a test before it asks. */
+    private volatile ImageUsage usage = ImageUsage.NONE;
+
     ImageStore open() throws Exception {
         ContentStore content = new ContentStore(root);
-        return ImageStore.open(root, content, new Snapshotter(root));
+        return ImageStore.open(root, content, new Snapshotter(root), id -> usage.users(id));
     }
 
     /** Stores an image the way a load does: blobs, layers, record, tag. */
@@ -94,14 +97,14 @@ class ImageStoreTest {
     void imagesUsedByContainersAreKept() throws Exception {
         ImageStore store = open();
         ImageStore.Image img = add(store, TestImages.busybox(), "used:1");
-        store.setUsage(id -> id.equals(img.id()) ? List.of(new ImageUsage.User("c0ffee0000000000", false)) : List.of());
+        usage = (id -> id.equals(img.id()) ? List.of(new ImageUsage.User("c0ffee0000000000", false)) : List.of());
         assertThatThrownBy(() -> store.delete("used:1", false)).isInstanceOf(ImageConflictException.class)
                 .hasMessageContaining("container c0ffee000000 is using its referenced image");
         assertThatThrownBy(() -> store.delete(img.id().toString(), false)).isInstanceOf(ImageConflictException.class)
                 .hasMessageContaining("must be forced");
         store.delete(img.id().toString(), true);
         assertThat(store.get(img.id())).isPresent(); // untagged, kept for the container
-        store.setUsage(id -> List.of(new ImageUsage.User("runningcontainer", true)));
+        usage = (id -> List.of(new ImageUsage.User("runningcontainer", true)));
         assertThatThrownBy(() -> store.delete(img.id().toString(), true)).hasMessageContaining("cannot be forced");
     }
 
