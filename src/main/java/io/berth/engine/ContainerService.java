@@ -7,6 +7,8 @@ import io.berth.container.ContainerRecord;
 import io.berth.container.ContainerState;
 import io.berth.container.ContainerStatus;
 import io.berth.container.ContainerStore;
+import io.berth.container.ContainerSettings;
+import io.berth.container.DockerHostConfig;
 import io.berth.container.HostConfig;
 import io.berth.container.Names;
 import io.berth.container.Operation;
@@ -77,7 +79,8 @@ public final class ContainerService {
         checkResources(host);
         ContainerNetworking.checkPorts(host);
         host = host.withLogConfig(io.berth.container.LogOptions.validate(host.logConfig(), s.logDefaults()));
-        checkSecurity(host);
+        // the one translation from Docker's body to ours; it checks capabilities and security options
+        ContainerSettings settings = DockerHostConfig.toSettings(host.withRuntime(runtime).withDefaults(runtime));
         List<String> warnings = new ArrayList<>();
 
         ImageSource.Resolved image = images.resolve(asked.image());
@@ -121,13 +124,12 @@ public final class ContainerService {
             throw ContainerException.invalid("the working directory '" + config.workingDir() + "' is invalid, it needs to be an absolute path");
         }
         if (config.stopSignal() != null) io.berth.container.StopSignals.parse(config.stopSignal());
-        HostConfig hc = host.withRuntime(runtime).withDefaults(runtime);
 
         String snapshotKey = "container-" + id;
         images.snapshots().prepare(snapshotKey, image.topSnapshotKey());
         Container c;
         try {
-            ContainerRecord record = new ContainerRecord(id, name, Instant.now(), cmd.path(), cmd.args(), config, hc, image.id(),
+            ContainerRecord record = new ContainerRecord(id, name, Instant.now(), cmd.path(), cmd.args(), config, settings, image.id(),
                     asked.image(), snapshotKey, ContainerState.created(), 0, false, image.platform());
             c = store.add(record);
         } catch (IOException | RuntimeException e) {
@@ -165,31 +167,6 @@ public final class ContainerService {
         if (h.cpuShares() != null && h.cpuShares() < 0) throw ContainerException.invalid("invalid CPU shares: must not be negative");
         if (h.blkioWeight() != null && h.blkioWeight() != 0 && (h.blkioWeight() < 10 || h.blkioWeight() > 1000)) {
             throw ContainerException.invalid("Range of blkio weight is from 10 to 1000");
-        }
-    }
-
-    /** What dockerd refuses at create: unknown capability names and security options. */
-    private static void checkSecurity(HostConfig h) {
-        checkCaps("CapAdd", h.capAdd());
-        checkCaps("CapDrop", h.capDrop());
-        if (h.securityOpt() != null) {
-            for (String opt : h.securityOpt()) {
-                String o = opt.replaceFirst("^([a-z-]+):", "$1=");
-                if (!o.matches("no-new-privileges(=(true|false))?|(seccomp|label|apparmor)=.*")) {
-                    throw ContainerException.invalid("invalid --security-opt 2: \"" + opt + "\"");
-                }
-            }
-        }
-    }
-
-    private static void checkCaps(String field, List<String> caps) {
-        if (caps == null) return;
-        for (String cap : caps) {
-            try {
-                io.berth.runtime.Capabilities.normalize(cap);
-            } catch (IllegalArgumentException e) {
-                throw ContainerException.invalid("invalid " + field + ": " + e.getMessage());
-            }
         }
     }
 
