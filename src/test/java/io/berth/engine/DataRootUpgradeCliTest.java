@@ -62,17 +62,21 @@ class DataRootUpgradeCliTest {
             ok(d, first, "network", "create", "oldnet");
             ok(d, first, "volume", "create", "oldvol");
             String imageId = JSON.readTree(ok(d, first, "image", "inspect", "oldbox:1").stdout()).get(0).get("Id").asString();
-            for (List<String> create : CREATES) {
-                String name = create.get(2);
-                String id = ok(d, first, create.toArray(String[]::new)).stdout().strip();
-                // the record as the previous daemon wrote it, for this container, image and snapshot
-                JsonNode old = JSON.readTree(resource(name + ".config.json"));
-                String oldId = old.get("id").asString();
-                String text = resource(name + ".config.json").replace(old.get("image").asString(), imageId)
-                        .replace(oldId, id).replace(oldId.substring(0, 12), id.substring(0, 12));
-                Files.writeString(first.dataRoot().resolve("containers").resolve(id).resolve("config.json"), text);
-            }
+            java.util.Map<String, String> ids = new java.util.LinkedHashMap<>();
+            for (List<String> create : CREATES) ids.put(create.get(2), ok(d, first, create.toArray(String[]::new)).stdout().strip());
             first.stop();
+            for (var e : ids.entrySet()) {
+                // the record as the previous daemon wrote it, for this container, image and snapshot
+                String id = e.getValue();
+                JsonNode old = JSON.readTree(resource(e.getKey() + ".config.json"));
+                String oldId = old.get("id").asString();
+                String text = resource(e.getKey() + ".config.json").replace(old.get("image").asString(), imageId)
+                        .replace(oldId, id).replace(oldId.substring(0, 12), id.substring(0, 12));
+                Path file = first.dataRoot().resolve("containers").resolve(id).resolve("config.json");
+                Files.writeString(file, text);
+                assertThat(JSON.readTree(Files.readString(file)).has("format")).isFalse();
+                assertThat(JSON.readTree(Files.readString(file)).has("hostConfig")).isTrue();
+            }
 
             second = BerthdProcess.start(dir);
             DockerCli d2 = second.docker();
