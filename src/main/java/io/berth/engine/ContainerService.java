@@ -75,12 +75,13 @@ public final class ContainerService {
         String runtime = host.runtime() == null || host.runtime().isEmpty() ? s.runtimes().defaultRuntime() : host.runtime();
         if (!s.runtimes().available().containsKey(runtime)) throw ContainerException.invalid("Unknown runtime specified " + runtime);
         wiring.check(host);
-        io.berth.container.CreateChecks.check(host);
-        checkResources(host);
         ContainerNetworking.checkPorts(host);
         host = host.withLogConfig(io.berth.container.LogOptions.validate(host.logConfig(), s.logDefaults()));
-        // the one translation from Docker's body to ours; it checks capabilities and security options
+        // the one translation from Docker's body to ours; it checks capabilities, security options and
+        // namespace modes; the checks below read the typed settings
         ContainerSettings settings = DockerHostConfig.toSettings(host.withRuntime(runtime).withDefaults(runtime));
+        io.berth.container.CreateChecks.check(settings);
+        io.berth.container.CreateChecks.checkResources(settings.resources());
         List<String> warnings = new ArrayList<>();
 
         ImageSource.Resolved image = images.resolve(asked.image());
@@ -145,29 +146,6 @@ public final class ContainerService {
         }
         publish(c.record(), "create", Map.of());
         return new Created(id, warnings);
-    }
-
-    private static void checkResources(HostConfig h) {
-        if (h.memory() != null && h.memory() > 0 && h.memory() < 6L * 1024 * 1024) {
-            throw ContainerException.invalid("Minimum memory limit allowed is 6MB");
-        }
-        if (h.memory() != null && h.memory() > 0 && h.memorySwap() != null && h.memorySwap() > 0 && h.memorySwap() < h.memory()) {
-            throw ContainerException.invalid("Minimum memoryswap limit should be larger than memory limit, see usage");
-        }
-        if ((h.memory() == null || h.memory() == 0) && h.memorySwap() != null && h.memorySwap() > 0) {
-            throw ContainerException.invalid("You should always set the Memory limit when using Memoryswap limit, see usage");
-        }
-        if (h.nanoCpus() != null && h.nanoCpus() > 0 && ((h.cpuQuota() != null && h.cpuQuota() > 0) || (h.cpuPeriod() != null && h.cpuPeriod() > 0))) {
-            throw ContainerException.invalid("Conflicting options: Nano CPUs and CPU Period cannot both be set");
-        }
-        if (h.nanoCpus() != null && h.nanoCpus() > (long) Runtime.getRuntime().availableProcessors() * 1_000_000_000L) {
-            throw ContainerException.invalid("Range of CPUs is from 0.01 to " + Runtime.getRuntime().availableProcessors() + ".00, as there are only "
-                    + Runtime.getRuntime().availableProcessors() + " CPUs available");
-        }
-        if (h.cpuShares() != null && h.cpuShares() < 0) throw ContainerException.invalid("invalid CPU shares: must not be negative");
-        if (h.blkioWeight() != null && h.blkioWeight() != 0 && (h.blkioWeight() < 10 || h.blkioWeight() > 1000)) {
-            throw ContainerException.invalid("Range of blkio weight is from 10 to 1000");
-        }
     }
 
     // ================================================================ rename, wait, remove
