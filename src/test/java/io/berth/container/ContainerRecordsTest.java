@@ -89,6 +89,36 @@ class ContainerRecordsTest {
         assertThatThrownBy(() -> ContainerRecords.read(JSON, "{\"format\":99}".getBytes())).hasMessageContaining("newer");
     }
 
+    @Test
+    void everyFieldOfDockersHostConfigComesBack() {
+        String body = """
+                {"Binds":["/a:/b:ro"],"ContainerIDFile":"/tmp/cid","LogConfig":{"Type":"json-file","Config":{"max-size":"1m"}},
+                 "NetworkMode":"container:db","PortBindings":{"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"8080"}]},
+                 "RestartPolicy":{"Name":"always","MaximumRetryCount":0},"AutoRemove":false,"VolumeDriver":"local",
+                 "VolumesFrom":["other:ro"],"ConsoleSize":[24,80],"CapAdd":["NET_ADMIN"],"CapDrop":["ALL"],"CgroupnsMode":"private",
+                 "Dns":["1.1.1.1"],"DnsOptions":["ndots:2"],"DnsSearch":["example"],"ExtraHosts":["a:1.2.3.4"],"GroupAdd":["10"],
+                 "IpcMode":"host","Cgroup":"","Links":["/db:/web/db"],"OomScoreAdj":-5,"PidMode":"container:db","Privileged":true,
+                 "PublishAllPorts":true,"ReadonlyRootfs":true,"SecurityOpt":["apparmor:unconfined","no-new-privileges=false"],
+                 "Tmpfs":{"/run":"size=1m"},"UTSMode":"host","UsernsMode":"host","ShmSize":1048576,"Sysctls":{"kernel.msgmax":"1"},
+                 "Runtime":"crun","Isolation":"default","CpuShares":512,"Memory":67108864,"NanoCpus":0,"CgroupParent":"/p",
+                 "BlkioWeight":300,"CpuPeriod":100000,"CpuQuota":50000,"CpuRealtimePeriod":1,"CpuRealtimeRuntime":2,
+                 "CpusetCpus":"0","CpusetMems":"0","Devices":[{"PathOnHost":"/dev/null","PathInContainer":"/dev/n","CgroupPermissions":"r"}],
+                 "DeviceCgroupRules":["c 1:3 r"],"MemoryReservation":1048576,"MemorySwap":-1,"MemorySwappiness":10,"OomKillDisable":true,
+                 "PidsLimit":-1,"Ulimits":[{"Name":"nofile","Soft":1,"Hard":2}],"Init":false,
+                 "Mounts":[{"Type":"bind","Source":"/s","Target":"/t","ReadOnly":true,"BindOptions":{"Propagation":"rslave"},"TmpfsOptions":null}],
+                 "MaskedPaths":[],"ReadonlyPaths":["/proc/x"]}""";
+        HostConfig h = JSON.readValue(body, HostConfig.class).withDefaults("runc");
+        ContainerSettings s = DockerHostConfig.toSettings(h);
+        assertThat(JSON.valueToTree(DockerHostConfig.toDocker(s)).toString()).isEqualTo(JSON.valueToTree(h).toString());
+        assertThat(s.namespaces().pid()).isEqualTo(new NamespaceMode.Container("db"));
+        assertThat(s.namespaces().cgroup()).isEqualTo(NamespaceMode.PRIVATE);
+        assertThat(s.security().apparmorProfile()).isEqualTo("unconfined");
+        assertThat(s.security().maskedPaths()).isEmpty();
+        assertThat(s.restart().mode()).isEqualTo(ContainerSettings.RestartMode.ALWAYS);
+        // and through the record's JSON on disk
+        assertThat(JSON.readValue(JSON.writeValueAsString(s), ContainerSettings.class)).isEqualTo(s);
+    }
+
     private static HostConfig withSecurityOpt(List<String> opts) {
         var node = JSON.createObjectNode();
         node.set("SecurityOpt", JSON.valueToTree(opts));
