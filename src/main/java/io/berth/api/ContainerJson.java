@@ -4,6 +4,7 @@ import io.berth.container.ContainerRecord;
 import io.berth.container.ContainerState;
 import io.berth.container.ContainerStatus;
 import io.berth.container.HealthProbe;
+import io.berth.container.DockerHostConfig;
 import io.berth.container.HostConfig;
 import java.time.Duration;
 import java.time.Instant;
@@ -87,7 +88,7 @@ final class ContainerJson {
         m.put("Labels", r.config().labels() == null ? Map.of() : r.config().labels());
         m.put("State", r.state().status().word());
         m.put("Status", statusPhrase(r, Instant.now()));
-        m.put("HostConfig", Map.of("NetworkMode", r.hostConfig().network()));
+        m.put("HostConfig", Map.of("NetworkMode", r.settings().networking().mode()));
         m.put("NetworkSettings", Map.of("Networks", Map.of()));
         m.put("Mounts", mounts(r));
         return m;
@@ -95,24 +96,20 @@ final class ContainerJson {
 
     static List<Map<String, Object>> mounts(ContainerRecord r) {
         List<Map<String, Object>> out = new ArrayList<>();
-        if (r.hostConfig().binds() != null) {
-            for (String b : r.hostConfig().binds()) {
-                String[] p = b.split(":");
-                if (p.length < 2 || !p[0].startsWith("/")) continue;
-                String mode = p.length > 2 ? p[2] : "";
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("Type", "bind");
-                m.put("Source", p[0]);
-                m.put("Destination", p[1]);
-                m.put("Mode", mode);
-                m.put("RW", !List.of(mode.split(",")).contains("ro"));
-                m.put("Propagation", "rprivate");
-                out.add(m);
-            }
+        for (String b : r.settings().mounts().binds()) {
+            String[] p = b.split(":");
+            if (p.length < 2 || !p[0].startsWith("/")) continue;
+            String mode = p.length > 2 ? p[2] : "";
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("Type", "bind");
+            m.put("Source", p[0]);
+            m.put("Destination", p[1]);
+            m.put("Mode", mode);
+            m.put("RW", !List.of(mode.split(",")).contains("ro"));
+            m.put("Propagation", "rprivate");
+            out.add(m);
         }
-        if (r.hostConfig().tmpfs() != null) {
-            // Docker lists tmpfs mounts only in HostConfig
-        }
+        // tmpfs mounts: Docker lists them only in HostConfig
         return out;
     }
 
@@ -167,7 +164,7 @@ final class ContainerJson {
         m.put("ProcessLabel", "");
         m.put("AppArmorProfile", "");
         m.put("ExecIDs", execIds.isEmpty() ? null : execIds);
-        m.put("HostConfig", r.hostConfig());
+        m.put("HostConfig", DockerHostConfig.toDocker(r.settings())); // Docker's shape, as dockerd shows it
         Map<String, Object> gd = new LinkedHashMap<>();
         gd.put("Name", "overlay2");
         Map<String, String> data = new LinkedHashMap<>();

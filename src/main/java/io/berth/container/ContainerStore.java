@@ -59,7 +59,7 @@ public final class ContainerStore {
                 Path file = p.resolve("config.json");
                 if (!Files.isRegularFile(file)) continue;
                 try {
-                    ContainerRecord r = JSON.readValue(Files.readAllBytes(file), ContainerRecord.class);
+                    ContainerRecord r = ContainerRecords.read(JSON, Files.readAllBytes(file));
                     byId.put(r.id(), new Container(this, events, r));
                     names.put(r.name(), r.id());
                 } catch (RuntimeException | IOException e) {

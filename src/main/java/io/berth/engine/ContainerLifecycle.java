@@ -7,7 +7,9 @@ import io.berth.container.ContainerException;
 import io.berth.container.ContainerRecord;
 import io.berth.container.ContainerStatus;
 import io.berth.container.HealthProbe;
-import io.berth.container.HostConfig;
+import io.berth.container.ContainerSettings;
+import io.berth.engine.spec.SpecInput;
+import io.berth.engine.spec.SpecSteps;
 import io.berth.container.LogOptions;
 import io.berth.container.Operation;
 import io.berth.container.RestartPolicies;
@@ -271,21 +273,16 @@ public final class ContainerLifecycle {
         return nanos / 1_000_000;
     }
 
-    /** The runtime's view of the container: Docker's Config and HostConfig turned into a ContainerSpec. */
+    /** The runtime's view of the container: its settings turned into a ContainerSpec by the steps of SpecSteps. */
     private ContainerSpec spec(ContainerRecord r, Path rootfs, ContainerWiring.Started wired) throws IOException {
-        HostConfig h = r.hostConfig();
-        List<String> argv = new ArrayList<>();
-        argv.add(r.path());
-        argv.addAll(r.args());
-        boolean init = Boolean.TRUE.equals(h.init());
+        ContainerSettings s = r.settings();
         Path initBinary = null;
-        if (init) {
+        if (Boolean.TRUE.equals(s.process().init())) {
             initBinary = io.berth.runtime.InitBinary.find()
                     .orElseThrow(() -> ContainerException.invalid("--init needs catatonit or tini on the host"));
-            argv.addAll(0, List.of("/sbin/docker-init", "--"));
         }
-        Users.Resolved user = Users.resolve(rootfs, r.config().user(), h.groupAdd());
-        String cwd = r.config().workingDir() == null || r.config().workingDir().isEmpty() ? "/" : r.config().workingDir();
+        Users.Resolved user = Users.resolve(rootfs, r.config().user(), s.security().groupAdd());
+        String cwd = SpecSteps.workingDir(r);
         if (!cwd.equals("/")) {
             // made inside the root by descriptor: a symlink in the image cannot send the mkdir to the host
             try (io.berth.sys.Fd root = io.berth.archive.TreeCopy.openRoot(rootfs);
@@ -295,121 +292,10 @@ public final class ContainerLifecycle {
                 LOG.debug("cannot make the working directory {}: {}", cwd, e.toString());
             }
         }
-        List<String> env = new ArrayList<>(Commands.processEnv(r.config().env() == null ? List.of() : r.config().env(),
-                r.config().hostname(), r.tty()));
-        if (env.stream().noneMatch(e -> e.startsWith("HOME="))) env.add("HOME=" + user.home());
-        for (String link : LinkEnvironment.of(r, service)) { // the container's own variables win, as in dockerd
-            String key = link.substring(0, link.indexOf('=') + 1);
-            if (env.stream().noneMatch(e -> e.startsWith(key))) env.add(link);
-        }
-        ContainerSpec.Builder b = ContainerSpec.builder(rootfs, argv)
-                .env(env)
-                .cwd(cwd)
-                .user(user.uid(), user.gid())
-                .additionalGids(user.additionalGids())
-                .hostname(r.config().hostname())
-                .domainname(r.config().domainname())
-                .tty(r.tty())
-                .openStdin(Boolean.TRUE.equals(r.config().openStdin()))
-                .stdinOnce(Boolean.TRUE.equals(r.config().stdinOnce()))
-                .readonlyRootfs(Boolean.TRUE.equals(h.readonlyRootfs()))
-                .privileged(h.isPrivileged())
-                .capAdd(h.capAdd() == null ? List.of() : h.capAdd())
-                .capDrop(h.capDrop() == null ? List.of() : h.capDrop())
-                .sysctls(h.sysctls() == null ? Map.of() : h.sysctls())
-                .oomScoreAdj(h.oomScoreAdj() == null || h.oomScoreAdj() == 0 ? null : h.oomScoreAdj())
-                .shmSize(h.shmSize() == null ? 0 : h.shmSize())
-                .deviceCgroupRules(h.deviceCgroupRules() == null ? List.of() : h.deviceCgroupRules());
-        if (h.consoleSize() != null && h.consoleSize().size() == 2 && h.consoleSize().get(0) > 0) {
-            b.consoleSize(h.consoleSize().get(0), h.consoleSize().get(1));
-        }
-        if (h.cgroupParent() != null && !h.cgroupParent().isEmpty()) b.cgroupParent(h.cgroupParent());
-        if (h.maskedPaths() != null) b.maskedPaths(h.maskedPaths());
-        if (h.readonlyPaths() != null) b.readonlyPaths(h.readonlyPaths());
-
-        // namespaces
-        String net = h.network();
-        if (net.equals("host")) b.namespace(ContainerSpec.Namespace.NETWORK, ContainerSpec.NamespaceMode.HOST);
-        else if (net.startsWith("container:")) b.namespace(ContainerSpec.Namespace.NETWORK, joinOf(net.substring(10), ContainerSpec.Namespace.NETWORK));
-        else if (wired.netnsPath() != null) b.namespace(ContainerSpec.Namespace.NETWORK, ContainerSpec.NamespaceMode.join(Path.of(wired.netnsPath())));
-        if ("host".equals(h.pidMode())) b.namespace(ContainerSpec.Namespace.PID, ContainerSpec.NamespaceMode.HOST);
-        else if (h.pidMode() != null && h.pidMode().startsWith("container:")) {
-            b.namespace(ContainerSpec.Namespace.PID, joinOf(h.pidMode().substring(10), ContainerSpec.Namespace.PID));
-        }
-        if ("host".equals(h.ipcMode())) b.namespace(ContainerSpec.Namespace.IPC, ContainerSpec.NamespaceMode.HOST);
-        else if (h.ipcMode() != null && h.ipcMode().startsWith("container:")) {
-            // the IPC namespace only: the peer's /dev/shm tmpfs lives in its own mount namespace and cannot be bound
-            // from there (dockerd mounts a shareable container's /dev/shm on the host to share it); not done yet
-            b.namespace(ContainerSpec.Namespace.IPC, joinOf(h.ipcMode().substring(10), ContainerSpec.Namespace.IPC));
-        }
-        if ("host".equals(h.utsMode())) b.namespace(ContainerSpec.Namespace.UTS, ContainerSpec.NamespaceMode.HOST);
-
-        // mounts: etc files, binds, tmpfs
-        List<ContainerSpec.Mount> mounts = new ArrayList<>();
-        mounts.add(ContainerSpec.Mount.bind(service.resolvConfPath(r.id()), "/etc/resolv.conf", false));
-        mounts.add(ContainerSpec.Mount.bind(service.hostnamePath(r.id()), "/etc/hostname", false));
-        mounts.add(ContainerSpec.Mount.bind(service.hostsPath(r.id()), "/etc/hosts", false));
-        if (initBinary != null) mounts.add(ContainerSpec.Mount.bind(initBinary, "/sbin/docker-init", true));
-        mounts.addAll(wired.mounts()); // volumes, binds, tmpfs (see ContainerMounts)
-        b.mounts(mounts);
-
-        // devices
-        List<ContainerSpec.Device> devices = new ArrayList<>();
-        if (h.devices() != null) {
-            for (HostConfig.DeviceMapping d : h.devices()) {
-                String inCtr = d.pathInContainer() == null || d.pathInContainer().isEmpty() ? d.pathOnHost() : d.pathInContainer();
-                ContainerSpec.Device dev;
-                try {
-                    dev = OciSpec.hostDevice(Path.of(d.pathOnHost()), inCtr, d.cgroupPermissions());
-                } catch (java.nio.file.NoSuchFileException e) {
-                    throw new IOException("error gathering device information while adding custom device \"" + d.pathOnHost()
-                            + "\": no such file or directory", e);
-                }
-                if (dev == null) {
-                    throw ContainerException.invalid("error gathering device information while adding custom device \""
-                            + d.pathOnHost() + "\": not a device node");
-                }
-                devices.add(dev);
-            }
-        }
-        b.devices(devices);
-
-        // rlimits
-        List<ContainerSpec.Rlimit> rlimits = new ArrayList<>();
-        if (h.ulimits() != null) {
-            for (HostConfig.Ulimit u : h.ulimits()) rlimits.add(new ContainerSpec.Rlimit(u.name(), u.soft(), u.hard()));
-        }
-        b.rlimits(rlimits);
-
-        // security options
-        Map<String, Object> seccomp = null;
-        boolean seccompSet = false;
-        boolean nnp = false;
-        if (h.securityOpt() != null) {
-            for (String opt : h.securityOpt()) {
-                String o = opt.replaceFirst("^([a-z-]+):", "$1=");
-                if (o.equals("no-new-privileges") || o.equals("no-new-privileges=true")) nnp = true;
-                else if (o.equals("no-new-privileges=false")) nnp = false;
-                else if (o.startsWith("seccomp=")) {
-                    seccomp = SeccompProfile.fromSecurityOpt(o.substring(8), effectiveCaps(h), SeccompProfile.hostGoArch());
-                    seccompSet = true;
-                } else if (o.startsWith("label=") || o.startsWith("apparmor=")) {
-                    // no SELinux or AppArmor here: accepted and ignored, as dockerd does without them
-                } else {
-                    throw ContainerException.invalid("invalid --security-opt 2: \"" + opt + "\"");
-                }
-            }
-        }
-        if (!seccompSet && !h.isPrivileged()) seccomp = SeccompProfile.dockerDefault(effectiveCaps(h), SeccompProfile.hostGoArch());
-        b.seccomp(seccomp).noNewPrivileges(nnp);
-
-        b.resources(resources(h));
-        return b.build();
-    }
-
-    private java.util.Set<String> effectiveCaps(HostConfig h) {
-        return new java.util.LinkedHashSet<>(io.berth.runtime.Capabilities.resolve(h.capAdd() == null ? List.of() : h.capAdd(),
-                h.capDrop() == null ? List.of() : h.capDrop(), h.isPrivileged(), host.capabilities()));
+        SpecInput in = new SpecInput(r, rootfs, user, initBinary,
+                new SpecInput.EtcFiles(service.resolvConfPath(r.id()), service.hostnamePath(r.id()), service.hostsPath(r.id())),
+                wired.mounts(), wired.netnsPath(), LinkEnvironment.of(r, service), host.capabilities(), this::joinOf);
+        return SpecSteps.build(in);
     }
 
     private ContainerSpec.NamespaceMode joinOf(String ref, ContainerSpec.Namespace ns) {
@@ -420,28 +306,6 @@ public final class ContainerLifecycle {
         return ContainerSpec.NamespaceMode.ofProcess(other.state().pid(), ns);
     }
 
-    static ContainerSpec.Resources resources(HostConfig h) {
-        Long quota = pos(h.cpuQuota());
-        Long period = pos(h.cpuPeriod());
-        if (h.nanoCpus() != null && h.nanoCpus() > 0) {
-            period = 100_000L;
-            quota = h.nanoCpus() * period / 1_000_000_000L;
-        }
-        return new ContainerSpec.Resources(pos(h.cpuShares()), quota, period, blank(h.cpusetCpus()), blank(h.cpusetMems()),
-                pos(h.memory()), pos(h.memoryReservation()), h.memorySwap() == null || h.memorySwap() == 0 ? null : h.memorySwap(),
-                h.memorySwappiness() == null || h.memorySwappiness() < 0 ? null : h.memorySwappiness(),
-                Boolean.TRUE.equals(h.oomKillDisable()) ? Boolean.TRUE : null,
-                h.pidsLimit() == null || h.pidsLimit() == 0 ? null : h.pidsLimit(),
-                h.blkioWeight() == null || h.blkioWeight() == 0 ? null : h.blkioWeight());
-    }
-
-    private static Long pos(Long v) {
-        return v == null || v <= 0 ? null : v;
-    }
-
-    private static String blank(String s) {
-        return s == null || s.isEmpty() ? null : s;
-    }
 
     // ================================================================ stop, kill, restart, pause
 

@@ -7,6 +7,8 @@ import io.berth.container.ContainerRecord;
 import io.berth.container.ContainerState;
 import io.berth.container.ContainerStatus;
 import io.berth.container.ContainerStore;
+import io.berth.container.ContainerSettings;
+import io.berth.container.DockerHostConfig;
 import io.berth.container.HostConfig;
 import io.berth.container.Names;
 import io.berth.container.Operation;
@@ -84,11 +86,13 @@ public final class ContainerService {
         String runtime = host.runtime() == null || host.runtime().isEmpty() ? s.runtimes().defaultRuntime() : host.runtime();
         if (!s.runtimes().available().containsKey(runtime)) throw ContainerException.invalid("Unknown runtime specified " + runtime);
         wiring.check(host);
-        io.berth.container.CreateChecks.check(host);
-        checkResources(host);
         ContainerNetworking.checkPorts(host);
         host = host.withLogConfig(io.berth.container.LogOptions.validate(host.logConfig(), s.logDefaults()));
-        checkSecurity(host);
+        // the one translation from Docker's body to ours; it checks capabilities, security options and
+        // namespace modes; the checks below read the typed settings
+        ContainerSettings settings = DockerHostConfig.toSettings(host.withRuntime(runtime).withDefaults(runtime));
+        io.berth.container.CreateChecks.check(settings);
+        io.berth.container.CreateChecks.checkResources(settings.resources());
         List<String> warnings = new ArrayList<>();
 
         ImageSource.Resolved image = images.resolve(asked.image());
@@ -132,13 +136,12 @@ public final class ContainerService {
             throw ContainerException.invalid("the working directory '" + config.workingDir() + "' is invalid, it needs to be an absolute path");
         }
         if (config.stopSignal() != null) io.berth.container.StopSignals.parse(config.stopSignal());
-        HostConfig hc = host.withRuntime(runtime).withDefaults(runtime);
 
         String snapshotKey = "container-" + id;
         images.snapshots().prepare(snapshotKey, image.topSnapshotKey());
         Container c;
         try {
-            ContainerRecord record = new ContainerRecord(id, name, Instant.now(), cmd.path(), cmd.args(), config, hc, image.id(),
+            ContainerRecord record = new ContainerRecord(id, name, Instant.now(), cmd.path(), cmd.args(), config, settings, image.id(),
                     asked.image(), snapshotKey, ContainerState.created(), 0, false, image.platform());
             c = store.add(record);
         } catch (IOException | RuntimeException e) {
@@ -154,54 +157,6 @@ public final class ContainerService {
         }
         publish(c.record(), "create", Map.of());
         return new Created(id, warnings);
-    }
-
-    private static void checkResources(HostConfig h) {
-        if (h.memory() != null && h.memory() > 0 && h.memory() < 6L * 1024 * 1024) {
-            throw ContainerException.invalid("Minimum memory limit allowed is 6MB");
-        }
-        if (h.memory() != null && h.memory() > 0 && h.memorySwap() != null && h.memorySwap() > 0 && h.memorySwap() < h.memory()) {
-            throw ContainerException.invalid("Minimum memoryswap limit should be larger than memory limit, see usage");
-        }
-        if ((h.memory() == null || h.memory() == 0) && h.memorySwap() != null && h.memorySwap() > 0) {
-            throw ContainerException.invalid("You should always set the Memory limit when using Memoryswap limit, see usage");
-        }
-        if (h.nanoCpus() != null && h.nanoCpus() > 0 && ((h.cpuQuota() != null && h.cpuQuota() > 0) || (h.cpuPeriod() != null && h.cpuPeriod() > 0))) {
-            throw ContainerException.invalid("Conflicting options: Nano CPUs and CPU Period cannot both be set");
-        }
-        if (h.nanoCpus() != null && h.nanoCpus() > (long) Runtime.getRuntime().availableProcessors() * 1_000_000_000L) {
-            throw ContainerException.invalid("Range of CPUs is from 0.01 to " + Runtime.getRuntime().availableProcessors() + ".00, as there are only "
-                    + Runtime.getRuntime().availableProcessors() + " CPUs available");
-        }
-        if (h.cpuShares() != null && h.cpuShares() < 0) throw ContainerException.invalid("invalid CPU shares: must not be negative");
-        if (h.blkioWeight() != null && h.blkioWeight() != 0 && (h.blkioWeight() < 10 || h.blkioWeight() > 1000)) {
-            throw ContainerException.invalid("Range of blkio weight is from 10 to 1000");
-        }
-    }
-
-    /** What dockerd refuses at create: unknown capability names and security options. */
-    private static void checkSecurity(HostConfig h) {
-        checkCaps("CapAdd", h.capAdd());
-        checkCaps("CapDrop", h.capDrop());
-        if (h.securityOpt() != null) {
-            for (String opt : h.securityOpt()) {
-                String o = opt.replaceFirst("^([a-z-]+):", "$1=");
-                if (!o.matches("no-new-privileges(=(true|false))?|(seccomp|label|apparmor)=.*")) {
-                    throw ContainerException.invalid("invalid --security-opt 2: \"" + opt + "\"");
-                }
-            }
-        }
-    }
-
-    private static void checkCaps(String field, List<String> caps) {
-        if (caps == null) return;
-        for (String cap : caps) {
-            try {
-                io.berth.runtime.Capabilities.normalize(cap);
-            } catch (IllegalArgumentException e) {
-                throw ContainerException.invalid("invalid " + field + ": " + e.getMessage());
-            }
-        }
     }
 
     // ================================================================ rename, wait, remove

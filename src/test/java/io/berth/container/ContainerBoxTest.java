@@ -19,7 +19,7 @@ class ContainerBoxTest {
 
     private ContainerRecord record(ContainerStore store, String name) {
         return new ContainerRecord(store.newId(), name, Instant.now(), "sh", List.of("-c", "true"), ImageConfig.ContainerConfig.empty(),
-                HostConfig.empty().withDefaults("runc"), "sha256:" + "a".repeat(64), "busybox", "container-x", ContainerState.created(), 0, false,
+                DockerHostConfig.toSettings(HostConfig.empty().withDefaults("runc")), "sha256:" + "a".repeat(64), "busybox", "container-x", ContainerState.created(), 0, false,
                 "linux");
     }
 

@@ -45,7 +45,7 @@ class ContainerVerbsTest {
         var labelled = new ImageConfig.ContainerConfig(null, null, null, null, null, null, null, null, null, null, null, null, null,
                 null, null, null, null, null, null, Map.of("team", "a"), null, null, null);
         c = store.add(new ContainerRecord(store.newId(), "/v", Instant.now(), "sh", List.of(), labelled,
-                HostConfig.empty().withDefaults("runc"), "sha256:" + "a".repeat(64), "busybox", "k", ContainerState.created(), 0, false,
+                DockerHostConfig.toSettings(HostConfig.empty().withDefaults("runc")), "sha256:" + "a".repeat(64), "busybox", "k", ContainerState.created(), 0, false,
                 "linux"));
     }
 
