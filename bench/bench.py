@@ -223,8 +223,7 @@ class Engine:
 class Berthd(Engine):
     def command(self):
         java = os.path.join(os.environ.get("JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64"), "bin", "java")
-        # The same JVM options as ./berth (DAEMON_JVM_OPTS).
-        opts = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-ShrinkHeapInSteps", "-Xms8m", "-Xss512k", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30",
+        opts = ["-XX:+UseSerialGC", "-XX:-ShrinkHeapInSteps", "-Xms8m", "-Xss512k", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30",
                 "--enable-native-access=ALL-UNNAMED"]
         aot = os.path.join(ROOT, "target", "berth.aot")
         jar = os.path.join(ROOT, "target", "berth.jar")

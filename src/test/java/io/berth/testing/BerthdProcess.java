@@ -79,7 +79,7 @@ public final class BerthdProcess implements AutoCloseable {
     /** The command that runs io.berth.Main from the class path these tests run on. */
     public static List<String> javaCommand() {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        return List.of(java.toString(), "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
+        return List.of(java.toString(), "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), "io.berth.Main");
     }
 
