@@ -1,5 +1,6 @@
 package io.berth.engine;
 
+import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.berth.testing.BerthdProcess;
@@ -8,6 +9,7 @@ import io.berth.testing.DockerCli;
 import io.berth.testing.TestImages;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -162,6 +164,9 @@ class ContainerNetworkCliTest {
         String subnet = ok("network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", "appnet").stdout().trim();
         String ip = subnet.substring(0, subnet.lastIndexOf('.')) + ".77";
         ok("run", "-d", "--name", "fixed", "--network", "appnet", "--ip", ip, IMAGE, "sleep", "300");
+        // CI once saw "bad address" here right after the run (not reproduced; see the note): the name is looked up
+        // until it answers, within 10 s, and must then give the static address
+        await().atMost(Duration.ofSeconds(10)).until(() -> docker.run("exec", "srv", "ping", "-c1", "-W2", "fixed").exitCode() == 0);
         assertThat(ok("exec", "srv", "ping", "-c1", "-W2", "fixed").stdout()).contains(ip);
     }
 
