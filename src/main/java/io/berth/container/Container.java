@@ -258,6 +258,7 @@ public final class Container {
     }
 
     private void announce(String action, Map<String, String> extra) {
+        if (record.settings() != null && record.settings().inPod()) return; // the Docker API tells of its own containers only
         events.publish(action, record.id(), ContainerEvents.attributes(record, extra));
     }
 

@@ -27,11 +27,43 @@ public record ContainerSettings(
         List<Device> devices,
         List<String> deviceCgroupRules,
         String runtime,
-        DockerOnly dockerOnly) {
+        DockerOnly dockerOnly,
+        PodMember pod) {
 
     public ContainerSettings {
         devices = List.copyOf(devices);
         deviceCgroupRules = List.copyOf(deviceCgroupRules);
+    }
+
+    /** The same settings for a container that belongs to a pod. */
+    public ContainerSettings inPod(PodMember member) {
+        return new ContainerSettings(resources, security, namespaces, networking, mounts, restart, autoRemove, log, process, devices,
+                deviceCgroupRules, runtime, dockerOnly, member);
+    }
+
+    /** The same settings with other resources (docker update, the CRI's UpdateContainerResources). */
+    public ContainerSettings withResources(Resources r) {
+        return new ContainerSettings(r, security, namespaces, networking, mounts, restart, autoRemove, log, process, devices,
+                deviceCgroupRules, runtime, dockerOnly, pod);
+    }
+
+    /** Whether the container belongs to a Kubernetes pod (made through the CRI, kept out of the Docker API's lists). */
+    public boolean inPod() {
+        return pod != null;
+    }
+
+    // ---------------------------------------------------------------- pod membership
+
+    /**
+     * What a container made through the CRI keeps of kubelet's view: its pod, its name and attempt
+     * there, kubelet's annotations, the CRI log file ("" for none) and the folder holding the pod's
+     * resolv.conf, hostname and hosts, which the container sees in place of its own.
+     */
+    public record PodMember(String podId, String name, int attempt, Map<String, String> annotations, String logPath, String filesDir) {
+        public PodMember {
+            annotations = annotations == null ? Map.of() : Map.copyOf(annotations);
+            if (logPath == null) logPath = "";
+        }
     }
 
     // ---------------------------------------------------------------- resources (cgroups, rlimits)
@@ -123,6 +155,9 @@ public record ContainerSettings(
         /** Another container's, by name or ID as asked. */
         record Container(String ref) implements NamespaceMode {}
 
+        /** A namespace kept in a file (a pod's pinned namespace): the container joins it. */
+        record Path(String path) implements NamespaceMode {}
+
         NamespaceMode DEFAULT = new Default();
         NamespaceMode PRIVATE = new Private();
         NamespaceMode HOST = new Host();
@@ -131,6 +166,7 @@ public record ContainerSettings(
         static NamespaceMode parse(String word) {
             if (word == null || word.isEmpty()) return DEFAULT;
             if (word.startsWith("container:")) return new Container(word.substring("container:".length()));
+            if (word.startsWith("ns:")) return new Path(word.substring("ns:".length()));
             return switch (word) {
                 case "private" -> PRIVATE;
                 case "shareable" -> new Shareable();
@@ -150,6 +186,7 @@ public record ContainerSettings(
                 case Host h -> "host";
                 case None n -> "none";
                 case Container c -> "container:" + c.ref();
+                case Path p -> "ns:" + p.path();
             };
         }
     }
@@ -176,6 +213,7 @@ public record ContainerSettings(
         public NamespaceMode namespace() {
             if (mode.equals("host")) return NamespaceMode.HOST;
             if (mode.startsWith("container:")) return new NamespaceMode.Container(mode.substring("container:".length()));
+            if (mode.startsWith("ns:")) return new NamespaceMode.Path(mode.substring("ns:".length()));
             return NamespaceMode.PRIVATE;
         }
     }

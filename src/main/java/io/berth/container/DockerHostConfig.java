@@ -63,7 +63,7 @@ public final class DockerHostConfig {
                 new LogSettings(s(lc.type()), lc.config() == null ? Map.of() : lc.config()), process,
                 map(h.devices(), d -> new Device(d.pathOnHost(), d.pathInContainer(), d.cgroupPermissions())),
                 nz(h.deviceCgroupRules()), s(h.runtime()),
-                new DockerOnly(s(h.containerIdFile()), s(h.volumeDriver()), s(h.isolation()), s(h.cgroup())));
+                new DockerOnly(s(h.containerIdFile()), s(h.volumeDriver()), s(h.isolation()), s(h.cgroup())), null);
     }
 
     /** --security-opt and --cap-add/--cap-drop, checked and parsed: the only place they are read. */

@@ -1,6 +1,16 @@
 package io.berth.cri;
 
+import io.berth.container.ContainerRecord;
+import io.berth.container.ContainerSettings;
+import io.berth.cri.v1.Container;
 import io.berth.cri.v1.ContainerConfig;
+import io.berth.cri.v1.ContainerFilter;
+import io.berth.cri.v1.ContainerMetadata;
+import io.berth.cri.v1.ContainerResources;
+import io.berth.cri.v1.ContainerState;
+import io.berth.cri.v1.ContainerStatus;
+import io.berth.cri.v1.ImageSpec;
+import io.berth.cri.v1.MountPropagation;
 import io.berth.cri.v1.KeyValue;
 import io.berth.cri.v1.LinuxContainerResources;
 import io.berth.cri.v1.LinuxContainerSecurityContext;
@@ -11,6 +21,7 @@ import io.berth.errdefs.KindedException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Maps the CRI's container messages into Berth's {@link PodContainerSpec}, in one place. */
 final class ContainerMessages {
@@ -94,6 +105,94 @@ final class ContainerMessages {
             throw invalid("a Localhost seccomp profile needs an absolute file path, not \"" + p.getLocalhostRef() + "\"");
         }
         return p.getLocalhostRef();
+    }
+
+    // ---------------------------------------------------------------- Berth's records back into messages
+
+    static ContainerState state(ContainerRecord r) {
+        return switch (r.state().status()) {
+            case CREATED -> ContainerState.CONTAINER_CREATED;
+            case RUNNING, PAUSED, RESTARTING -> ContainerState.CONTAINER_RUNNING;
+            case EXITED, DEAD, REMOVING -> ContainerState.CONTAINER_EXITED;
+        };
+    }
+
+    static ContainerMetadata metadata(ContainerRecord r) {
+        ContainerSettings.PodMember m = r.settings().pod();
+        return ContainerMetadata.newBuilder().setName(m.name()).setAttempt(m.attempt()).build();
+    }
+
+    static Container summary(ContainerRecord r) {
+        ContainerSettings.PodMember m = r.settings().pod();
+        return Container.newBuilder()
+                .setId(r.id())
+                .setPodSandboxId(m.podId())
+                .setMetadata(metadata(r))
+                .setImage(ImageSpec.newBuilder().setImage(r.imageName()))
+                .setImageRef(r.image())
+                .setImageId(r.image())
+                .setState(state(r))
+                .setCreatedAt(nanos(r.created()))
+                .putAllLabels(labels(r))
+                .putAllAnnotations(m.annotations())
+                .build();
+    }
+
+    /** The status kubelet reads: state, times, exit code and its reason, mounts and log path. */
+    static ContainerStatus status(ContainerRecord r) {
+        ContainerSettings.PodMember m = r.settings().pod();
+        io.berth.container.ContainerState st = r.state();
+        ContainerStatus.Builder b = ContainerStatus.newBuilder()
+                .setId(r.id())
+                .setMetadata(metadata(r))
+                .setState(state(r))
+                .setCreatedAt(nanos(r.created()))
+                .setImage(ImageSpec.newBuilder().setImage(r.imageName()))
+                .setImageRef(r.image())
+                .setImageId(r.image())
+                .putAllLabels(labels(r))
+                .putAllAnnotations(m.annotations())
+                .setLogPath(m.logPath());
+        if (st.startedAt() != null) b.setStartedAt(nanos(st.startedAt()));
+        if (state(r) == ContainerState.CONTAINER_EXITED) {
+            if (st.finishedAt() != null) b.setFinishedAt(nanos(st.finishedAt()));
+            b.setExitCode(st.exitCode());
+            b.setReason(st.oomKilled() ? "OOMKilled" : st.exitCode() == 0 ? "Completed" : "Error");
+            if (!st.error().isEmpty()) b.setMessage(st.error());
+        } else if (!st.error().isEmpty()) {
+            b.setReason("StartError").setMessage(st.error()); // created, its start failed
+        }
+        for (String bind : r.settings().mounts().binds()) {
+            String[] p = bind.split(":", 3);
+            if (p.length < 2) continue;
+            String opts = p.length > 2 ? p[2] : "";
+            b.addMounts(Mount.newBuilder().setHostPath(p[0]).setContainerPath(p[1])
+                    .setReadonly(java.util.Arrays.asList(opts.split(",")).contains("ro"))
+                    .setPropagation(opts.contains("rshared") ? MountPropagation.PROPAGATION_BIDIRECTIONAL
+                            : opts.contains("rslave") ? MountPropagation.PROPAGATION_HOST_TO_CONTAINER : MountPropagation.PROPAGATION_PRIVATE));
+        }
+        ContainerSettings.Resources res = r.settings().resources();
+        b.setResources(ContainerResources.newBuilder().setLinux(LinuxContainerResources.newBuilder()
+                .setCpuShares(res.cpuShares()).setCpuQuota(res.cpuQuota()).setCpuPeriod(res.cpuPeriod())
+                .setMemoryLimitInBytes(res.memory()).setCpusetCpus(res.cpusetCpus()).setCpusetMems(res.cpusetMems())
+                .setOomScoreAdj(r.settings().process().oomScoreAdj())));
+        return b.build();
+    }
+
+    static boolean matches(ContainerRecord r, ContainerFilter f) {
+        if (!f.getId().isEmpty() && !r.id().startsWith(f.getId())) return false;
+        if (!f.getPodSandboxId().isEmpty() && !r.settings().pod().podId().startsWith(f.getPodSandboxId())) return false;
+        if (f.hasState() && state(r) != f.getState().getState()) return false;
+        return PodMessages.labelsMatch(labels(r), f.getLabelSelectorMap());
+    }
+
+    /** The container's labels: kubelet's, with the image's merged under them as Docker merges them. */
+    static Map<String, String> labels(ContainerRecord r) {
+        return r.config().labels() == null ? Map.of() : r.config().labels();
+    }
+
+    static long nanos(java.time.Instant t) {
+        return t.getEpochSecond() * 1_000_000_000L + t.getNano();
     }
 
     private static KindedException invalid(String message) {

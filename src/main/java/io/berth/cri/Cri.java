@@ -35,7 +35,7 @@ public final class Cri implements AutoCloseable {
             // exec, attach and port-forward URLs point here: loopback only, any free port, as kubelet's own
             StreamServer streams = StreamServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), new CriStreams(engine, pods));
             self[0].streams = streams;
-            List<BindableService> services = List.of(new CriRuntime(engine, pods, streams), new CriImages(engine.images()));
+            List<BindableService> services = List.of(new CriRuntime(engine, pods, new PodContainers(engine, pods), streams), new CriImages(engine.images()));
             CriServer started = CriServer.start(inner, services);
             self[0].server = started;
             return started.socket();

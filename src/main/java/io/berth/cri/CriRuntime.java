@@ -28,6 +28,20 @@ import io.berth.cri.v1.StopPodSandboxRequest;
 import io.berth.cri.v1.StopPodSandboxResponse;
 import io.berth.cri.stream.StreamServer;
 import io.berth.cri.v1.AttachRequest;
+import io.berth.cri.v1.ContainerStatusRequest;
+import io.berth.cri.v1.ContainerStatusResponse;
+import io.berth.cri.v1.CreateContainerRequest;
+import io.berth.cri.v1.CreateContainerResponse;
+import io.berth.cri.v1.ListContainersRequest;
+import io.berth.cri.v1.ListContainersResponse;
+import io.berth.cri.v1.RemoveContainerRequest;
+import io.berth.cri.v1.RemoveContainerResponse;
+import io.berth.cri.v1.ReopenContainerLogRequest;
+import io.berth.cri.v1.ReopenContainerLogResponse;
+import io.berth.cri.v1.StartContainerRequest;
+import io.berth.cri.v1.StartContainerResponse;
+import io.berth.cri.v1.StopContainerRequest;
+import io.berth.cri.v1.StopContainerResponse;
 import io.berth.cri.v1.AttachResponse;
 import io.berth.cri.v1.ExecRequest;
 import io.berth.cri.v1.ExecResponse;
@@ -51,13 +65,82 @@ final class CriRuntime extends RuntimeServiceGrpc.RuntimeServiceImplBase {
 
     private final Engine engine;
     private final Pods pods;
+    private final PodContainers containers;
     private final StreamServer streams;
     private volatile String podCidr = "";
 
-    CriRuntime(Engine engine, Pods pods, StreamServer streams) {
+    CriRuntime(Engine engine, Pods pods, PodContainers containers, StreamServer streams) {
         this.engine = engine;
         this.pods = pods;
+        this.containers = containers;
         this.streams = streams;
+    }
+
+    // ------------------------------------------------------------------ containers
+
+    @Override
+    public void createContainer(CreateContainerRequest req, StreamObserver<CreateContainerResponse> out) {
+        CriErrors.answer("CreateContainer", out, () -> {
+            if (!req.hasConfig()) throw CriErrors.invalid("CreateContainer needs a config");
+            Pod pod = pods.get(req.getPodSandboxId());
+            String id = containers.create(ContainerMessages.spec(pod, req.getConfig()));
+            return CreateContainerResponse.newBuilder().setContainerId(id).build();
+        });
+    }
+
+    @Override
+    public void startContainer(StartContainerRequest req, StreamObserver<StartContainerResponse> out) {
+        CriErrors.answer("StartContainer", out, () -> {
+            containers.start(req.getContainerId());
+            return StartContainerResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void stopContainer(StopContainerRequest req, StreamObserver<StopContainerResponse> out) {
+        CriErrors.answer("StopContainer", out, () -> {
+            containers.stop(req.getContainerId(), req.getTimeout());
+            return StopContainerResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void removeContainer(RemoveContainerRequest req, StreamObserver<RemoveContainerResponse> out) {
+        CriErrors.answer("RemoveContainer", out, () -> {
+            containers.remove(req.getContainerId());
+            return RemoveContainerResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void listContainers(ListContainersRequest req, StreamObserver<ListContainersResponse> out) {
+        CriErrors.answer("ListContainers", out, () -> {
+            ListContainersResponse.Builder b = ListContainersResponse.newBuilder();
+            for (var r : containers.inPods()) {
+                if (!req.hasFilter() || ContainerMessages.matches(r, req.getFilter())) b.addContainers(ContainerMessages.summary(r));
+            }
+            return b.build();
+        });
+    }
+
+    @Override
+    public void containerStatus(ContainerStatusRequest req, StreamObserver<ContainerStatusResponse> out) {
+        CriErrors.answer("ContainerStatus", out, () -> {
+            var r = containers.get(req.getContainerId());
+            ContainerStatusResponse.Builder b = ContainerStatusResponse.newBuilder().setStatus(ContainerMessages.status(r));
+            if (req.getVerbose()) {
+                b.putInfo("info", "{\"pid\":" + r.state().pid() + ",\"sandboxID\":\"" + r.settings().pod().podId() + "\"}");
+            }
+            return b.build();
+        });
+    }
+
+    @Override
+    public void reopenContainerLog(ReopenContainerLogRequest req, StreamObserver<ReopenContainerLogResponse> out) {
+        CriErrors.answer("ReopenContainerLog", out, () -> {
+            containers.reopenLog(req.getContainerId());
+            return ReopenContainerLogResponse.getDefaultInstance();
+        });
     }
 
     // ------------------------------------------------------------------ streaming
@@ -164,7 +247,11 @@ final class CriRuntime extends RuntimeServiceGrpc.RuntimeServiceImplBase {
     public void stopPodSandbox(StopPodSandboxRequest req, StreamObserver<StopPodSandboxResponse> out) {
         CriErrors.answer("StopPodSandbox", out, () -> {
             // Idempotent, as the CRI asks: an unknown pod is a stopped pod.
-            pods.find(req.getPodSandboxId()).ifPresent(p -> stop(p.id()));
+            var pod = pods.find(req.getPodSandboxId());
+            if (pod.isPresent()) {
+                containers.stopAll(pod.get().id());
+                stop(pod.get().id());
+            }
             return StopPodSandboxResponse.getDefaultInstance();
         });
     }
@@ -173,7 +260,10 @@ final class CriRuntime extends RuntimeServiceGrpc.RuntimeServiceImplBase {
     public void removePodSandbox(RemovePodSandboxRequest req, StreamObserver<RemovePodSandboxResponse> out) {
         CriErrors.answer("RemovePodSandbox", out, () -> {
             var found = pods.find(req.getPodSandboxId());
-            if (found.isPresent()) pods.remove(found.get().id());
+            if (found.isPresent()) {
+                containers.removeAll(found.get().id());
+                pods.remove(found.get().id());
+            }
             return RemovePodSandboxResponse.getDefaultInstance();
         });
     }

@@ -72,6 +72,11 @@ public final class Pods {
         return dir(podId).resolve("resolv.conf");
     }
 
+    /** The hosts file the pod's containers see (kubelet mounts its own over it in most pods). */
+    public Path hostsFile(String podId) {
+        return dir(podId).resolve("hosts");
+    }
+
     /** The hostname file the pod's containers see. */
     public Path hostnameFile(String podId) {
         return dir(podId).resolve("hostname");
@@ -177,9 +182,13 @@ public final class Pods {
         AtomicFiles.writeForThisBoot(resolvConf(pod.id()), resolv);
         String hostname = pod.hostname().isEmpty() || pod.hostNetwork() ? HostInfo.hostname() : pod.hostname();
         AtomicFiles.writeForThisBoot(hostnameFile(pod.id()), (hostname + "\n").getBytes(StandardCharsets.UTF_8));
+        StringBuilder hosts = new StringBuilder("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+        if (!pod.hostNetwork() && !pod.ip().isEmpty()) hosts.append(pod.ip()).append('\t').append(hostname).append('\n');
+        AtomicFiles.writeForThisBoot(hostsFile(pod.id()), hosts.toString().getBytes(StandardCharsets.UTF_8));
         // the files are bind-mounted into containers, which read them as any user
         Files.setPosixFilePermissions(resolvConf(pod.id()), PosixFilePermissions.fromString("rw-r--r--"));
         Files.setPosixFilePermissions(hostnameFile(pod.id()), PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(hostsFile(pod.id()), PosixFilePermissions.fromString("rw-r--r--"));
     }
 
     private Pod joinNetwork(Pod pod) {

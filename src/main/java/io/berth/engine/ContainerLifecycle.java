@@ -212,8 +212,9 @@ public final class ContainerLifecycle {
             long t4 = System.nanoTime();
             Futures.await(wired.ready());
             // a namespace of the network box comes with lo up; one the runtime made does not
-            if (wired.netnsPath() == null && !r.hostConfig().network().equals("host")
-                    && !r.hostConfig().network().startsWith("container:")) hostSide.loopbackUp(h.pid());
+            if (wired.netnsPath() == null && r.settings().networking().namespace() instanceof ContainerSettings.NamespaceMode.Private) {
+                hostSide.loopbackUp(h.pid());
+            }
             long t5 = System.nanoTime();
             // Attach clients connect before the process starts, so they miss nothing of its output.
             attach.connectWaiting(id, runtime, h);
@@ -306,6 +307,15 @@ public final class ContainerLifecycle {
         return ContainerSpec.NamespaceMode.ofProcess(other.state().pid(), ns);
     }
 
+
+    /** The CRI's ReopenContainerLog: the runtime starts a new log file at the path (kubelet renamed the old one). */
+    public void reopenLog(String ref) throws IOException {
+        ContainerRecord r = service.get(ref).record();
+        if (r.state().status() != ContainerStatus.RUNNING) {
+            throw new io.berth.errdefs.KindedException(ErrorKind.FAILED_PRECONDITION, "container " + r.id() + " is not running");
+        }
+        runtime(r).reopenLog(r.id(), bundle(r.id()));
+    }
 
     // ================================================================ stop, kill, restart, pause
 

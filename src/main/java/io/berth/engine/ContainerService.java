@@ -76,6 +76,15 @@ public final class ContainerService {
 
     // ================================================================ create
 
+    /**
+     * A container to make, in Berth's terms: what the Docker API's create and the CRI's
+     * CreateContainer both come to. {@code asked} is the process's config as asked (the image's
+     * defaults are merged in here), {@code settings} already checked by whoever mapped them.
+     */
+    public record NewContainer(String name, ImageConfig.ContainerConfig asked, ContainerSettings settings,
+                               Map<String, io.berth.network.Attachment> endpoints) {}
+
+    /** docker create: Docker's body checked and mapped once into the typed settings, then made. */
     public Created create(CreateRequest req) throws IOException {
         ImageConfig.ContainerConfig asked = req.config() == null ? ImageConfig.ContainerConfig.empty() : req.config();
         HostConfig host = req.hostConfig() == null ? HostConfig.empty() : req.hostConfig();
@@ -93,6 +102,14 @@ public final class ContainerService {
         ContainerSettings settings = DockerHostConfig.toSettings(host.withRuntime(runtime).withDefaults(runtime));
         io.berth.container.CreateChecks.check(settings);
         io.berth.container.CreateChecks.checkResources(settings.resources());
+        return create(new NewContainer(name, asked, settings, req.endpoints()));
+    }
+
+    /** Makes the container: the image resolved, its config merged with the image's, the writable layer, the record, the wiring. */
+    public Created create(NewContainer req) throws IOException {
+        ImageConfig.ContainerConfig asked = req.asked();
+        ContainerSettings settings = req.settings();
+        String name = req.name();
         List<String> warnings = new ArrayList<>();
 
         ImageSource.Resolved image = images.resolve(asked.image());
@@ -109,7 +126,8 @@ public final class ContainerService {
         if (ic.volumes() != null) volumes.putAll(ic.volumes());
         if (asked.volumes() != null) volumes.putAll(asked.volumes());
         String hostname = asked.hostname() == null || asked.hostname().isEmpty() ? id.substring(0, 12) : asked.hostname();
-        if (host.network().equals("host") && (asked.hostname() == null || asked.hostname().isEmpty())) {
+        if (settings.networking().namespace() instanceof ContainerSettings.NamespaceMode.Host
+                && (asked.hostname() == null || asked.hostname().isEmpty())) {
             hostname = io.berth.sys.HostInfo.hostname();
         }
         ImageConfig.ContainerConfig config = new ImageConfig.ContainerConfig(
@@ -258,6 +276,7 @@ public final class ContainerService {
         long bytes = 0;
         for (Container c : store.list()) {
             ContainerRecord r = c.record();
+            if (r.settings().inPod()) continue; // kubelet removes its own
             ContainerStatus st = r.state().status();
             if (st != ContainerStatus.EXITED && st != ContainerStatus.CREATED && st != ContainerStatus.DEAD) continue;
             if (!ContainerFilters.matchesLabels(r, filters) || !ContainerFilters.matchesUntil(r, filters)) continue;
@@ -284,7 +303,8 @@ public final class ContainerService {
 
     public List<ContainerRecord> list(boolean all, int limit, Map<String, Set<String>> filters) {
         List<ContainerRecord> out = new ArrayList<>();
-        List<ContainerRecord> records = store.list().stream().map(Container::record).toList();
+        // a pod's containers are the CRI's, as containerd keeps kubelet's in a namespace of their own
+        List<ContainerRecord> records = store.list().stream().map(Container::record).filter(r -> !r.settings().inPod()).toList();
         ContainerFilters f = new ContainerFilters(filters, this::findRecord, records);
         for (ContainerRecord r : records) {
             boolean show = all || limit > 0 || isActive(r.state().status()) || filters.containsKey("status") || filters.containsKey("exited");
@@ -435,23 +455,37 @@ public final class ContainerService {
         return store.directory(id).resolve("rootfs");
     }
 
+    /** The log conmon writes: the container's own, or for a pod's container the file kubelet named. */
     public Path logPath(String id) {
+        ContainerSettings.PodMember pod = podOf(id);
+        if (pod != null && !pod.logPath().isEmpty()) return Path.of(pod.logPath());
         return store.directory(id).resolve("container.log");
     }
 
     public Path hostnamePath(String id) {
-        return store.directory(id).resolve("hostname");
+        return etcDir(id).resolve("hostname");
     }
 
     public Path hostsPath(String id) {
-        return store.directory(id).resolve("hosts");
+        return etcDir(id).resolve("hosts");
     }
 
     public Path resolvConfPath(String id) {
-        return store.directory(id).resolve("resolv.conf");
+        return etcDir(id).resolve("resolv.conf");
+    }
+
+    /** Where the container's resolv.conf, hostname and hosts are: its own folder, or its pod's, which all its containers share. */
+    private Path etcDir(String id) {
+        ContainerSettings.PodMember pod = podOf(id);
+        return pod != null ? Path.of(pod.filesDir()) : store.directory(id);
+    }
+
+    private ContainerSettings.PodMember podOf(String id) {
+        return store.find(id).map(c -> c.record().settings().pod()).orElse(null);
     }
 
     void publish(ContainerRecord r, String action, Map<String, String> extra) {
+        if (r.settings().inPod()) return; // the Docker API's events are of its own containers
         events.publish("container", action, r.id(), io.berth.container.ContainerEvents.attributes(r, extra));
     }
 

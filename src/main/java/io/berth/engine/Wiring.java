@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -110,7 +111,8 @@ public final class Wiring implements ContainerWiring, ContainerNetworkHooks {
 
     @Override
     public void created(ContainerRecord r, Map<String, Attachment> endpoints) throws IOException {
-        List<Attachment> nets = net.create(r, endpoints == null ? Map.of() : endpoints);
+        // a pod's container lives in its pod's network namespace: the pod joined the networks
+        List<Attachment> nets = r.settings().inPod() ? List.of() : net.create(r, endpoints == null ? Map.of() : endpoints);
         List<MountPoint> mps = mounts.create(r.id(), r.config(), r.hostConfig(), ref -> read(containers.get(ref).id()).mounts());
         try {
             save(r.id(), new Saved(nets, mps));
@@ -124,6 +126,7 @@ public final class Wiring implements ContainerWiring, ContainerNetworkHooks {
     public Started starting(ContainerRecord r, Path rootfs) throws IOException {
         Saved s = read(r.id());
         List<io.berth.runtime.ContainerSpec.Mount> m = mounts.start(r.id(), s.mounts(), rootfs);
+        if (r.settings().inPod()) return new Started(null, m, CompletableFuture.completedFuture(null));
         try {
             ContainerNetworking.Starting n = net.start(r, s.networks());
             return new Started(n.netnsPath(), m, n.ready());
@@ -136,7 +139,7 @@ public final class Wiring implements ContainerWiring, ContainerNetworkHooks {
     @Override
     public void stopped(ContainerRecord r) {
         try {
-            net.stop(r.id());
+            if (!r.settings().inPod()) net.stop(r.id());
             mounts.stopped(r.id(), read(r.id()).mounts());
         } catch (RuntimeException e) {
             LOG.warn("cannot release the networks and volumes of container {}: {}", r.id(), e.toString());
@@ -146,7 +149,7 @@ public final class Wiring implements ContainerWiring, ContainerNetworkHooks {
     @Override
     public void removed(ContainerRecord r, boolean removeVolumes) {
         try {
-            net.stop(r.id());
+            if (!r.settings().inPod()) net.stop(r.id());
             mounts.removed(r.id(), read(r.id()).mounts(), removeVolumes);
             cache.remove(r.id());
         } catch (RuntimeException e) {

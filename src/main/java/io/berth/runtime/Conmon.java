@@ -301,6 +301,11 @@ public final class Conmon implements Runtime {
      * fifo in the bundle, as CRI-O does after it renamed the log. conmon then closes the file
      * it writes and puts a new empty one at the path (it never appends to a file found there).
      */
+    @Override
+    public void reopenLog(String id, Path bundle) throws IOException {
+        reopenLog(bundle);
+    }
+
     public static void reopenLog(Path bundle) throws IOException {
         try (FileChannel ch = FileChannel.open(bundle.resolve("ctl"), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap("2 0 0\n".getBytes(StandardCharsets.US_ASCII)));

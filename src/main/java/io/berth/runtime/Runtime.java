@@ -71,6 +71,12 @@ public interface Runtime {
     /** Connects to the container's stdio; before {@link #start}, nothing of its output is missed. */
     AttachSession attach(ContainerHandle h) throws IOException;
 
+    /**
+     * Has the runtime close the container's log and start a new file at its path (after the
+     * file was renamed away, as kubelet's log rotation does). Only while the container runs.
+     */
+    void reopenLog(String id, Path bundle) throws IOException;
+
     /** Resizes a tty container's terminal. */
     void resize(ContainerHandle h, int rows, int cols) throws IOException;
 

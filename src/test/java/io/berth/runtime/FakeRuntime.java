@@ -254,6 +254,11 @@ public final class FakeRuntime implements Runtime, RuntimeProvider {
     }
 
     @Override
+    public void reopenLog(String id, java.nio.file.Path bundle) {
+        calls.add("reopenLog " + id);
+    }
+
+    @Override
     public void resize(ContainerHandle h, int rows, int cols) {
         calls.add("resize " + h.id() + " " + rows + "x" + cols);
     }

@@ -79,8 +79,9 @@ public final class SpecSteps {
     }
 
     /**
-     * Which namespaces are the host's or another container's; the rest are the container's own.
-     * The network's is the one the network box made, unless host or container:.
+     * Which namespaces are the host's, another container's or one kept in a file (a pod's); the
+     * rest are the container's own. The network's is the one the network box made, unless host,
+     * container: or a pod's.
      */
     static void namespaces(SpecInput in, ContainerSpec.Builder b) {
         ContainerSettings.Namespaces ns = in.settings().namespaces();
@@ -94,13 +95,14 @@ public final class SpecSteps {
         // ipc container: joins the IPC namespace only: the peer's /dev/shm tmpfs lives in its own mount
         // namespace and cannot be bound from there (dockerd mounts a shareable one on the host); not done yet
         shareOrJoin(in, b, Namespace.IPC, ns.ipc());
-        if (ns.uts() instanceof NamespaceMode.Host) b.namespace(Namespace.UTS, ContainerSpec.NamespaceMode.HOST);
+        if (ns.uts() instanceof NamespaceMode.Host || ns.uts() instanceof NamespaceMode.Path) shareOrJoin(in, b, Namespace.UTS, ns.uts());
     }
 
     private static void shareOrJoin(SpecInput in, ContainerSpec.Builder b, Namespace which, NamespaceMode mode) {
         switch (mode) {
             case NamespaceMode.Host h -> b.namespace(which, ContainerSpec.NamespaceMode.HOST);
             case NamespaceMode.Container c -> b.namespace(which, in.peers().namespaceOf(c.ref(), which));
+            case NamespaceMode.Path p -> b.namespace(which, ContainerSpec.NamespaceMode.join(Path.of(p.path())));
             default -> { } // its own, as the runtime makes by default
         }
     }

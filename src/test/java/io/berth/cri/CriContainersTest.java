@@ -1,0 +1,296 @@
+package io.berth.cri;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.berth.cri.v1.Capability;
+import io.berth.cri.v1.ContainerConfig;
+import io.berth.cri.v1.ContainerFilter;
+import io.berth.cri.v1.ContainerMetadata;
+import io.berth.cri.v1.ContainerState;
+import io.berth.cri.v1.ContainerStatusRequest;
+import io.berth.cri.v1.CreateContainerRequest;
+import io.berth.cri.v1.ExecSyncRequest;
+import io.berth.cri.v1.ExecSyncResponse;
+import io.berth.cri.v1.ImageSpec;
+import io.berth.cri.v1.Int64Value;
+import io.berth.cri.v1.KeyValue;
+import io.berth.cri.v1.LinuxContainerConfig;
+import io.berth.cri.v1.LinuxContainerSecurityContext;
+import io.berth.cri.v1.ListContainersRequest;
+import io.berth.cri.v1.ListPodSandboxRequest;
+import io.berth.cri.v1.Mount;
+import io.berth.cri.v1.PodSandboxConfig;
+import io.berth.cri.v1.PodSandboxMetadata;
+import io.berth.cri.v1.PodSandboxStatusRequest;
+import io.berth.cri.v1.RemoveContainerRequest;
+import io.berth.cri.v1.RemovePodSandboxRequest;
+import io.berth.cri.v1.ReopenContainerLogRequest;
+import io.berth.cri.v1.RunPodSandboxRequest;
+import io.berth.cri.v1.RuntimeServiceGrpc;
+import io.berth.cri.v1.StartContainerRequest;
+import io.berth.cri.v1.StopContainerRequest;
+import io.berth.cri.v1.StopPodSandboxRequest;
+import io.berth.testing.BerthdProcess;
+import io.berth.testing.CliDaemon;
+import io.berth.testing.TestImages;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Containers in pods through the CRI's gRPC (the stubs from Berth's .proto, the wire kubelet
+ * speaks) against a real berthd: made in the pod's namespaces, logging in the CRI format where
+ * kubelet asks, stopped, removed, found again after berthd is killed. Needs root, runc and
+ * conmon, and the CNI plugins, as every CLI test.
+ */
+class CriContainersTest {
+    private static final String IMAGE = "berth-test/busybox:latest";
+    private static final EventLoopGroup LOOP = new EpollEventLoopGroup(1);
+    private static CliDaemon daemon;
+    private static ManagedChannel channel;
+    private static RuntimeServiceGrpc.RuntimeServiceBlockingStub runtime;
+
+    @TempDir
+    Path logs;
+
+    @BeforeAll
+    static void start(@TempDir Path tmp) throws Exception {
+        daemon = CliDaemon.start();
+        daemon.load(TestImages.busybox().tag(IMAGE).writeTo(tmp.resolve("bb.tar")));
+        connect(daemon.daemon());
+    }
+
+    private static Path criSocket(BerthdProcess d) {
+        return d.dir().resolve("run").resolve("cri.sock");
+    }
+
+    private static void connect(BerthdProcess d) throws Exception {
+        Path socket = criSocket(d);
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!Files.exists(socket) && System.nanoTime() < deadline) Thread.sleep(20);
+        assertThat(socket).as("CRI socket\n%s", d.log()).exists();
+        if (channel != null) channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+                .eventLoopGroup(LOOP).channelType(EpollDomainSocketChannel.class).usePlaintext().build();
+        runtime = RuntimeServiceGrpc.newBlockingStub(channel);
+    }
+
+    private static RuntimeServiceGrpc.RuntimeServiceBlockingStub rt() {
+        return runtime.withDeadlineAfter(60, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void removePods() throws Exception {
+        for (var p : rt().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()) {
+            rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(p.getId()).build());
+        }
+        assertThat(rt().listContainers(ListContainersRequest.getDefaultInstance()).getContainersList())
+                .as("a removed pod takes its containers").isEmpty();
+        daemon.removeContainers();
+        daemon.removeCustomNetworks();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (channel != null) channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        LOOP.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+        if (daemon != null) daemon.close();
+    }
+
+    private String pod(String name) {
+        PodSandboxConfig config = PodSandboxConfig.newBuilder()
+                .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setUid("uid-" + name).setNamespace("default"))
+                .setHostname(name)
+                .setLogDirectory(logs.resolve(name).toString())
+                .build();
+        return rt().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(config).build()).getPodSandboxId();
+    }
+
+    private static ContainerConfig.Builder container(String name, String script) {
+        return ContainerConfig.newBuilder()
+                .setMetadata(ContainerMetadata.newBuilder().setName(name))
+                .setImage(ImageSpec.newBuilder().setImage(IMAGE))
+                .addCommand("sh").addArgs("-c").addArgs(script)
+                .setLogPath(name + "/0.log");
+    }
+
+    private static String create(String pod, ContainerConfig.Builder c) {
+        return rt().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod).setConfig(c).build()).getContainerId();
+    }
+
+    private static io.berth.cri.v1.ContainerStatus status(String id) {
+        return rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(id).build()).getStatus();
+    }
+
+    private static ExecSyncResponse exec(String id, String script) {
+        return rt().execSync(ExecSyncRequest.newBuilder().setContainerId(id).addCmd("sh").addCmd("-c").addCmd(script).setTimeout(20).build());
+    }
+
+    private static Status.Code codeOf(Runnable call) {
+        try {
+            call.run();
+            return Status.Code.OK;
+        } catch (StatusRuntimeException e) {
+            return e.getStatus().getCode();
+        }
+    }
+
+    @Test
+    void aContainerRunsInItsPodsNamespacesLogsInTheCriFormatAndStops() throws Exception {
+        String pod = pod("web");
+        String podIp = rt().podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(pod).build()).getStatus().getNetwork().getIp();
+        Path shared = Files.createDirectories(logs.resolve("shared"));
+        Files.writeString(shared.resolve("greeting"), "from the host\n");
+        String id = create(pod, container("app", "echo hello; echo oops >&2; echo \"$FOO\"; sleep 300")
+                .addEnvs(KeyValue.newBuilder().setKey("FOO").setValue("bar"))
+                .putLabels("tier", "front")
+                .putAnnotations("kubernetes.io/note", "kept")
+                .addMounts(Mount.newBuilder().setHostPath(shared.toString()).setContainerPath("/data").setReadonly(true)));
+
+        var created = status(id);
+        assertThat(created.getState()).isEqualTo(ContainerState.CONTAINER_CREATED);
+        assertThat(created.getMetadata().getName()).isEqualTo("app");
+        assertThat(created.getLabelsMap()).containsEntry("tier", "front");
+        assertThat(created.getAnnotationsMap()).containsEntry("kubernetes.io/note", "kept");
+        assertThat(created.getLogPath()).isEqualTo(logs.resolve("web").resolve("app/0.log").toString());
+        assertThat(created.getMountsList()).anySatisfy(m -> {
+            assertThat(m.getContainerPath()).isEqualTo("/data");
+            assertThat(m.getReadonly()).isTrue();
+        });
+        // kubelet's containers are not the Docker API's
+        assertThat(daemon.docker().run("ps", "-aq", "--no-trunc").stdout()).doesNotContain(id);
+
+        rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+        var running = status(id);
+        assertThat(running.getState()).isEqualTo(ContainerState.CONTAINER_RUNNING);
+        assertThat(running.getStartedAt()).isGreaterThanOrEqualTo(created.getCreatedAt());
+        assertThat(codeOf(() -> rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build())))
+                .isEqualTo(Status.Code.FAILED_PRECONDITION);
+
+        // the CRI log format: time, stream, P(artial) or F(ull), the line
+        Path log = logs.resolve("web").resolve("app").resolve("0.log");
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(log) && Files.readString(log).contains(" stdout F bar"));
+        List<String> lines = Files.readAllLines(log);
+        assertThat(lines).anyMatch(l -> l.matches("\\d{4}-\\d\\d-\\d\\dT\\S+ stdout F hello"));
+        assertThat(lines).anyMatch(l -> l.matches("\\d{4}-\\d\\d-\\d\\dT\\S+ stderr F oops"));
+
+        // the pod's network, hostname and files; the mount; the env
+        assertThat(exec(id, "ip -4 -o addr show eth0").getStdout().toStringUtf8()).contains("inet " + podIp + "/");
+        assertThat(exec(id, "hostname; cat /etc/hostname").getStdout().toStringUtf8()).isEqualTo("web\nweb\n");
+        assertThat(exec(id, "cat /data/greeting").getStdout().toStringUtf8()).isEqualTo("from the host\n");
+        assertThat(exec(id, "touch /data/x").getExitCode()).isNotZero();
+
+        // kubelet renames the log and asks for a new one
+        Files.move(log, log.resolveSibling("0.log.1"));
+        rt().reopenContainerLog(ReopenContainerLogRequest.newBuilder().setContainerId(id).build());
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(log));
+
+        // sh as PID 1 ignores SIGTERM: SIGKILL after the timeout
+        long t0 = System.nanoTime();
+        rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(1).build());
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(15));
+        var exited = status(id);
+        assertThat(exited.getState()).isEqualTo(ContainerState.CONTAINER_EXITED);
+        assertThat(exited.getExitCode()).isEqualTo(137);
+        assertThat(exited.getReason()).isEqualTo("Error");
+        assertThat(exited.getFinishedAt()).isGreaterThanOrEqualTo(exited.getStartedAt());
+        rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(id).build()); // idempotent
+        assertThat(codeOf(() -> rt().reopenContainerLog(ReopenContainerLogRequest.newBuilder().setContainerId(id).build())))
+                .isEqualTo(Status.Code.FAILED_PRECONDITION);
+
+        rt().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
+        rt().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build()); // idempotent
+        assertThat(codeOf(() -> status(id))).isEqualTo(Status.Code.NOT_FOUND);
+    }
+
+    @Test
+    void exitsGiveTheirCodeAndKubeletsReason() throws Exception {
+        String pod = pod("jobs");
+        String ok = create(pod, container("ok", "true"));
+        String bad = create(pod, container("bad", "exit 3"));
+        for (String id : List.of(ok, bad)) rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(ok).getState() == ContainerState.CONTAINER_EXITED
+                && status(bad).getState() == ContainerState.CONTAINER_EXITED);
+        assertThat(status(ok).getExitCode()).isZero();
+        assertThat(status(ok).getReason()).isEqualTo("Completed");
+        assertThat(status(bad).getExitCode()).isEqualTo(3);
+        assertThat(status(bad).getReason()).isEqualTo("Error");
+
+        // the same name and attempt twice in a pod is refused; the next attempt is fine
+        assertThat(codeOf(() -> create(pod, container("ok", "true")))).isEqualTo(Status.Code.ALREADY_EXISTS);
+        String again = create(pod, container("ok", "true").setMetadata(ContainerMetadata.newBuilder().setName("ok").setAttempt(1)));
+
+        var list = rt().listContainers(ListContainersRequest.newBuilder().setFilter(ContainerFilter.newBuilder().setPodSandboxId(pod)).build());
+        assertThat(list.getContainersList()).extracting(io.berth.cri.v1.Container::getId).containsExactly(ok, bad, again);
+        var created = rt().listContainers(ListContainersRequest.newBuilder().setFilter(ContainerFilter.newBuilder()
+                .setState(io.berth.cri.v1.ContainerStateValue.newBuilder().setState(ContainerState.CONTAINER_CREATED))).build());
+        assertThat(created.getContainersList()).extracting(io.berth.cri.v1.Container::getId).containsExactly(again);
+        assertThat(codeOf(() -> create("no-such-pod", container("x", "true")))).isEqualTo(Status.Code.NOT_FOUND);
+    }
+
+    @Test
+    void theSecurityContextConfinesTheProcess() throws Exception {
+        String pod = pod("locked");
+        String id = create(pod, container("app", "sleep 300").setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(
+                LinuxContainerSecurityContext.newBuilder()
+                        .setRunAsUser(Int64Value.newBuilder().setValue(1000))
+                        .setRunAsGroup(Int64Value.newBuilder().setValue(3000))
+                        .addSupplementalGroups(4000)
+                        .setReadonlyRootfs(true)
+                        .setNoNewPrivs(true)
+                        .setCapabilities(Capability.newBuilder().addDropCapabilities("ALL").addAddCapabilities("NET_BIND_SERVICE")))));
+        rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+        assertThat(exec(id, "id -u; id -g").getStdout().toStringUtf8()).isEqualTo("1000\n3000\n");
+        assertThat(exec(id, "id -G").getStdout().toStringUtf8()).contains("4000");
+        assertThat(exec(id, "touch /x").getExitCode()).isNotZero();
+        String status = exec(id, "cat /proc/self/status").getStdout().toStringUtf8();
+        // CAP_NET_BIND_SERVICE (bit 10) only, and no new privileges
+        assertThat(status).containsPattern("CapBnd:\\s+0000000000000400");
+        assertThat(status).containsPattern("NoNewPrivs:\\s+1");
+    }
+
+    @Test
+    void containersOutliveAKilledBerthdAndGoWithTheirPod() throws Exception {
+        String pod = pod("durable");
+        String id = create(pod, container("app", "sleep 300"));
+        rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+        // PID 1's start time names the process: the same one must run after berthd's restart
+        String init = exec(id, "cut -d' ' -f22 /proc/1/stat").getStdout().toStringUtf8();
+        assertThat(init).matches("\\d+\n");
+
+        BerthdProcess first = daemon.daemon();
+        first.process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        Files.deleteIfExists(criSocket(first));
+        daemon = CliDaemon.start(first.dir());
+        connect(daemon.daemon());
+
+        assertThat(status(id).getState()).isEqualTo(ContainerState.CONTAINER_RUNNING);
+        assertThat(exec(id, "cut -d' ' -f22 /proc/1/stat").getStdout().toStringUtf8()).isEqualTo(init);
+
+        rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+        assertThat(status(id).getState()).isEqualTo(ContainerState.CONTAINER_EXITED);
+        assertThat(codeOf(() -> rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build())))
+                .isEqualTo(Status.Code.FAILED_PRECONDITION);
+        rt().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+        assertThat(codeOf(() -> status(id))).isEqualTo(Status.Code.NOT_FOUND);
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(id);
+    }
+}
