@@ -28,6 +28,16 @@ import io.berth.cri.v1.StopPodSandboxRequest;
 import io.berth.cri.v1.StopPodSandboxResponse;
 import io.berth.cri.stream.StreamServer;
 import io.berth.cri.v1.AttachRequest;
+import io.berth.cri.v1.ContainerStatsFilter;
+import io.berth.cri.v1.ContainerStatsRequest;
+import io.berth.cri.v1.ContainerStatsResponse;
+import io.berth.cri.v1.ListContainerStatsRequest;
+import io.berth.cri.v1.ListContainerStatsResponse;
+import io.berth.cri.v1.ListPodSandboxStatsRequest;
+import io.berth.cri.v1.ListPodSandboxStatsResponse;
+import io.berth.cri.v1.PodSandboxStatsFilter;
+import io.berth.cri.v1.PodSandboxStatsRequest;
+import io.berth.cri.v1.PodSandboxStatsResponse;
 import io.berth.cri.v1.ContainerStatusRequest;
 import io.berth.cri.v1.ContainerStatusResponse;
 import io.berth.cri.v1.CreateContainerRequest;
@@ -67,6 +77,7 @@ final class CriRuntime extends RuntimeServiceGrpc.RuntimeServiceImplBase {
     private final Pods pods;
     private final PodContainers containers;
     private final StreamServer streams;
+    private final PodStats stats;
     private volatile String podCidr = "";
 
     CriRuntime(Engine engine, Pods pods, PodContainers containers, StreamServer streams) {
@@ -74,6 +85,50 @@ final class CriRuntime extends RuntimeServiceGrpc.RuntimeServiceImplBase {
         this.pods = pods;
         this.containers = containers;
         this.streams = streams;
+        this.stats = new PodStats(engine, containers);
+    }
+
+    // ------------------------------------------------------------------ statistics
+
+    @Override
+    public void containerStats(ContainerStatsRequest req, StreamObserver<ContainerStatsResponse> out) {
+        CriErrors.answer("ContainerStats", out, () -> ContainerStatsResponse.newBuilder()
+                .setStats(stats.of(containers.get(req.getContainerId()))).build());
+    }
+
+    @Override
+    public void listContainerStats(ListContainerStatsRequest req, StreamObserver<ListContainerStatsResponse> out) {
+        CriErrors.answer("ListContainerStats", out, () -> {
+            ListContainerStatsResponse.Builder b = ListContainerStatsResponse.newBuilder();
+            ContainerStatsFilter f = req.getFilter();
+            for (var r : containers.inPods()) {
+                if (!f.getId().isEmpty() && !r.id().startsWith(f.getId())) continue;
+                if (!f.getPodSandboxId().isEmpty() && !r.settings().pod().podId().startsWith(f.getPodSandboxId())) continue;
+                if (!PodMessages.labelsMatch(ContainerMessages.labels(r), f.getLabelSelectorMap())) continue;
+                b.addStats(stats.of(r));
+            }
+            return b.build();
+        });
+    }
+
+    @Override
+    public void podSandboxStats(PodSandboxStatsRequest req, StreamObserver<PodSandboxStatsResponse> out) {
+        CriErrors.answer("PodSandboxStats", out, () -> PodSandboxStatsResponse.newBuilder()
+                .setStats(stats.of(pods.get(req.getPodSandboxId()))).build());
+    }
+
+    @Override
+    public void listPodSandboxStats(ListPodSandboxStatsRequest req, StreamObserver<ListPodSandboxStatsResponse> out) {
+        CriErrors.answer("ListPodSandboxStats", out, () -> {
+            ListPodSandboxStatsResponse.Builder b = ListPodSandboxStatsResponse.newBuilder();
+            PodSandboxStatsFilter f = req.getFilter();
+            for (Pod p : pods.list()) {
+                if (!f.getId().isEmpty() && !p.id().startsWith(f.getId())) continue;
+                if (!PodMessages.labelsMatch(p.labels(), f.getLabelSelectorMap())) continue;
+                b.addStats(stats.of(p));
+            }
+            return b.build();
+        });
     }
 
     // ------------------------------------------------------------------ containers

@@ -247,6 +247,39 @@ class CriContainersTest {
     }
 
     @Test
+    void statsComeFromTheCgroupsTheWritableLayerAndThePodsNetwork() throws Exception {
+        String pod = pod("busy");
+        // 24 MiB in /dev/shm (memory of the cgroup), 2 MiB in the writable layer, some CPU
+        String id = create(pod, container("app", "dd if=/dev/zero of=/dev/shm/m bs=1M count=24 2>/dev/null; "
+                + "dd if=/dev/zero of=/tmp/f bs=1M count=2 2>/dev/null; i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 300"));
+        rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+        await().atMost(Duration.ofSeconds(30)).until(() -> exec(id, "test -f /tmp/f && ls -l /tmp/f").getStdout().toStringUtf8().contains("2097152"));
+        var first = rt().containerStats(io.berth.cri.v1.ContainerStatsRequest.newBuilder().setContainerId(id).build()).getStats();
+        assertThat(first.getAttributes().getId()).isEqualTo(id);
+        assertThat(first.getAttributes().getMetadata().getName()).isEqualTo("app");
+        assertThat(first.getCpu().getUsageCoreNanoSeconds().getValue()).isPositive();
+        assertThat(first.getMemory().getWorkingSetBytes().getValue()).isGreaterThanOrEqualTo(24L << 20);
+        assertThat(first.getWritableLayer().getUsedBytes().getValue()).isGreaterThanOrEqualTo(2L << 20);
+        Thread.sleep(200);
+        var second = rt().containerStats(io.berth.cri.v1.ContainerStatsRequest.newBuilder().setContainerId(id).build()).getStats();
+        assertThat(second.getCpu().hasUsageNanoCores()).isTrue();
+        assertThat(second.getCpu().getTimestamp()).isGreaterThan(first.getCpu().getTimestamp());
+
+        var listed = rt().listContainerStats(io.berth.cri.v1.ListContainerStatsRequest.newBuilder().setFilter(
+                io.berth.cri.v1.ContainerStatsFilter.newBuilder().setPodSandboxId(pod)).build()).getStatsList();
+        assertThat(listed).extracting(s -> s.getAttributes().getId()).containsExactly(id);
+
+        var podStats = rt().podSandboxStats(io.berth.cri.v1.PodSandboxStatsRequest.newBuilder().setPodSandboxId(pod).build()).getStats();
+        assertThat(podStats.getAttributes().getMetadata().getName()).isEqualTo("busy");
+        assertThat(podStats.getLinux().getContainersList()).extracting(s -> s.getAttributes().getId()).containsExactly(id);
+        assertThat(podStats.getLinux().getMemory().getWorkingSetBytes().getValue()).isGreaterThanOrEqualTo(24L << 20);
+        assertThat(podStats.getLinux().getProcess().getProcessCount().getValue()).isPositive();
+        assertThat(podStats.getLinux().getNetwork().getDefaultInterface().getName()).isEqualTo("eth0");
+        assertThat(rt().listPodSandboxStats(io.berth.cri.v1.ListPodSandboxStatsRequest.getDefaultInstance()).getStatsList())
+                .extracting(s -> s.getAttributes().getId()).containsExactly(pod);
+    }
+
+    @Test
     void theSecurityContextConfinesTheProcess() throws Exception {
         String pod = pod("locked");
         String id = create(pod, container("app", "sleep 300").setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(
