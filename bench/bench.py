@@ -224,6 +224,7 @@ class Berthd(Engine):
     def command(self):
         java = os.path.join(os.environ.get("JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64"), "bin", "java")
         opts = ["-XX:+UseSerialGC", "-XX:-ShrinkHeapInSteps", "-Xms8m", "-Xss512k", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30",
+                "-XX:TrimNativeHeapInterval=5000",
                 "--enable-native-access=ALL-UNNAMED"]
         aot = os.path.join(ROOT, "target", "berth.aot")
         jar = os.path.join(ROOT, "target", "berth.jar")

@@ -42,6 +42,7 @@ final class CriErrors {
 
     static <T> void answer(String rpc, StreamObserver<T> out, Call<T> call) {
         T value;
+        long t0 = System.nanoTime();
         try {
             value = call.run();
         } catch (Exception | Error e) {
@@ -49,6 +50,8 @@ final class CriErrors {
             if (e instanceof Error err && !(e instanceof StackOverflowError)) throw err;
             out.onError(toStatus(rpc, e));
             return;
+        } finally {
+            if (log.isDebugEnabled()) log.debug("CRI {} took {} ms", rpc, (System.nanoTime() - t0) / 1_000_000);
         }
         out.onNext(value);
         out.onCompleted();

@@ -40,6 +40,11 @@ public final class CriServer implements AutoCloseable {
         // Netty would warn once per connection (kubelet connects often). Read by slf4j-simple
         // when the logger is made, so it is set before Netty's first class loads.
         System.setProperty("org.slf4j.simpleLogger.log.io.grpc.netty.shaded.io.netty.bootstrap.ServerBootstrap", "error");
+        // Netty would otherwise start JFR's and the management beans' classes (about 140 of them, 2-5 MB
+        // of the CRI's footprint) to offer JFR events and to read -XX:MaxDirectMemorySize from the JVM's
+        // arguments; berthd uses neither, and its buffers are few and small.
+        setIfAbsent("io.grpc.netty.shaded.io.netty.jfr.enabled", "false");
+        setIfAbsent("io.grpc.netty.shaded.io.netty.maxDirectMemory", "0");
         Files.createDirectories(socket.getParent());
         // A socket left by a daemon that died: the exec root's lock proves nobody serves it now.
         Files.deleteIfExists(socket);
@@ -65,6 +70,10 @@ public final class CriServer implements AutoCloseable {
             throw e instanceof IOException io ? io : new IOException("cannot serve the CRI on " + socket + ": " + e.getMessage(), e);
         }
         return new CriServer(socket, server, loop, calls);
+    }
+
+    private static void setIfAbsent(String property, String value) {
+        if (System.getProperty(property) == null) System.setProperty(property, value);
     }
 
     public Path socket() {
