@@ -136,7 +136,7 @@ public final class Berthd implements AutoCloseable {
             throw new IOException(e.getMessage(), e);
         }
         return new EngineSettings(daemonId(config.dataRoot()), config.dataRoot(), config.labels(), config.debug(), runtimes,
-                config.insecureRegistries(), config.registryMirrors(), config.maxConcurrentDownloads(), config.maxConcurrentUploads(),
+                config.insecureRegistries(), config.registryMirrors(), config.registryHostMirrors(), config.maxConcurrentDownloads(), config.maxConcurrentUploads(),
                 config.execRoot(), pools, new io.berth.container.HostConfig.LogConfig(config.logDriver(), config.logOpts()),
                 config.defaultBridge());
     }

@@ -23,6 +23,7 @@ public record DaemonConfig(
         Map<String, RuntimeEntry> runtimes,
         List<String> insecureRegistries,
         List<String> registryMirrors,
+        Map<String, List<String>> registryHostMirrors,
         List<AddressPool> defaultAddressPools,
         List<String> labels,
         int maxConcurrentDownloads,
@@ -43,6 +44,7 @@ public record DaemonConfig(
         runtimes = Map.copyOf(runtimes);
         insecureRegistries = List.copyOf(insecureRegistries);
         registryMirrors = List.copyOf(registryMirrors);
+        registryHostMirrors = registryHostMirrors == null ? Map.of() : Map.copyOf(registryHostMirrors);
         defaultAddressPools = List.copyOf(defaultAddressPools);
         labels = List.copyOf(labels);
         logOpts = logOpts == null ? Map.of() : Map.copyOf(logOpts);

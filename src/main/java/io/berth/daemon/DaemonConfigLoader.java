@@ -21,7 +21,7 @@ import tools.jackson.databind.json.JsonMapper;
 public final class DaemonConfigLoader {
     static final Set<String> KNOWN_KEYS = Set.of(
             "data-root", "exec-root", "hosts", "tls", "tlsverify", "tlscacert", "tlscert", "tlskey",
-            "log-level", "debug", "default-runtime", "runtimes", "insecure-registries", "registry-mirrors",
+            "log-level", "debug", "default-runtime", "runtimes", "insecure-registries", "registry-mirrors", "registry-host-mirrors",
             "default-address-pools", "labels", "max-concurrent-downloads", "max-concurrent-uploads",
             "live-restore", "storage-driver", "log-driver", "log-opts",
             "bridge", "bip", "fixed-cidr", "iptables", "ip-masq", "ip-forward", "cri-socket");
@@ -172,6 +172,7 @@ public final class DaemonConfigLoader {
                 runtimes,
                 strings(fromFile, "insecure-registries"),
                 strings(fromFile, "registry-mirrors"),
+                hostMirrors(fromFile),
                 pools,
                 strings(fromFile, "labels"),
                 fromFile.containsKey("max-concurrent-downloads") ? fromFile.get("max-concurrent-downloads").asInt() : 3,
@@ -181,6 +182,34 @@ public final class DaemonConfigLoader {
                 logOpts(fromFile),
                 bridge,
                 criSocket);
+    }
+
+    /**
+     * "registry-host-mirrors": {"registry.k8s.io": ["http://127.0.0.1:5000"], ...}: mirrors tried
+     * before a registry other than Docker Hub (whose mirrors are "registry-mirrors"), as
+     * containerd's hosts.toml or registries.conf give them; kubelet's images come from several.
+     */
+    private static Map<String, List<String>> hostMirrors(Map<String, JsonNode> json) throws ConfigException {
+        JsonNode n = json.get("registry-host-mirrors");
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        if (n == null || n.isNull()) return out;
+        String shape = "\"registry-host-mirrors\" must map registry hosts to lists of mirror URLs, as {\"gcr.io\": [\"https://mirror.example\"]}";
+        if (!n.isObject()) throw new ConfigException(shape);
+        for (Map.Entry<String, JsonNode> e : n.properties()) {
+            if (!e.getValue().isArray()) throw new ConfigException(shape);
+            List<String> urls = new ArrayList<>();
+            for (JsonNode u : e.getValue()) {
+                if (!u.isString()) throw new ConfigException(shape);
+                urls.add(u.asString());
+            }
+            out.put(e.getKey().toLowerCase(java.util.Locale.ROOT), urls);
+        }
+        try {
+            new io.berth.registry.RegistryConfig(List.of(), List.of(), out);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("registry-host-mirrors: " + e.getMessage());
+        }
+        return out;
     }
 
     private static Map<String, String> logOpts(Map<String, JsonNode> json) throws ConfigException {

@@ -19,6 +19,7 @@ public record EngineSettings(
         OciRuntimes runtimes,
         List<String> insecureRegistries,
         List<String> registryMirrors,
+        java.util.Map<String, List<String>> registryHostMirrors,
         int maxConcurrentDownloads,
         int maxConcurrentUploads,
         Path execRoot,
@@ -29,6 +30,7 @@ public record EngineSettings(
         labels = List.copyOf(labels);
         insecureRegistries = List.copyOf(insecureRegistries);
         registryMirrors = List.copyOf(registryMirrors);
+        registryHostMirrors = registryHostMirrors == null ? java.util.Map.of() : java.util.Map.copyOf(registryHostMirrors);
         addressPools = addressPools == null ? List.of() : List.copyOf(addressPools);
         if (defaultBridge == null) defaultBridge = io.berth.network.DefaultBridge.defaults();
     }

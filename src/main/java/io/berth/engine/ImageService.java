@@ -102,7 +102,7 @@ public final class ImageService {
         EngineSettings s = settings.get();
         RegistryClient r = registry;
         if (r == null || registryFor != s) {
-            r = new RegistryClient(new RegistryConfig(s.insecureRegistries(), s.registryMirrors()));
+            r = new RegistryClient(new RegistryConfig(s.insecureRegistries(), s.registryMirrors(), s.registryHostMirrors()));
             registry = r;
             registryFor = s;
         }

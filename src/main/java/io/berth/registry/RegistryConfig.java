@@ -5,6 +5,7 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Where and how registries are reached.
@@ -13,17 +14,28 @@ import java.util.Locale;
  *                           these are spoken to over plain HTTP, as are {@code localhost} and 127.0.0.0/8
  * @param mirrors            base URLs ({@code https://mirror.example} or {@code http://127.0.0.1:5001})
  *                           tried in order before Docker Hub when pulling
+ * @param hostMirrors        per registry host ({@code gcr.io}, {@code registry.k8s.io:443}), base URLs
+ *                           tried in order before that registry when pulling
  */
-public record RegistryConfig(List<String> insecureRegistries, List<String> mirrors) {
+public record RegistryConfig(List<String> insecureRegistries, List<String> mirrors, Map<String, List<String>> hostMirrors) {
     /** Docker Hub's name in image references. */
     public static final String DOCKER_HUB = "docker.io";
     /** Docker Hub's API host. */
     public static final String DOCKER_HUB_API = "registry-1.docker.io";
 
+    public RegistryConfig(List<String> insecureRegistries, List<String> mirrors) {
+        this(insecureRegistries, mirrors, Map.of());
+    }
+
     public RegistryConfig {
         insecureRegistries = List.copyOf(insecureRegistries);
         mirrors = List.copyOf(mirrors);
-        for (String m : mirrors) {
+        Map<String, List<String>> byHost = new java.util.LinkedHashMap<>();
+        if (hostMirrors != null) hostMirrors.forEach((h, urls) -> byHost.put(h.toLowerCase(Locale.ROOT), List.copyOf(urls)));
+        hostMirrors = java.util.Collections.unmodifiableMap(byHost);
+        List<String> all = new ArrayList<>(mirrors);
+        byHost.values().forEach(all::addAll);
+        for (String m : all) {
             URI u = URI.create(m);
             if (u.getScheme() == null || u.getHost() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https"))) {
                 throw new IllegalArgumentException("invalid registry mirror \"" + m + "\": want http(s)://host[:port]");
@@ -77,13 +89,16 @@ public record RegistryConfig(List<String> insecureRegistries, List<String> mirro
     public List<URI> pullEndpoints(String registryHost) {
         List<URI> out = new ArrayList<>();
         if (isDockerHub(registryHost)) {
-            for (String m : mirrors) {
-                String trimmed = m.endsWith("/") ? m.substring(0, m.length() - 1) : m;
-                out.add(URI.create(trimmed));
-            }
+            for (String m : mirrors) out.add(base(m));
         }
+        List<String> own = hostMirrors.get(isDockerHub(registryHost) ? DOCKER_HUB : registryHost.toLowerCase(Locale.ROOT));
+        if (own != null) for (String m : own) out.add(base(m));
         out.add(endpoint(registryHost));
         return out;
+    }
+
+    private static URI base(String mirror) {
+        return URI.create(mirror.endsWith("/") ? mirror.substring(0, mirror.length() - 1) : mirror);
     }
 
     static String hostOnly(String hostPort) {

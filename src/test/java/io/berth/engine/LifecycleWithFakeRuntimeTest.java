@@ -81,7 +81,7 @@ class LifecycleWithFakeRuntimeTest {
     private ContainerService openDaemon(FakeRuntime rt, FakeHost h) throws IOException {
         Path dataRoot = root.resolve("data");
         EngineSettings settings = new EngineSettings("test", dataRoot, List.of(), false,
-                new OciRuntimes(Map.of("runc", Path.of("/nonexistent/runc")), "runc", "a fake"), List.of(), List.of(), 3, 5,
+                new OciRuntimes(Map.of("runc", Path.of("/nonexistent/runc")), "runc", "a fake"), List.of(), List.of(), Map.of(), 3, 5,
                 root.resolve("run"), List.of(), null, null);
         Snapshotter snapshots = new Snapshotter(dataRoot);
         ImageSource images = new ImageSource() {
