@@ -97,8 +97,9 @@ public record ContainerRecord(
     }
 
     /** With the settings of a changed HostConfig (docker update, a removed link): mapped, and so checked, again. */
+    /** Settings changed through Docker's shape; a pod's container stays its pod's (Docker's shape has no pods). */
     public ContainerRecord withHostConfig(HostConfig h) {
-        return withSettings(DockerHostConfig.toSettings(h));
+        return withSettings(DockerHostConfig.toSettings(h).inPod(settings.pod()));
     }
 
     public ContainerRecord withSettings(ContainerSettings s) {

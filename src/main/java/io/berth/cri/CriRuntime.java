@@ -39,6 +39,8 @@ import io.berth.cri.v1.PodSandboxStatsFilter;
 import io.berth.cri.v1.PodSandboxStatsRequest;
 import io.berth.cri.v1.PodSandboxStatsResponse;
 import io.berth.cri.v1.ContainerStatusRequest;
+import io.berth.cri.v1.UpdateContainerResourcesRequest;
+import io.berth.cri.v1.UpdateContainerResourcesResponse;
 import io.berth.cri.v1.ContainerStatusResponse;
 import io.berth.cri.v1.CreateContainerRequest;
 import io.berth.cri.v1.CreateContainerResponse;
@@ -187,6 +189,17 @@ final class CriRuntime extends RuntimeServiceGrpc.RuntimeServiceImplBase {
                 b.putInfo("info", "{\"pid\":" + r.state().pid() + ",\"sandboxID\":\"" + r.settings().pod().podId() + "\"}");
             }
             return b.build();
+        });
+    }
+
+    @Override
+    public void updateContainerResources(UpdateContainerResourcesRequest req, StreamObserver<UpdateContainerResourcesResponse> out) {
+        CriErrors.answer("UpdateContainerResources", out, () -> {
+            var l = req.getLinux();
+            containers.updateResources(req.getContainerId(), new PodContainerSpec.Resources(l.getCpuPeriod(), l.getCpuQuota(),
+                    l.getCpuShares(), l.getMemoryLimitInBytes(), l.getMemorySwapLimitInBytes(), l.getOomScoreAdj(), l.getCpusetCpus(),
+                    l.getCpusetMems()));
+            return UpdateContainerResourcesResponse.getDefaultInstance();
         });
     }
 

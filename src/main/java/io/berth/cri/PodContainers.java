@@ -241,6 +241,28 @@ public final class PodContainers {
         for (ContainerRecord r : ofPod(podId)) remove(r.id());
     }
 
+    /**
+     * UpdateContainerResources: new CPU and memory limits, written into the running container's
+     * cgroup and kept for its next start (the engine's `docker update`). Zero leaves a value as it is.
+     */
+    public void updateResources(String id, PodContainerSpec.Resources r) throws IOException {
+        ContainerRecord c = get(id);
+        Map<String, Object> changes = new java.util.LinkedHashMap<>();
+        if (r.cpuShares() > 0) changes.put("CpuShares", r.cpuShares());
+        if (r.cpuPeriod() > 0) changes.put("CpuPeriod", r.cpuPeriod());
+        if (r.cpuQuota() != 0) changes.put("CpuQuota", r.cpuQuota());
+        if (r.memoryLimit() > 0) {
+            changes.put("Memory", r.memoryLimit());
+            changes.put("MemorySwap", r.memorySwapLimit() > 0 ? r.memorySwapLimit() : r.memoryLimit()); // no swap, as kubelet asks
+        }
+        if (r.cpusetCpus() != null && !r.cpusetCpus().isEmpty()) changes.put("CpusetCpus", r.cpusetCpus());
+        if (r.cpusetMems() != null && !r.cpusetMems().isEmpty()) changes.put("CpusetMems", r.cpusetMems());
+        if (changes.isEmpty()) return;
+        engine.containers().stats().update(c.id(), DOCKER_JSON.convertValue(changes, io.berth.container.HostConfig.class));
+    }
+
+    private static final tools.jackson.databind.json.JsonMapper DOCKER_JSON = tools.jackson.databind.json.JsonMapper.builder().build();
+
     public void reopenLog(String id) throws IOException {
         containers().lifecycle().reopenLog(get(id).id());
     }

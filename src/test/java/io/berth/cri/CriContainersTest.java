@@ -280,6 +280,31 @@ class CriContainersTest {
     }
 
     @Test
+    void resourcesAreSetAtCreateAndUpdatedWhileRunning() throws Exception {
+        String pod = pod("sized");
+        String id = create(pod, container("app", "sleep 300").setLinux(LinuxContainerConfig.newBuilder().setResources(
+                io.berth.cri.v1.LinuxContainerResources.newBuilder().setMemoryLimitInBytes(64L << 20).setCpuShares(512))));
+        rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+        // runc mounts the container's own cgroup at /sys/fs/cgroup: v1's files, or v2's
+        String memory = "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max";
+        String shares = "cat /sys/fs/cgroup/cpu/cpu.shares 2>/dev/null || cat /sys/fs/cgroup/cpu,cpuacct/cpu.shares";
+        assertThat(exec(id, memory).getStdout().toStringUtf8().trim()).isEqualTo(Long.toString(64L << 20));
+        assertThat(exec(id, shares).getStdout().toStringUtf8().trim()).isEqualTo("512");
+
+        rt().updateContainerResources(io.berth.cri.v1.UpdateContainerResourcesRequest.newBuilder().setContainerId(id).setLinux(
+                io.berth.cri.v1.LinuxContainerResources.newBuilder().setMemoryLimitInBytes(96L << 20).setCpuShares(1024)).build());
+        assertThat(exec(id, memory).getStdout().toStringUtf8().trim()).isEqualTo(Long.toString(96L << 20));
+        assertThat(exec(id, shares).getStdout().toStringUtf8().trim()).isEqualTo("1024");
+        var after = status(id);
+        assertThat(after.getResources().getLinux().getMemoryLimitInBytes()).isEqualTo(96L << 20);
+        assertThat(after.getResources().getLinux().getCpuShares()).isEqualTo(1024);
+        // still the pod's, and still out of the Docker API's lists
+        assertThat(rt().listContainers(ListContainersRequest.newBuilder().setFilter(ContainerFilter.newBuilder().setPodSandboxId(pod)).build())
+                .getContainersList()).extracting(io.berth.cri.v1.Container::getId).containsExactly(id);
+        assertThat(daemon.docker().run("ps", "-aq", "--no-trunc").stdout()).doesNotContain(id);
+    }
+
+    @Test
     void theSecurityContextConfinesTheProcess() throws Exception {
         String pod = pod("locked");
         String id = create(pod, container("app", "sleep 300").setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(
