@@ -53,7 +53,8 @@ final class EventRoutes {
     private void events(ApiCall call) throws IOException, InterruptedException {
         Long since = Timestamps.parseNanos("since", call.query("since"));
         Long until = Timestamps.parseNanos("until", call.query("until"));
-        EventFilter filter = new EventFilter(Filters.parse(call.query("filters"), EventFilter.KEYS));
+        EventFilter asked = new EventFilter(Filters.parse(call.query("filters"), EventFilter.KEYS));
+        java.util.function.Predicate<Event> filter = e -> e.forDockerApi() && asked.test(e);
         if (since != null && until != null && until < since) {
             throw ApiException.badRequest("`since` time (" + call.query("since") + ") cannot be after `until` time (" + call.query("until") + ")");
         }

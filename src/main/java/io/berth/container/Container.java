@@ -258,7 +258,6 @@ public final class Container {
     }
 
     private void announce(String action, Map<String, String> extra) {
-        if (record.settings() != null && record.settings().inPod()) return; // the Docker API tells of its own containers only
         events.publish(action, record.id(), ContainerEvents.attributes(record, extra));
     }
 

@@ -38,6 +38,8 @@ import io.berth.cri.v1.ListPodSandboxStatsResponse;
 import io.berth.cri.v1.PodSandboxStatsFilter;
 import io.berth.cri.v1.PodSandboxStatsRequest;
 import io.berth.cri.v1.PodSandboxStatsResponse;
+import io.berth.cri.v1.ContainerEventResponse;
+import io.berth.cri.v1.GetEventsRequest;
 import io.berth.cri.v1.ContainerStatusRequest;
 import io.berth.cri.v1.UpdateContainerResourcesRequest;
 import io.berth.cri.v1.UpdateContainerResourcesResponse;
@@ -88,6 +90,22 @@ final class CriRuntime extends RuntimeServiceGrpc.RuntimeServiceImplBase {
         this.containers = containers;
         this.streams = streams;
         this.stats = new PodStats(engine, containers);
+    }
+
+    // ------------------------------------------------------------------ events
+
+    @Override
+    public void getContainerEvents(GetEventsRequest req, StreamObserver<ContainerEventResponse> out) {
+        try {
+            new PodContainerEvents(engine, pods, containers).stream(out); // returns when the client has left
+        } catch (io.grpc.StatusRuntimeException left) {
+            // the client left between an event and its delivery
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            out.onError(io.grpc.Status.CANCELLED.withDescription("berthd is stopping").asRuntimeException());
+        } catch (RuntimeException e) {
+            out.onError(CriErrors.toStatus("GetContainerEvents", e));
+        }
     }
 
     // ------------------------------------------------------------------ statistics

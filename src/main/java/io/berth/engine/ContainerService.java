@@ -485,8 +485,8 @@ public final class ContainerService {
     }
 
     void publish(ContainerRecord r, String action, Map<String, String> extra) {
-        if (r.settings().inPod()) return; // the Docker API's events are of its own containers
-        events.publish("container", action, r.id(), io.berth.container.ContainerEvents.attributes(r, extra));
+        Map<String, String> attributes = io.berth.container.ContainerEvents.attributes(r, extra);
+        events.publish(Event.typeOfContainer(attributes), action, r.id(), attributes);
     }
 
     private void removeSnapshotQuietly(String key) {

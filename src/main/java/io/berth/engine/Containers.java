@@ -32,7 +32,7 @@ final class Containers {
     static ContainerService open(Path dataRoot, EventBus events, Supplier<EngineSettings> settings, ImageSource images,
                                  java.util.function.Function<ContainerService, ContainerWiring> wiring, RuntimeProvider runtimes,
                                  ContainerHost host) throws IOException {
-        ContainerStore store = new ContainerStore(dataRoot, (action, id, attributes) -> events.publish("container", action, id, attributes));
+        ContainerStore store = new ContainerStore(dataRoot, (action, id, attributes) -> events.publish(Event.typeOfContainer(attributes), action, id, attributes));
         return new ContainerService(settings, events, store, images, wiring, runtimes, host);
     }
 

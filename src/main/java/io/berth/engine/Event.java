@@ -17,6 +17,19 @@ public record Event(String type, String action, String actorId, Map<String, Stri
         attributes = Map.copyOf(attributes);
     }
 
+    /** The type of the events of a pod's containers: the CRI's stream tells them, the Docker API's does not. */
+    public static final String POD_CONTAINER = "pod-container";
+
+    /** "container", or {@link #POD_CONTAINER} for a container of a pod (its attributes name the pod). */
+    public static String typeOfContainer(Map<String, String> attributes) {
+        return attributes.containsKey(io.berth.container.ContainerEvents.POD) ? POD_CONTAINER : "container";
+    }
+
+    /** Whether the Docker API tells of it: not of pods' containers, as dockerd does not see containerd's k8s.io namespace. */
+    public boolean forDockerApi() {
+        return !type.equals(POD_CONTAINER);
+    }
+
     public long timeSeconds() {
         return Math.floorDiv(timeNano, 1_000_000_000L);
     }

@@ -222,6 +222,46 @@ class CriContainersTest {
     }
 
     @Test
+    void theEventsStreamTellsEachContainersLifeAndTheDockerApiDoesNot() throws Exception {
+        String pod = pod("watched");
+        java.util.concurrent.BlockingQueue<io.berth.cri.v1.ContainerEventResponse> seen = new java.util.concurrent.LinkedBlockingQueue<>();
+        io.grpc.Context.CancellableContext listening = io.grpc.Context.current().withCancellation();
+        listening.run(() -> RuntimeServiceGrpc.newStub(channel).getContainerEvents(io.berth.cri.v1.GetEventsRequest.getDefaultInstance(),
+                new io.grpc.stub.StreamObserver<>() {
+                    public void onNext(io.berth.cri.v1.ContainerEventResponse e) {
+                        seen.add(e);
+                    }
+
+                    public void onError(Throwable t) {}
+
+                    public void onCompleted() {}
+                }));
+        try {
+            Thread.sleep(300); // the subscription is made
+            String since = Long.toString(System.currentTimeMillis() / 1000 - 1);
+            String id = create(pod, container("app", "sleep 300"));
+            rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+            rt().stopContainer(StopContainerRequest.newBuilder().setContainerId(id).setTimeout(0).build());
+            rt().removeContainer(RemoveContainerRequest.newBuilder().setContainerId(id).build());
+            List<io.berth.cri.v1.ContainerEventType> types = new java.util.ArrayList<>();
+            while (types.size() < 4) {
+                var e = seen.poll(10, TimeUnit.SECONDS);
+                assertThat(e).as("events so far: %s", types).isNotNull();
+                assertThat(e.getContainerId()).isEqualTo(id);
+                assertThat(e.getPodSandboxStatus().getId()).isEqualTo(pod);
+                types.add(e.getContainerEventType());
+            }
+            assertThat(types).containsExactly(io.berth.cri.v1.ContainerEventType.CONTAINER_CREATED_EVENT,
+                    io.berth.cri.v1.ContainerEventType.CONTAINER_STARTED_EVENT, io.berth.cri.v1.ContainerEventType.CONTAINER_STOPPED_EVENT,
+                    io.berth.cri.v1.ContainerEventType.CONTAINER_DELETED_EVENT);
+            String until = Long.toString(System.currentTimeMillis() / 1000 + 1);
+            assertThat(daemon.docker().run("events", "--since", since, "--until", until).stdout()).doesNotContain(id);
+        } finally {
+            listening.cancel(null);
+        }
+    }
+
+    @Test
     void exitsGiveTheirCodeAndKubeletsReason() throws Exception {
         String pod = pod("jobs");
         String ok = create(pod, container("ok", "true"));
