@@ -163,6 +163,43 @@ class CriGrpcTest {
                 .removeImage(RemoveImageRequest.newBuilder().setImage(ImageSpec.newBuilder().setImage(id)).build());
     }
 
+    @Test
+    void pullsWithKubeletsCredentialsIntoTheStoreTheDockerApiSees() throws Exception {
+        try (var registry = io.berth.testing.RegistryProcess.start("kube", "let-me-in")) {
+            Path dir = Files.createTempDirectory("cri-pull");
+            TestImages.Built busybox = TestImages.busybox().tag("cri-pull/src:1").label("pulled", "by-cri").writeTo(dir.resolve("bb.tar"));
+            daemon.load(busybox);
+            BerthdProcess.deleteTree(dir);
+            String name = registry.host() + "/team/app:1";
+            daemon.ok("tag", "cri-pull/src:1", name);
+            daemon.ok("login", "-u", "kube", "-p", "let-me-in", registry.host());
+            daemon.ok("push", name);
+            daemon.ok("logout", registry.host());
+            daemon.ok("rmi", "cri-pull/src:1", name);
+
+            var pull = io.berth.cri.v1.PullImageRequest.newBuilder().setImage(ImageSpec.newBuilder().setImage(name));
+            // no credentials: the registry's refusal, and nothing pulled
+            assertThatThrownBy(() -> images.withDeadlineAfter(60, TimeUnit.SECONDS).pullImage(pull.build()))
+                    .isInstanceOf(StatusRuntimeException.class);
+            assertThat(daemon.ok("images", "-q", name).stdout()).isBlank();
+            // kubelet's AuthConfig, as the base64 user:password pair
+            String pair = java.util.Base64.getEncoder().encodeToString("kube:let-me-in".getBytes(StandardCharsets.UTF_8));
+            String ref = images.withDeadlineAfter(60, TimeUnit.SECONDS).pullImage(pull.setAuth(
+                    io.berth.cri.v1.AuthConfig.newBuilder().setAuth(pair).setServerAddress(registry.host())).build()).getImageRef();
+            assertThat(ref).isEqualTo(busybox.imageId().toString());
+            assertThat(daemon.ok("inspect", "-f", "{{index .Config.Labels \"pulled\"}}", name).stdout().trim()).isEqualTo("by-cri");
+            images.withDeadlineAfter(60, TimeUnit.SECONDS).removeImage(RemoveImageRequest.newBuilder().setImage(ImageSpec.newBuilder().setImage(ref)).build());
+        }
+    }
+
+    @Test
+    void updateRuntimeConfigKeepsThePodCidrKubeletGives() {
+        fresh().updateRuntimeConfig(io.berth.cri.v1.UpdateRuntimeConfigRequest.newBuilder().setRuntimeConfig(
+                io.berth.cri.v1.RuntimeConfig.newBuilder().setNetworkConfig(io.berth.cri.v1.NetworkConfig.newBuilder().setPodCidr("10.244.3.0/24")))
+                .build());
+        assertThat(fresh().status(StatusRequest.newBuilder().setVerbose(true).build()).getInfoMap().get("config")).contains("10.244.3.0/24");
+    }
+
     private static PodSandboxConfig podConfig(String name) {
         return PodSandboxConfig.newBuilder()
                 .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setUid("uid-" + name).setNamespace("default"))
