@@ -22,9 +22,10 @@ final class HostLinks {
      */
     static void ensureBridge(String device, String gateway, int prefix) throws IOException {
         if (!exists(device)) {
-            String out = ip("link", "add", "name", device, "type", "bridge");
+            String out = ip("link", "add", "name", device, "address", randomMac(), "type", "bridge");
             if (out != null && !exists(device)) throw new IOException("cannot create bridge " + device + ": " + out);
         }
+        keepMacAddress(device);
         if (gateway != null) {
             String out = ip("addr", "add", gateway + "/" + prefix, "dev", device);
             if (out != null && !out.contains("File exists") && !out.contains("Address already assigned")) {
@@ -33,6 +34,31 @@ final class HostLinks {
         }
         String out = ip("link", "set", device, "up");
         if (out != null) throw new IOException("cannot bring bridge " + device + " up: " + out);
+    }
+
+    /**
+     * A bridge whose address the kernel chose takes the lowest address of its ports, so it
+     * changes as containers come and go; containers that cached the gateway's old address then
+     * send their DNS queries and outbound traffic to no one until their ARP entry expires (up
+     * to a minute). An address set by hand stays, as dockerd sets one: a bridge made before
+     * (by an older berthd) gets its present address set as its own.
+     */
+    private static void keepMacAddress(String device) throws IOException {
+        Path type = Path.of("/sys/class/net", device, "addr_assign_type");
+        Path address = Path.of("/sys/class/net", device, "address");
+        if (!Files.exists(type) || Files.readString(type).trim().equals("3")) return; // 3: NET_ADDR_SET
+        String current = Files.readString(address).trim();
+        String mac = current.equals("00:00:00:00:00:00") ? randomMac() : current;
+        String out = ip("link", "set", device, "address", mac);
+        if (out != null) throw new IOException("cannot set the address of bridge " + device + ": " + out);
+    }
+
+    /** A random unicast, locally administered MAC address. */
+    static String randomMac() {
+        byte[] b = new byte[6];
+        new java.security.SecureRandom().nextBytes(b);
+        b[0] = (byte) ((b[0] & 0xfe) | 0x02);
+        return java.util.HexFormat.ofDelimiter(":").formatHex(b);
     }
 
     static void deleteLink(String device) throws IOException {
