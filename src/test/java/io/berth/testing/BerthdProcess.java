@@ -34,6 +34,8 @@ public final class BerthdProcess implements AutoCloseable {
     private static final Set<BerthdProcess> OPEN = ConcurrentHashMap.newKeySet();
     /** Whether the host had Berth's default bridge before the first daemon of this JVM. */
     private static final boolean DEFAULT_BRIDGE_BEFORE = Files.exists(Path.of("/sys/class/net", NetworkService.Options.DEFAULT_BRIDGE));
+    /** Whether the host had the CNI portmap plugin's shared nat chains before the first daemon of this JVM. */
+    private static final boolean PORTMAP_CHAINS_BEFORE = HostNet.iptables().stream().anyMatch(l -> l.startsWith(":CNI-HOSTPORT-DNAT"));
     /** The cgroup folders (controller/name) the host had before the first daemon of this JVM. */
     private static final Set<Path> CGROUPS_BEFORE = topCgroups();
 
@@ -189,6 +191,7 @@ public final class BerthdProcess implements AutoCloseable {
         OPEN.remove(this);
         if (OPEN.stream().noneMatch(p -> p.process.isAlive())) {
             if (!DEFAULT_BRIDGE_BEFORE) removeDefaultBridge();
+            if (!PORTMAP_CHAINS_BEFORE) removePortmapChains();
             removeNewCgroups();
         }
         unmountLeftovers();
@@ -243,6 +246,30 @@ public final class BerthdProcess implements AutoCloseable {
      * and runc leaves behind once their last container is gone, as dockerd leaves /docker:
      * removed, deepest first, when empty.
      */
+    /**
+     * The portmap plugin makes its nat chains (CNI-HOSTPORT-*) at its first published port and
+     * keeps them, as the plugin does under containerd; the tests hand the host back without them
+     * once no port is published (no rule left that names an address or a container).
+     */
+    private static void removePortmapChains() {
+        for (String tool : java.util.List.of("iptables", "ip6tables")) {
+            String[] nat = HostNet.run(tool + "-save", "-t", "nat").out().split("\n");
+            if (java.util.Arrays.stream(nat).noneMatch(l -> l.startsWith(":CNI-HOSTPORT-DNAT"))) continue;
+            if (java.util.Arrays.stream(nat).anyMatch(l -> l.startsWith(":CNI-DN-"))) continue; // a port still published
+            for (String[] jump : new String[][] {{"PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"},
+                    {"OUTPUT", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"},
+                    {"POSTROUTING", "-m", "comment", "--comment", "CNI portfwd requiring masquerade", "-j", "CNI-HOSTPORT-MASQ"}}) {
+                java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(tool, "-w", "-t", "nat", "-D"));
+                cmd.addAll(java.util.List.of(jump));
+                HostNet.run(cmd.toArray(String[]::new));
+            }
+            for (String chain : java.util.List.of("CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK")) {
+                HostNet.run(tool, "-w", "-t", "nat", "-F", chain);
+                HostNet.run(tool, "-w", "-t", "nat", "-X", chain);
+            }
+        }
+    }
+
     private static void removeNewCgroups() {
         for (Path top : topCgroups()) {
             if (CGROUPS_BEFORE.contains(top)) continue;
