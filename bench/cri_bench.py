@@ -81,13 +81,6 @@ class CriEngine:
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc = None
 
-    def runtime_rss_kib(self):
-        """The daemon and every process serving its pods, less the workload containers' own."""
-        total = bench.rss_kib([self.proc.pid])
-        for pid in self.pod_helper_pids():
-            total += bench.rss_kib([pid]) - workload_rss_under(pid)
-        return total
-
 
 def workload_rss_under(pid):
     """RSS of the workload's sleep processes below a helper (conmon's children are the containers)."""
@@ -304,16 +297,20 @@ def main():
                "RunPodSandbox to a started container")
         report("pod removal: stopp + rmp", "ms", {k: median_ms(v) for k, v in removals.items()}, f"median of {reps}")
 
-        memory = {}
+        helpers, growth = {}, {}
         for e in engines:
             time.sleep(2)
-            before = e.runtime_rss_kib()
+            daemon_before = bench.rss_kib([e.proc.pid])
             ids = [pod_start(e, 100 + i)[0] for i in range(pods)]
             time.sleep(3)
-            memory[e.name] = (e.runtime_rss_kib() - before) / 1024.0 / pods
+            helpers[e.name] = sum(bench.rss_kib([p]) - workload_rss_under(p) for p in e.pod_helper_pids()) / 1024.0 / pods
+            growth[e.name] = (bench.rss_kib([e.proc.pid]) - daemon_before) / 1024.0 / pods
             for pid in ids:
                 pod_remove(e, pid)
-        report("memory per running pod", "MiB", memory, f"{pods} pods of one container; runtime processes only")
+        report("memory per running pod: its runtime processes", "MiB", helpers,
+               f"{pods} pods of one container: conmon per container / shim and pause per pod")
+        report("memory per running pod: the daemon's growth", "MiB", growth, "noisy: heap and page cache come and go")
+        report("memory per running pod: both", "MiB", {k: helpers[k] + growth[k] for k in helpers})
 
         # berthd's idle RSS with the CRI (after a call started gRPC) against a berthd without it
         for e in engines:
