@@ -12,6 +12,7 @@ import io.berth.runtime.LogReader.LogQuery;
 import io.berth.runtime.Runtime;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -147,10 +148,29 @@ final class ContainerAttach {
         runtimes.apply(r).resize(h, rows, cols);
     }
 
+    /**
+     * How long after its start a container's logs wait for a short command to end. A start
+     * answers once the process runs; a command such as {@code ls} ends a millisecond later, but
+     * its output reaches the log through conmon only after that: a `docker logs` sent right
+     * after the start found the log empty one time in four (dockerd, whose start answers later,
+     * one in fifteen). Waiting for the exit (when conmon has written everything) or for the
+     * container to be this old makes the common create, start, logs sequence see the output.
+     */
+    static final Duration SETTLE = Duration.ofMillis(250);
+
+    private static void settle(Container c) throws InterruptedException {
+        var st = c.record().state();
+        if (st.status() != ContainerStatus.RUNNING || st.startedAt() == null) return;
+        Duration left = SETTLE.minus(Duration.between(st.startedAt(), java.time.Instant.now()));
+        if (left.isNegative() || left.isZero()) return;
+        c.await(x -> x.isRemoved() || !x.record().state().status().hasProcess(), left);
+    }
+
     /** Reads the container's log (its rotated files first); with {@code q.follow()}, until the container stops or the sink says no. */
     void logs(String ref, LogQuery q, LogReader.Sink sink) throws IOException, InterruptedException {
         Container c = service.get(ref);
         String id = c.id();
+        if (!q.follow()) settle(c);
         LogReader.read(service.logPath(id), q, () -> {
             ContainerStatus s = c.record().state().status();
             return !c.isRemoved() && (s.hasProcess() || s == ContainerStatus.RESTARTING);

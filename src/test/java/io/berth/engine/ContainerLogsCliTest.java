@@ -87,6 +87,26 @@ class ContainerLogsCliTest {
         return out;
     }
 
+    /**
+     * docker-py's build tests create a container running {@code ls}, start it and read its logs at
+     * once, with no wait: the logs must hold the output (they were empty one time in four).
+     * Through the API, as the SDK does: the CLI's own start-up would hide the race.
+     */
+    @Test
+    void logsReadRightAfterTheStartHoldAShortCommandsOutput() throws Exception {
+        int empty = 0;
+        for (int i = 0; i < 20; i++) {
+            String created = daemon.raw(post("/containers/create", "{\"Image\":\"bb:logs\",\"Cmd\":[\"ls\",\"-a\",\"/\"]}"));
+            String id = created.replaceAll("(?s).*\"Id\":\"([0-9a-f]{64})\".*", "$1");
+            assertThat(id).as(created).hasSize(64);
+            assertThat(daemon.raw(post("/containers/" + id + "/start", ""))).startsWith("HTTP/1.1 204");
+            String logs = daemon.httpGet("/containers/" + id + "/logs?stdout=1&stderr=1");
+            if (!logs.contains("bin")) empty++;
+            ok("rm", "-f", id);
+        }
+        assertThat(empty).as("empty logs in 20").isZero();
+    }
+
     @Test
     void rotatedLogKeepsTheLastLinesInOrder() throws Exception {
         String id = ok("run", "-d", "--name", "rot", "--log-opt", "max-size=10k", "--log-opt", "max-file=3", "bb:logs",
