@@ -23,6 +23,7 @@ import io.berth.runtime.LogReader;
 import io.berth.runtime.LogReader.LogQuery;
 import io.berth.runtime.LogRotator;
 import io.berth.runtime.OciSpec;
+import io.berth.runtime.OciRuntimeException;
 import io.berth.runtime.Runtime;
 import io.berth.runtime.RuntimeProvider;
 import io.berth.runtime.SeccompProfile;
@@ -255,14 +256,12 @@ public final class ContainerLifecycle {
                 }
                 hostSide.unmountRootfs(rootfs);
                 service.wiring().stopped(c.record());
-                int code = message.contains("executable file not found") || message.contains("no such file or directory") ? 127
-                        : message.contains("permission denied") ? 126 : 128;
+                int code = e instanceof OciRuntimeException.ProcessNotStarted p ? p.reason().exitCode() : 128;
                 c.startFailed(message, code); // no "die": dockerd 20.10 tells none for a start that failed
                 attach.failWaiting(id, e);
             }
             if (e instanceof ContainerException ce) throw ce;
-            if (message.contains("executable file not found") || message.contains("no such file or directory")
-                    || message.contains("permission denied")) {
+            if (e instanceof OciRuntimeException.ProcessNotStarted) {
                 throw ContainerException.invalid("failed to create task for container: " + message + ": unknown");
             }
             // not an IOException: the API layer takes those for a broken connection; this is dockerd's 500

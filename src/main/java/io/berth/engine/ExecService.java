@@ -7,6 +7,7 @@ import io.berth.container.Operation;
 import io.berth.container.Users;
 import io.berth.runtime.AttachSession;
 import io.berth.runtime.ExecSession;
+import io.berth.runtime.OciRuntimeException;
 import io.berth.runtime.ExecSpec;
 import java.io.IOException;
 import java.io.InputStream;
@@ -139,13 +140,11 @@ public final class ExecService {
         try {
             session = lifecycle.runtimeFor(r).exec(r.id(), lifecycle.bundle(r.id()),
                     containers.store().directory(r.id()).resolve("exec").resolve(id.substring(0, 12)), spec);
+        } catch (OciRuntimeException.ProcessNotStarted ex) {
+            e.exitCode = ex.reason().exitCode();
+            throw ContainerException.invalid("OCI runtime exec failed: " + ex.getMessage() + ": unknown");
         } catch (IOException ex) {
             e.exitCode = 126;
-            String m = ex.getMessage() == null ? ex.toString() : ex.getMessage();
-            if (m.contains("executable file not found") || m.contains("no such file")) {
-                e.exitCode = 127;
-                throw ContainerException.invalid("OCI runtime exec failed: " + m + ": unknown");
-            }
             throw ex;
         }
         e.session = session;

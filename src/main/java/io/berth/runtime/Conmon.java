@@ -178,7 +178,7 @@ public final class Conmon implements Runtime {
             }
             if (m.isEof() || m.data() <= 0) {
                 cleanupFailed(o.id());
-                throw new OciRuntimeException("create container " + o.id() + ": " + failure(m, bundle.resolve("runtime.log"), p));
+                throw OciRuntimeException.ofStartFailure("create container " + o.id() + ": " + failure(m, bundle.resolve("runtime.log"), p));
             }
             LOG.debug("container {} created: pid {}, conmon {}, {} ms", o.id(), m.data(), conmonPid, (System.nanoTime() - t0) / 1_000_000);
             return new ContainerHandle(o.id(), bundle, m.data(), conmonPid);
@@ -436,7 +436,7 @@ public final class Conmon implements Runtime {
                         + CREATE_TIMEOUT.toSeconds() + " s");
             }
             if (started.isEof() || started.data() <= 0) {
-                throw new OciRuntimeException("exec in " + containerId + ": " + failure(started, dir.resolve("runtime.log"), p));
+                throw OciRuntimeException.ofStartFailure("exec in " + containerId + ": " + failure(started, dir.resolve("runtime.log"), p));
             }
             long t3 = System.nanoTime();
             LOG.debug("exec in {}: spec {} ms, conmon forked {} ms, started {} ms", containerId, (t1 - t0) / 1_000_000,

@@ -258,6 +258,26 @@ class RunSecurityFlagsCliTest {
         assertNoContainers();
     }
 
+    /** A command that is missing or cannot be run: 127 and 126, from run and from exec alike, as with dockerd. */
+    @Test
+    void aMissingOrNonExecutableCommandGivesDockersExitCodes() throws Exception {
+        DockerCli.Result notExecutable = docker.run(Duration.ofSeconds(30), "run", "--rm", "--network", "none", IMAGE, "/etc/passwd");
+        assertThat(notExecutable.exitCode()).as(notExecutable.toString()).isEqualTo(126);
+        assertThat(notExecutable.stderr()).contains("permission denied");
+        String id = docker.run(Duration.ofSeconds(30), "run", "-d", "--network", "none", IMAGE, "sleep", "60").stdout().trim();
+        try {
+            DockerCli.Result missing = docker.run(Duration.ofSeconds(30), "exec", id, "/no/such/binary");
+            assertThat(missing.exitCode()).as(missing.toString()).isEqualTo(127);
+            assertThat(missing.stderr()).contains("no such file or directory");
+            DockerCli.Result denied = docker.run(Duration.ofSeconds(30), "exec", id, "/etc/passwd");
+            assertThat(denied.exitCode()).as(denied.toString()).isEqualTo(126);
+            assertThat(docker.run(Duration.ofSeconds(30), "exec", id, "true").exitCode()).as("the container still runs execs").isZero();
+        } finally {
+            docker.run(Duration.ofSeconds(30), "rm", "-f", id);
+        }
+        assertNoContainers();
+    }
+
     // ------------------------------------------------------------------ --read-only, --group-add
 
     @Test

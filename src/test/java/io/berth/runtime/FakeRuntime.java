@@ -132,7 +132,7 @@ public final class FakeRuntime implements Runtime, RuntimeProvider {
         calls.add("create " + id);
         String f = failCreate;
         failCreate = null;
-        if (f != null) throw new OciRuntimeException(f);
+        if (f != null) throw OciRuntimeException.ofStartFailure(f); // typed as the conmon runner types runc's words
         if (states.containsKey(id)) throw new OciRuntimeException("container " + id + " exists already");
         long pid = pids.incrementAndGet();
         exits.remove(id);
