@@ -71,6 +71,11 @@ public final class LogOptions {
         return new LogConfig(type, config);
     }
 
+    /** How a container's log is capped, from its settings. */
+    public static Optional<LogRotator.Limits> limits(ContainerSettings.LogSettings log) {
+        return log == null ? Optional.empty() : limits(new LogConfig(log.driver(), log.options()));
+    }
+
     /** How the log is capped: present when max-size is set (max-file defaults to 1, as in dockerd). */
     public static Optional<LogRotator.Limits> limits(LogConfig lc) {
         if (lc == null || lc.config() == null || "none".equals(lc.type())) return Optional.empty();

@@ -32,22 +32,22 @@ public final class RestartPolicies {
     }
 
     /** Whether the policy brings the container back after this exit. */
-    public static boolean shouldRestart(HostConfig.RestartPolicy p, int exitCode, int restartCount, boolean manuallyStopped) {
+    public static boolean shouldRestart(ContainerSettings.RestartPolicy p, int exitCode, int restartCount, boolean manuallyStopped) {
         if (p == null || manuallyStopped) return false;
-        return switch (p.nameOrNo()) {
-            case "always", "unless-stopped" -> true;
-            case "on-failure" -> exitCode != 0 && (p.retries() == 0 || restartCount < p.retries());
-            default -> false;
+        return switch (p.mode()) {
+            case ALWAYS, UNLESS_STOPPED -> true;
+            case ON_FAILURE -> exitCode != 0 && (p.maxRetries() == 0 || restartCount < p.maxRetries());
+            case NO -> false;
         };
     }
 
     /** Whether the daemon starts it when it comes up. */
-    public static boolean startOnDaemonStart(HostConfig.RestartPolicy p, boolean manuallyStopped) {
+    public static boolean startOnDaemonStart(ContainerSettings.RestartPolicy p, boolean manuallyStopped) {
         if (p == null) return false;
-        return switch (p.nameOrNo()) {
-            case "always" -> true;
-            case "unless-stopped" -> !manuallyStopped;
-            default -> false;
+        return switch (p.mode()) {
+            case ALWAYS -> true;
+            case UNLESS_STOPPED -> !manuallyStopped;
+            case NO, ON_FAILURE -> false;
         };
     }
 

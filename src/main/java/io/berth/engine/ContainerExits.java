@@ -107,11 +107,11 @@ final class ContainerExits {
             long t2 = System.nanoTime();
             Futures.await(unwired);
             long t3 = System.nanoTime();
-            boolean restart = !r.hostConfig().isAutoRemove()
-                    && RestartPolicies.shouldRestart(r.hostConfig().restart(), code, r.restartCount(), r.manuallyStopped());
+            boolean restart = !r.settings().autoRemove()
+                    && RestartPolicies.shouldRestart(r.settings().restart(), code, r.restartCount(), r.manuallyStopped());
             Instant started = r.state().startedAt();
             // tells oom, then die (exitCode only, as dockerd 20.10)
-            if (!restart && r.hostConfig().isAutoRemove()) c.exitedBeforeRemoval(code, oom);
+            if (!restart && r.settings().autoRemove()) c.exitedBeforeRemoval(code, oom);
             else c.exited(code, oom, restart);
             if (c.isUnsaved()) {
                 LOG.warn("container {} exited with {}, but its record cannot be written (is the data root full?): "
@@ -125,7 +125,7 @@ final class ContainerExits {
                 Duration delay = RestartPolicies.nextDelay(backoff.get(id), ran);
                 backoff.put(id, delay);
                 scheduleRestart(c, delay);
-            } else if (r.hostConfig().isAutoRemove()) {
+            } else if (r.settings().autoRemove()) {
                 autoRemove(c);
             }
             if (LOG.isDebugEnabled()) {

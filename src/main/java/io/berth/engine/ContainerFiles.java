@@ -127,7 +127,7 @@ public final class ContainerFiles {
     public void extract(String ref, String path, InputStream tar, boolean noOverwriteDirNonDir) throws IOException {
         Container c = containers.get(ref);
         ContainerRecord r = c.record();
-        if (Boolean.TRUE.equals(r.hostConfig().readonlyRootfs()) && !onWritableMount(r.id(), absolute(path))) {
+        if (r.settings().security().readonlyRootfs() && !onWritableMount(r.id(), absolute(path))) {
             throw new ReadOnly("container rootfs is marked read-only");
         }
         Path spool = containers.rootfsDir(r.id()).resolveSibling(SPOOL_PREFIX + System.nanoTime() + SPOOL_SUFFIX);

@@ -113,7 +113,7 @@ public final class ContainerLifecycle {
     private List<LogRotator.Target> logTargets() {
         List<LogRotator.Target> out = new ArrayList<>();
         for (String id : handles.keySet()) {
-            service.store().find(id).ifPresent(c -> LogOptions.limits(c.record().hostConfig().logConfig())
+            service.store().find(id).ifPresent(c -> LogOptions.limits(c.record().settings().log())
                     .ifPresent(l -> out.add(new LogRotator.Target(id, service.logPath(id), bundle(id), l))));
         }
         return out;
@@ -121,7 +121,7 @@ public final class ContainerLifecycle {
 
     /** A last look at a log once conmon has ended: a file conmon replaced on its own is kept, the held name dropped. */
     private void capLogAfterExit(ContainerRecord r) {
-        LogOptions.limits(r.hostConfig().logConfig()).ifPresent(l -> {
+        LogOptions.limits(r.settings().log()).ifPresent(l -> {
             try {
                 logRotator.check(new LogRotator.Target(r.id(), service.logPath(r.id()), bundle(r.id()), l), false);
             } catch (IOException e) {
@@ -131,7 +131,7 @@ public final class ContainerLifecycle {
     }
 
     private Runtime runtime(ContainerRecord r) {
-        String name = r.hostConfig().runtime();
+        String name = r.settings().runtime();
         return runtimes.find(name).orElseThrow(() -> ContainerException.invalid("Unknown runtime specified " + name));
     }
 
@@ -144,7 +144,7 @@ public final class ContainerLifecycle {
     }
 
     private String cgroupsPath(ContainerRecord r) {
-        String parent = r.hostConfig().cgroupParent();
+        String parent = r.settings().resources().cgroupParent();
         return OciSpec.cgroupsPath(parent == null || parent.isEmpty() ? "/berth" : parent, r.id());
     }
 
@@ -163,7 +163,7 @@ public final class ContainerLifecycle {
         } finally {
             c.end(Operation.START);
             // as dockerd: a --rm container that failed to start is removed, so a client waiting for its removal returns
-            if (failed && c.record().hostConfig().isAutoRemove() && !c.record().state().status().hasProcess()) exits.autoRemove(c);
+            if (failed && c.record().settings().autoRemove() && !c.record().state().status().hasProcess()) exits.autoRemove(c);
         }
     }
 
@@ -193,7 +193,7 @@ public final class ContainerLifecycle {
             // after the exit file is gone: the watcher's rescan may have reported it again till then
             runtime.unwatchExit(id);
             long t3 = System.nanoTime();
-            long logCap = LogOptions.limits(r.hostConfig().logConfig()).map(LogRotator::hardCap).orElse(0L);
+            long logCap = LogOptions.limits(r.settings().log()).map(LogRotator::hardCap).orElse(0L);
             ContainerHandle h;
             try {
                 h = runtime.create(id, bundle, spec, service.logPath(id), logCap);
@@ -464,7 +464,7 @@ public final class ContainerLifecycle {
                     case RESTARTING -> exits.scheduleRestart(c, Duration.ZERO);
                     case REMOVING -> service.destroy(c);
                     case EXITED -> {
-                        if (r.state().startedAt() != null && RestartPolicies.startOnDaemonStart(r.hostConfig().restart(), r.manuallyStopped())) {
+                        if (r.state().startedAt() != null && RestartPolicies.startOnDaemonStart(r.settings().restart(), r.manuallyStopped())) {
                             Thread.ofVirtual().start(() -> {
                                 try {
                                     start(r.id());

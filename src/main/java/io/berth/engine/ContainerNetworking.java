@@ -4,6 +4,7 @@ import io.berth.errdefs.ErrorKind;
 import io.berth.container.Container;
 import io.berth.container.ContainerException;
 import io.berth.container.ContainerRecord;
+import io.berth.container.ContainerSettings;
 import io.berth.container.ContainerStatus;
 import io.berth.container.HostConfig;
 import io.berth.network.AttachRequest;
@@ -68,10 +69,10 @@ final class ContainerNetworking {
      * endpoint settings asked for it), then the other endpoints asked. Network IDs are kept.
      */
     List<Attachment> create(ContainerRecord r, Map<String, Attachment> endpoints) {
-        HostConfig h = r.hostConfig();
-        String mode = h.network();
+        ContainerSettings.Networking h = r.settings().networking();
+        String mode = h.mode();
         if (mode.startsWith("container:")) {
-            if (!endpoints.isEmpty() || (h.portBindings() != null && !h.portBindings().isEmpty())) {
+            if (!endpoints.isEmpty() || !h.portBindings().isEmpty()) {
                 if (!endpoints.isEmpty()) throw ContainerException.invalid("conflicting options: container type network can't be used with other networks");
             }
             return List.of();
@@ -98,13 +99,13 @@ final class ContainerNetworking {
         }
         Map<String, String> links = new LinkedHashMap<>();
         if (asked != null) links.putAll(asked.links());
-        if (!primary.isDefaultBridge() && primary.isBridge() && h.links() != null) {
+        if (!primary.isDefaultBridge() && primary.isBridge()) {
             for (String l : h.links()) {
                 String[] p = parseLink(l);
                 links.putIfAbsent(p[1], p[0]);
             }
         }
-        if (primary.isDefaultBridge() && h.links() != null) {
+        if (primary.isDefaultBridge()) {
             for (String l : h.links()) {
                 String target = parseLink(l)[0];
                 if (containers.store().find(target).isEmpty()) {
@@ -159,8 +160,8 @@ final class ContainerNetworking {
      * written in place. A failure undoes what was done and fails {@code ready} (or throws).
      */
     Starting start(ContainerRecord r, List<Attachment> nets) throws IOException {
-        HostConfig h = r.hostConfig();
-        String mode = h.network();
+        ContainerSettings.Networking h = r.settings().networking();
+        String mode = h.mode();
         if (mode.startsWith("container:")) {
             Container other = containers.get(mode.substring("container:".length()));
             if (!other.record().state().status().hasProcess()) {
@@ -225,7 +226,7 @@ final class ContainerNetworking {
     /** Whether a running container lives in this one's network namespace (--network container:). */
     private boolean namespaceJoinedByOthers(String containerId) {
         for (Container c : containers.store().list()) {
-            String mode = c.record().hostConfig().network();
+            String mode = c.record().settings().networking().mode();
             if (c.id().equals(containerId) || mode == null || !mode.startsWith("container:") || !c.record().state().status().hasProcess()) continue;
             String ref = mode.substring("container:".length());
             try {
@@ -261,15 +262,15 @@ final class ContainerNetworking {
 
     /** The ports to publish: -p bindings, and with -P every exposed port without one on a random host port. */
     static List<PortBinding> ports(ContainerRecord r) {
-        HostConfig h = r.hostConfig();
+        ContainerSettings.Networking h = r.settings().networking();
         List<PortBinding> out = new ArrayList<>();
-        Map<String, List<HostConfig.PortBinding>> bindings = h.portBindings() == null ? Map.of() : h.portBindings();
-        for (Map.Entry<String, List<HostConfig.PortBinding>> e : bindings.entrySet()) {
+        Map<String, List<ContainerSettings.PortBinding>> bindings = h.portBindings();
+        for (Map.Entry<String, List<ContainerSettings.PortBinding>> e : bindings.entrySet()) {
             int[] port = portKey(e.getKey());
             String proto = protocol(e.getKey());
-            List<HostConfig.PortBinding> list = e.getValue() == null || e.getValue().isEmpty()
-                    ? List.of(new HostConfig.PortBinding("", "")) : e.getValue();
-            for (HostConfig.PortBinding b : list) {
+            List<ContainerSettings.PortBinding> list = e.getValue() == null || e.getValue().isEmpty()
+                    ? List.of(new ContainerSettings.PortBinding("", "")) : e.getValue();
+            for (ContainerSettings.PortBinding b : list) {
                 String hp = b.hostPort() == null ? "" : b.hostPort().trim();
                 int lo = 0;
                 int hi = 0;
@@ -287,7 +288,7 @@ final class ContainerNetworking {
                 }
             }
         }
-        if (Boolean.TRUE.equals(h.publishAllPorts()) && r.config().exposedPorts() != null) {
+        if (h.publishAllPorts() && r.config().exposedPorts() != null) {
             for (String key : r.config().exposedPorts().keySet()) {
                 if (bindings.containsKey(key) || bindings.containsKey(key + "/tcp")) continue;
                 int[] port = portKey(key);
@@ -334,10 +335,10 @@ final class ContainerNetworking {
     /** The --link entries on the default bridge, as /etc/hosts lines; a link to a stopped container refuses the start. */
     private List<EtcFiles.Link> bridgeLinks(ContainerRecord r, List<Attachment> nets) {
         List<EtcFiles.Link> out = new ArrayList<>();
-        if (r.hostConfig().links() == null || r.hostConfig().links().isEmpty() || nets.isEmpty()) return out;
+        if (r.settings().networking().links().isEmpty() || nets.isEmpty()) return out;
         Network first = network(nets.getFirst().network());
         if (!first.isDefaultBridge()) return out;
-        for (String l : r.hostConfig().links()) {
+        for (String l : r.settings().networking().links()) {
             String[] p = parseLink(l);
             Container target = containers.store().find(p[0])
                     .orElseThrow(() -> ContainerException.notFound("could not get container for " + p[0] + ": No such container: " + p[0]));
@@ -352,17 +353,15 @@ final class ContainerNetworking {
     }
 
     private void writeEtcFiles(ContainerRecord r, AttachResult result, List<EtcFiles.Link> links) throws IOException {
-        HostConfig h = r.hostConfig();
+        ContainerSettings.Networking h = r.settings().networking();
         String id = r.id();
         write(containers.hostnamePath(id), EtcFiles.hostname(r.config().hostname()));
         List<EtcFiles.ExtraHost> extra = new ArrayList<>();
-        if (h.extraHosts() != null) {
-            for (String e : h.extraHosts()) {
-                try {
-                    extra.add(EtcFiles.ExtraHost.parse(e));
-                } catch (NetworkException ex) {
-                    throw ContainerException.invalid(ex.getMessage());
-                }
+        for (String e : h.extraHosts()) {
+            try {
+                extra.add(EtcFiles.ExtraHost.parse(e));
+            } catch (NetworkException ex) {
+                throw ContainerException.invalid(ex.getMessage());
             }
         }
         String hosts;
@@ -399,8 +398,8 @@ final class ContainerNetworking {
      * renamed over.
      */
     void networksChanged(ContainerRecord r) throws IOException {
-        HostConfig h = r.hostConfig();
-        if (h.network().startsWith("container:")) return; // its files are a copy of the other container's
+        ContainerSettings.Networking h = r.settings().networking();
+        if (h.mode().startsWith("container:")) return; // its files are a copy of the other container's
         if (networks.service().attachment(r.id()).map(AttachResult::hostNetwork).orElse(true)) return;
         write(containers.resolvConfPath(r.id()), networks.service().resolvConf(r.id(), nz(h.dns()), nz(h.dnsSearch()), nz(h.dnsOptions())));
         Path hostsPath = containers.hostsPath(r.id());

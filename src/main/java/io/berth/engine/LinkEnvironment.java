@@ -20,8 +20,8 @@ final class LinkEnvironment {
 
     static List<String> of(ContainerRecord r, ContainerService service) {
         List<String> out = new ArrayList<>();
-        List<String> links = r.hostConfig().links();
-        String mode = r.hostConfig().network();
+        List<String> links = r.settings().networking().links();
+        String mode = r.settings().networking().mode();
         if (links == null || links.isEmpty() || !(mode.isEmpty() || mode.equals("default") || mode.equals("bridge"))) return out;
         for (String link : links) {
             String[] p = ContainerNetworking.parseLink(link);

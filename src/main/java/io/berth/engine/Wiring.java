@@ -190,7 +190,7 @@ public final class Wiring implements ContainerWiring, ContainerNetworkHooks {
     @Override
     public synchronized void connected(String containerId, Network network, Attachment attachment, Endpoint endpoint) {
         Saved s = read(containerId);
-        String mode = containers.get(containerId).record().hostConfig().network();
+        String mode = containers.get(containerId).record().settings().networking().mode();
         if (mode.startsWith("container:") || mode.equals("host") || mode.equals("none")) {
             throw new io.berth.network.NetworkException(ErrorKind.FORBIDDEN,
                     "container cannot be disconnected from host network or connected to host network");

@@ -125,12 +125,19 @@ class ContainerBoxTest {
 
     @Test
     void restartPolicies() {
-        var onFailure2 = new HostConfig.RestartPolicy("on-failure", 2);
+        var onFailure2 = new ContainerSettings.RestartPolicy(ContainerSettings.RestartMode.ON_FAILURE, 2);
+        var always = new ContainerSettings.RestartPolicy(ContainerSettings.RestartMode.ALWAYS, 0);
+        var unlessStopped = new ContainerSettings.RestartPolicy(ContainerSettings.RestartMode.UNLESS_STOPPED, 0);
         assertThat(RestartPolicies.shouldRestart(onFailure2, 1, 0, false)).isTrue();
         assertThat(RestartPolicies.shouldRestart(onFailure2, 1, 2, false)).isFalse();
         assertThat(RestartPolicies.shouldRestart(onFailure2, 0, 0, false)).isFalse();
-        assertThat(RestartPolicies.shouldRestart(new HostConfig.RestartPolicy("always", 0), 0, 9, false)).isTrue();
-        assertThat(RestartPolicies.shouldRestart(new HostConfig.RestartPolicy("always", 0), 0, 9, true)).isFalse();
+        assertThat(RestartPolicies.shouldRestart(always, 0, 9, false)).isTrue();
+        assertThat(RestartPolicies.shouldRestart(always, 0, 9, true)).isFalse();
+        assertThat(RestartPolicies.shouldRestart(ContainerSettings.RestartPolicy.NO, 1, 0, false)).isFalse();
+        assertThat(RestartPolicies.startOnDaemonStart(always, true)).isTrue();
+        assertThat(RestartPolicies.startOnDaemonStart(unlessStopped, true)).isFalse();
+        assertThat(RestartPolicies.startOnDaemonStart(unlessStopped, false)).isTrue();
+        assertThat(RestartPolicies.startOnDaemonStart(onFailure2, false)).isFalse();
         assertThat(RestartPolicies.nextDelay(null, Duration.ZERO)).isEqualTo(Duration.ofMillis(100));
         assertThat(RestartPolicies.nextDelay(Duration.ofMillis(100), Duration.ZERO)).isEqualTo(Duration.ofMillis(200));
         assertThat(StopSignals.parse("SIGKILL")).isEqualTo(9);
