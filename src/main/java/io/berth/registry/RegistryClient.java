@@ -4,18 +4,14 @@ import io.berth.content.Digest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -23,7 +19,6 @@ import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,13 +46,13 @@ public final class RegistryClient {
     private static final String ACCEPT_MANIFESTS = String.join(", ", OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST);
     private static final int BUFFER = 256 * 1024;
     private static final int MAX_REDIRECTS = 10;
-    private static final Duration SHORT_TIMEOUT = Duration.ofMinutes(2);
+    static final Duration SHORT_TIMEOUT = Duration.ofMinutes(2);
 
     private final Shared shared;
     private final RegistryAuth auth;
 
     /** State shared by every view of one client. */
-    private record Shared(RegistryConfig config, HttpClient http, TokenService tokens,
+    private record Shared(RegistryConfig config, HttpClient http, RegistryTokens tokens,
                           Map<String, AuthChallenge> challenges) {}
 
     /** An endpoint a request goes to: credentials are sent to the registry itself, never to a mirror. */
@@ -77,7 +72,7 @@ public final class RegistryClient {
 
     /** With a given HTTP client, e.g. one with a custom TLS context; it must not follow redirects itself. */
     public RegistryClient(RegistryConfig config, HttpClient http) {
-        this(new Shared(config, http, new TokenService(http), new ConcurrentHashMap<>()), RegistryAuth.ANONYMOUS);
+        this(new Shared(config, http, new RegistryTokens(http), new ConcurrentHashMap<>()), RegistryAuth.ANONYMOUS);
     }
 
     private RegistryClient(Shared shared, RegistryAuth auth) {
@@ -114,7 +109,7 @@ public final class RegistryClient {
         String refresh = "";
         AuthChallenge ch = shared.challenges().get(target.authority());
         if (ch != null && ch.isBearer()) {
-            refresh = shared.tokens().cached(ch, List.of(), credentials).map(TokenService.Token::refreshToken).orElse("");
+            refresh = shared.tokens().cached(ch, List.of(), credentials).map(RegistryTokens.Token::refreshToken).orElse("");
         }
         return new LoginResult("Login Succeeded", refresh);
     }
@@ -152,7 +147,7 @@ public final class RegistryClient {
         try (InputStream in = r.body()) {
             bytes = in.readNBytes(MAX_MANIFEST_BYTES + 1);
         } catch (IOException e) {
-            throw unreachable(operation, target.base(), e);
+            throw RegistryFailures.unreachable(operation, target.base(), e);
         }
         if (bytes.length > MAX_MANIFEST_BYTES) {
             throw new RegistryException(operation, 200, List.of(), "manifest larger than " + MAX_MANIFEST_BYTES + " bytes", null);
@@ -299,7 +294,7 @@ public final class RegistryClient {
                         n = in.read(buf);
                     } catch (IOException e) {
                         throw new RegistryUnreachableException(operation,
-                                "connection to " + target.authority() + " lost after " + count + " bytes: " + describe(e), e);
+                                "connection to " + target.authority() + " lost after " + count + " bytes: " + RegistryFailures.describe(e), e);
                     }
                     if (n < 0) break;
                     if (expectedSize >= 0 && count + n > expectedSize) {
@@ -633,7 +628,7 @@ public final class RegistryClient {
             try {
                 r = shared.http().send(built, HttpResponse.BodyHandlers.ofInputStream());
             } catch (IOException e) {
-                throw unreachable(operation, built.uri(), e);
+                throw RegistryFailures.unreachable(operation, built.uri(), e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new RegistryUnreachableException(operation, "interrupted", e);
@@ -648,39 +643,6 @@ public final class RegistryClient {
             URI next = built.uri().resolve(r.headers().firstValue("Location").get());
             req = HttpRequest.newBuilder(built, (name, value) -> true).uri(next).build();
         }
-    }
-
-    private static RegistryUnreachableException unreachable(String operation, URI uri, IOException e) {
-        String where = uri.getScheme() + "://" + uri.getRawAuthority();
-        String what;
-        if (causedBy(e, java.nio.channels.UnresolvedAddressException.class) || causedBy(e, java.net.UnknownHostException.class)) {
-            what = "cannot resolve the registry host " + uri.getHost();
-        } else if (e instanceof HttpConnectTimeoutException) {
-            what = "cannot connect to the registry at " + where + ": connection timed out";
-        } else if (causedBy(e, java.net.NoRouteToHostException.class)) {
-            what = "cannot connect to the registry at " + where + ": no route to host";
-        } else if (e instanceof ConnectException) {
-            what = "cannot connect to the registry at " + where + ": connection refused";
-        } else if (e instanceof HttpTimeoutException) {
-            what = "the registry at " + where + " did not answer in time";
-        } else if (e instanceof javax.net.ssl.SSLException) {
-            what = "TLS with " + where + " failed: " + describe(e)
-                    + " (for a registry without TLS, add it to the insecure registries)";
-        } else {
-            what = "talking to the registry at " + where + " failed: " + describe(e);
-        }
-        return new RegistryUnreachableException(operation, what, e);
-    }
-
-    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
-        for (Throwable t = e; t != null; t = t.getCause()) if (type.isInstance(t)) return true;
-        return false;
-    }
-
-    private static String describe(Throwable e) {
-        Throwable t = e;
-        while (t.getMessage() == null && t.getCause() != null) t = t.getCause();
-        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
     }
 
     /** Throws the fitting RegistryException unless the status is the one wanted. */
@@ -736,7 +698,7 @@ public final class RegistryClient {
         return reference.contains(":");
     }
 
-    private static String enc(String s) {
+    static String enc(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 
@@ -794,135 +756,6 @@ public final class RegistryClient {
                 progress.progress(count, total);
             }
             return n;
-        }
-    }
-
-    // ---------------------------------------------------------------- tokens
-
-    /** Gets tokens from token servers and keeps them per realm, service, scopes and credentials until they expire. */
-    static final class TokenService {
-        record Token(String value, long expiresAtNanos, String refreshToken) {
-            boolean fresh() {
-                return System.nanoTime() - expiresAtNanos < 0;
-            }
-        }
-
-        private record Key(String realm, String service, List<String> scopes, RegistryAuth auth) {}
-
-        private final HttpClient http;
-        private final Map<Key, Token> tokens = new ConcurrentHashMap<>();
-        private final Map<Key, ReentrantLock> locks = new ConcurrentHashMap<>();
-
-        TokenService(HttpClient http) {
-            this.http = http;
-        }
-
-        Optional<Token> cached(AuthChallenge ch, List<String> scopes, RegistryAuth creds) {
-            return Optional.ofNullable(tokens.get(key(ch, scopes, creds)));
-        }
-
-        private static Key key(AuthChallenge ch, List<String> scopes, RegistryAuth creds) {
-            return new Key(ch.param("realm"), ch.param("service"), List.copyOf(new TreeSet<>(scopes)), creds);
-        }
-
-        /**
-         * A token for {@code scopes}, cached under them; when it must be fetched, {@code wanted} (scopes plus
-         * what the registry's challenge asked for) is requested.
-         */
-        Token token(String operation, AuthChallenge ch, List<String> scopes, List<String> wanted, RegistryAuth creds, boolean renew,
-                    boolean plainHttpAllowed) {
-            Key key = key(ch, scopes, creds);
-            Token t = tokens.get(key);
-            if (!renew && t != null && t.fresh()) return t;
-            ReentrantLock lock = locks.computeIfAbsent(key, k -> new ReentrantLock());
-            lock.lock();
-            try {
-                Token now = tokens.get(key);
-                // another thread may have fetched one while this one waited
-                if (now != null && now.fresh() && now != t) return now;
-                if (!renew && now != null && now.fresh()) return now;
-                Token fetched = fetch(operation, ch, wanted, creds, plainHttpAllowed);
-                if (tokens.size() > 1000) tokens.values().removeIf(x -> !x.fresh());
-                tokens.put(key, fetched);
-                return fetched;
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        /**
-         * @param plainHttpAllowed whether the registry is marked insecure (or is on loopback); only
-         *     then may credentials go to a token server over plain http, where anyone on the path reads them
-         */
-        private Token fetch(String operation, AuthChallenge ch, List<String> scopes, RegistryAuth creds, boolean plainHttpAllowed) {
-            String realm = ch.param("realm");
-            URI realmUri;
-            try {
-                realmUri = URI.create(realm);
-            } catch (IllegalArgumentException e) {
-                throw new UnauthorizedException(operation, 401, List.of(), "the registry named an invalid token realm \"" + realm + "\"");
-            }
-            if (realmUri.getScheme() == null || !(realmUri.getScheme().equals("https") || realmUri.getScheme().equals("http"))) {
-                throw new UnauthorizedException(operation, 401, List.of(), "the registry named an invalid token realm \"" + realm + "\"");
-            }
-            boolean sendsCredentials = creds.hasBasic() || !creds.identityToken().isEmpty();
-            if (sendsCredentials && realmUri.getScheme().equals("http") && !plainHttpAllowed) {
-                throw new UnauthorizedException(operation, 401, List.of(), "refusing to send credentials to the token server "
-                        + realmUri.getScheme() + "://" + realmUri.getRawAuthority() + " over plain http: the registry must name an https"
-                        + " token realm, or be listed in the insecure registries");
-            }
-            String service = ch.param("service");
-            boolean login = scopes.isEmpty();
-            HttpRequest.Builder req;
-            if (!creds.identityToken().isEmpty()) {
-                Map<String, String> form = new LinkedHashMap<>();
-                form.put("grant_type", "refresh_token");
-                form.put("refresh_token", creds.identityToken());
-                form.put("service", service);
-                form.put("client_id", "berth");
-                if (!scopes.isEmpty()) form.put("scope", String.join(" ", scopes));
-                StringBuilder body = new StringBuilder();
-                form.forEach((k, v) -> body.append(body.isEmpty() ? "" : "&").append(enc(k)).append('=').append(enc(v)));
-                req = HttpRequest.newBuilder(realmUri).POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-                        .header("Content-Type", "application/x-www-form-urlencoded");
-            } else {
-                StringBuilder q = new StringBuilder();
-                if (!service.isEmpty()) q.append("service=").append(enc(service));
-                for (String s : scopes) q.append(q.isEmpty() ? "" : "&").append("scope=").append(enc(s));
-                if (creds.hasBasic()) {
-                    q.append(q.isEmpty() ? "" : "&").append("account=").append(enc(creds.username()));
-                    if (login) q.append("&offline_token=true&client_id=berth");
-                }
-                String sep = realmUri.getRawQuery() == null ? "?" : "&";
-                req = HttpRequest.newBuilder(URI.create(realm + (q.isEmpty() ? "" : sep + q))).GET();
-                if (creds.hasBasic()) req.header("Authorization", creds.basicHeader());
-            }
-            req.timeout(SHORT_TIMEOUT);
-            String what = operation + ": getting a token from " + realmUri.getScheme() + "://" + realmUri.getRawAuthority();
-            HttpResponse<byte[]> r;
-            try {
-                r = http.send(req.build(), HttpResponse.BodyHandlers.ofByteArray());
-            } catch (IOException e) {
-                throw unreachable(what, realmUri, e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new RegistryUnreachableException(what, "interrupted", e);
-            }
-            int s = r.statusCode();
-            if (s == 401 || s == 403) {
-                List<RegistryError> errors = ErrorBodies.parse(r.body());
-                throw new UnauthorizedException(operation, s, errors, errors.isEmpty() ? "the token server refused the credentials" : null);
-            }
-            if (s != 200) {
-                throw new RegistryException(what, s, ErrorBodies.parse(r.body()));
-            }
-            ErrorBodies.TokenAnswer answer = ErrorBodies.parseToken(r.body());
-            if (answer == null || answer.token().isEmpty()) {
-                throw new UnauthorizedException(operation, s, List.of(), "the token server at " + realmUri.getRawAuthority() + " sent no token");
-            }
-            long seconds = Math.max(60, answer.expiresIn());
-            long keep = Math.max(seconds - 10, seconds / 2);
-            return new Token(answer.token(), System.nanoTime() + Duration.ofSeconds(keep).toNanos(), answer.refreshToken());
         }
     }
 }

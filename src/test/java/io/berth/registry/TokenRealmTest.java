@@ -44,7 +44,7 @@ class TokenRealmTest {
 
     @Test
     void credentialsAreNotSentOverPlainHttpForASecureRegistry() {
-        var tokens = new RegistryClient.TokenService(HttpClient.newHttpClient());
+        var tokens = new RegistryTokens(HttpClient.newHttpClient());
         RegistryAuth creds = RegistryAuth.basic("alice", "secret");
         assertThatThrownBy(() -> tokens.token("pulling registry.example/app", plainHttpRealm(), List.of("repository:app:pull"),
                 List.of("repository:app:pull"), creds, false, false))
@@ -56,7 +56,7 @@ class TokenRealmTest {
 
     @Test
     void anInsecureRegistryMayUseAPlainHttpTokenServer() {
-        var tokens = new RegistryClient.TokenService(HttpClient.newHttpClient());
+        var tokens = new RegistryTokens(HttpClient.newHttpClient());
         RegistryAuth creds = RegistryAuth.basic("alice", "secret");
         var token = tokens.token("pulling 127.0.0.1/app", plainHttpRealm(), List.of("repository:app:pull"),
                 List.of("repository:app:pull"), creds, false, true);
@@ -66,7 +66,7 @@ class TokenRealmTest {
 
     @Test
     void anonymousTokensMayStillComeOverPlainHttp() {
-        var tokens = new RegistryClient.TokenService(HttpClient.newHttpClient());
+        var tokens = new RegistryTokens(HttpClient.newHttpClient());
         var token = tokens.token("pulling registry.example/app", plainHttpRealm(), List.of("repository:app:pull"),
                 List.of("repository:app:pull"), RegistryAuth.ANONYMOUS, false, false);
         assertThat(token.value()).isEqualTo("t0k3n");
