@@ -48,6 +48,12 @@ public final class Cri implements AutoCloseable {
         return front.socket();
     }
 
+    /** How many CRI calls have come in (0 until the first connection starts gRPC). */
+    public long callsServed() {
+        CriServer s = server;
+        return s == null ? 0 : s.callsServed();
+    }
+
     @Override
     public void close() {
         front.close();

@@ -1,6 +1,8 @@
 package io.berth.cri;
 
 import io.grpc.BindableService;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -15,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The CRI's gRPC endpoint on a unix socket. Netty's epoll transport carries it (the JDK's
@@ -26,12 +29,14 @@ public final class CriServer implements AutoCloseable {
     private final Server server;
     private final EventLoopGroup loop;
     private final ExecutorService calls;
+    private final AtomicLong served;
 
-    private CriServer(Path socket, Server server, EventLoopGroup loop, ExecutorService calls) {
+    private CriServer(Path socket, Server server, EventLoopGroup loop, ExecutorService calls, AtomicLong served) {
         this.socket = socket;
         this.server = server;
         this.loop = loop;
         this.calls = calls;
+        this.served = served;
     }
 
     /** Binds the socket (root only, 0600) and starts answering the given services. */
@@ -57,7 +62,17 @@ public final class CriServer implements AutoCloseable {
                 .executor(calls)
                 // Image lists and container lists of a busy node exceed gRPC's 4 MiB default, as containerd allows.
                 .maxInboundMessageSize(16 << 20);
-        for (BindableService s : services) builder.addService(s);
+        // counted so that the daemon knows a burst of CRI calls from an idle spell and gives memory back after it
+        AtomicLong served = new AtomicLong();
+        ServerInterceptor count = new ServerInterceptor() {
+            @Override
+            public <Q, A> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, A> call, io.grpc.Metadata headers,
+                                                                     io.grpc.ServerCallHandler<Q, A> next) {
+                served.incrementAndGet();
+                return next.startCall(call, headers);
+            }
+        };
+        for (BindableService s : services) builder.addService(ServerInterceptors.intercept(s, count));
         Server server = builder.build();
         try {
             server.start();
@@ -69,7 +84,7 @@ public final class CriServer implements AutoCloseable {
             Files.deleteIfExists(socket);
             throw e instanceof IOException io ? io : new IOException("cannot serve the CRI on " + socket + ": " + e.getMessage(), e);
         }
-        return new CriServer(socket, server, loop, calls);
+        return new CriServer(socket, server, loop, calls, served);
     }
 
     private static void setIfAbsent(String property, String value) {
@@ -78,6 +93,11 @@ public final class CriServer implements AutoCloseable {
 
     public Path socket() {
         return socket;
+    }
+
+    /** How many calls have come in so far. */
+    public long callsServed() {
+        return served.get();
     }
 
     @Override

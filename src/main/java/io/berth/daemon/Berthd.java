@@ -56,7 +56,8 @@ public final class Berthd implements AutoCloseable {
         this.engine = engine;
         this.api = new ApiHandler(engine);
         this.server = new HttpServer(api);
-        this.idleMemory = new IdleMemory(server::requestsRead, IDLE_QUIET);
+        // the CRI's calls count as work too: kubelet's bursts (pods starting) are followed by memory given back
+        this.idleMemory = new IdleMemory(() -> server.requestsRead() + criCalls(), IDLE_QUIET);
         this.pidFile = config.execRoot().resolve("berthd.pid");
     }
 
@@ -107,6 +108,11 @@ public final class Berthd implements AutoCloseable {
     }
 
     /** Serves the CRI once gRPC is loaded; a failure is logged and the Docker API keeps serving. */
+    private long criCalls() {
+        io.berth.cri.Cri c = cri;
+        return c == null ? 0 : c.callsServed();
+    }
+
     private void startCri() {
         criStarter = Thread.ofPlatform().name("cri-start").daemon().start(() -> {
             long t0 = System.nanoTime();
