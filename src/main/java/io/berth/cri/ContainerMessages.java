@@ -75,10 +75,16 @@ final class ContainerMessages {
             };
         } else {
             // the deprecated path form: "unconfined", "runtime/default", "docker/default", "localhost/FILE"
+            // and none at all, which the CRI defines as unconfined (kubelet asks RuntimeDefault by name)
             String p = s.getSeccompProfilePath();
-            if (p.equals("unconfined")) seccomp = new PodContainerSpec.Seccomp.Unconfined();
+            if (p.isEmpty() || p.equals("unconfined")) seccomp = new PodContainerSpec.Seccomp.Unconfined();
             else if (p.startsWith("localhost/")) seccomp = new PodContainerSpec.Seccomp.Localhost(p.substring("localhost/".length()));
-            else seccomp = new PodContainerSpec.Seccomp.RuntimeDefault();
+            else if (p.equals("runtime/default") || p.equals("docker/default")) seccomp = new PodContainerSpec.Seccomp.RuntimeDefault();
+            else throw invalid("unknown seccomp profile \"" + p + "\"");
+        }
+        if (s.hasRunAsGroup() && !s.hasRunAsUser() && s.getRunAsUsername().isEmpty()) {
+            // a group alone would run as the image's user with another group, which kubelet never means
+            throw invalid("run_as_group needs run_as_user or run_as_username");
         }
         if (s.hasApparmor() && s.getApparmor().getProfileType() == SecurityProfile.ProfileType.Localhost) {
             throw new KindedException(ErrorKind.INVALID_ARGUMENT, "apparmor is not supported by berthd on this node");

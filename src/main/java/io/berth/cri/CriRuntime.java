@@ -272,9 +272,10 @@ final class CriRuntime extends RuntimeServiceGrpc.RuntimeServiceImplBase {
             java.io.ByteArrayOutputStream stderr = new java.io.ByteArrayOutputStream();
             CriStreams runner = new CriStreams(engine, pods);
             var streamsOfRun = new io.berth.cri.stream.StreamBackend.Streams(null, capped(stdout), capped(stderr), sizes -> {});
+            var execId = new java.util.concurrent.atomic.AtomicReference<String>();
             var run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                 try {
-                    return runner.exec(req.getContainerId(), req.getCmdList(), false, streamsOfRun);
+                    return runner.exec(req.getContainerId(), req.getCmdList(), false, streamsOfRun, execId::set);
                 } catch (java.io.IOException | InterruptedException e) {
                     throw new java.util.concurrent.CompletionException(e);
                 }
@@ -283,6 +284,9 @@ final class CriRuntime extends RuntimeServiceGrpc.RuntimeServiceImplBase {
             try {
                 code = req.getTimeout() > 0 ? run.get(req.getTimeout(), java.util.concurrent.TimeUnit.SECONDS) : run.get();
             } catch (java.util.concurrent.TimeoutException e) {
+                // the command must not outlive the answer (containerd and CRI-O kill it too)
+                String id = execId.get();
+                if (id != null) engine.containers().execs().kill(id);
                 throw io.grpc.Status.DEADLINE_EXCEEDED.withDescription("command " + req.getCmdList() + " timed out after "
                         + req.getTimeout() + " s").asRuntimeException();
             } catch (java.util.concurrent.ExecutionException e) {

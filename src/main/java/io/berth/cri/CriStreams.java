@@ -25,9 +25,16 @@ final class CriStreams implements StreamBackend {
 
     @Override
     public int exec(String containerId, List<String> command, boolean tty, Streams io) throws IOException, InterruptedException {
+        return exec(containerId, command, tty, io, id -> {});
+    }
+
+    /** As {@link #exec(String, List, boolean, Streams)}, telling the exec's ID once it is made (to kill it later). */
+    int exec(String containerId, List<String> command, boolean tty, Streams io, java.util.function.Consumer<String> made)
+            throws IOException, InterruptedException {
         ExecService execs = engine.containers().execs();
         String id = execs.create(containerId, new ExecService.ExecConfig(command, null, null, null, tty, io.stdin() != null,
                 io.stdout() != null, io.stderr() != null, false, null, null, false));
+        made.accept(id);
         Thread sizes = Thread.ofVirtual().name("exec-resize").start(() -> io.resizes().accept(size -> {
             try {
                 awaitRunning(execs.get(id));

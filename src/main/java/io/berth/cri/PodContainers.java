@@ -143,9 +143,8 @@ public final class PodContainers {
     }
 
     /**
-     * The PID namespace: the container's own, the host's, a target container's, or the pod's.
-     * A pod has no process of its own to hold a PID namespace, so "the pod's" is that of a running
-     * container of the pod, or a new one (this container is then the pod's PID 1).
+     * The PID namespace: the container's own, the host's, a target container's, or the pod's,
+     * which its init holds (see {@link PodPidNamespace}).
      */
     private NamespaceMode pidMode(Pod pod, PodContainerSpec.Security s) {
         return switch (s.pidMode()) {
@@ -155,11 +154,11 @@ public final class PodContainers {
                         .orElseThrow(() -> new KindedException(ErrorKind.NOT_FOUND, "target container " + s.pidTarget() + " not found"));
                 yield new NamespaceMode.Container(target.id());
             }
-            case POD -> inPods().stream()
+            case POD -> pods.pidNamespace(pod.id()).<NamespaceMode>map(f -> new NamespaceMode.Path(f.toString())).orElseGet(() -> inPods().stream()
                     .filter(r -> r.settings().pod().podId().equals(pod.id()) && r.state().status() == ContainerStatus.RUNNING)
                     .findFirst()
                     .<NamespaceMode>map(r -> new NamespaceMode.Container(r.id()))
-                    .orElse(NamespaceMode.PRIVATE);
+                    .orElse(NamespaceMode.PRIVATE)); // a pod made before pods had a PID init
             case CONTAINER -> NamespaceMode.PRIVATE;
         };
     }

@@ -62,6 +62,12 @@ public final class Pods {
         return dir(podId).resolve("uts");
     }
 
+    /** The pod's own PID namespace, held by its init, when its containers share one and it still lives. */
+    public Optional<Path> pidNamespace(String podId) {
+        Path dir = dir(podId);
+        return PodPidNamespace.live(dir) ? Optional.of(PodPidNamespace.file(dir)) : Optional.empty();
+    }
+
     /** The file holding the pod's IPC namespace (absent when the pod uses the host's). */
     public Path ipcNamespace(String podId) {
         return dir(podId).resolve("ipc");
@@ -113,6 +119,7 @@ public final class Pods {
             if (!pod.hostNetwork()) pod = joinNetwork(pod);
             pinNamespaces(pod);
             writeFiles(pod);
+            if (pod.namespaces().pid() == Pod.Mode.POD) PodPidNamespace.start(dir(pod.id()));
             pod = pod.withState(Pod.State.READY);
             store.save(pod);
             return pod;
@@ -120,6 +127,7 @@ public final class Pods {
             try {
                 networks.service().detach(pod.id());
                 unpinNamespaces(pod.id());
+                PodPidNamespace.stop(dir(pod.id()));
                 io.berth.sys.FileTrees.deleteTree(dir(pod.id()));
                 store.delete(pod.id());
             } catch (IOException | RuntimeException cleanup) {
@@ -219,6 +227,7 @@ public final class Pods {
         Pod pod = found.get();
         networks.service().detach(pod.id());
         unpinNamespaces(pod.id());
+        PodPidNamespace.stop(dir(pod.id()));
         store.save(pod.withNetwork(null, pod.ip()).withState(Pod.State.NOT_READY));
     }
 

@@ -314,6 +314,18 @@ public final class ContainerLifecycle {
             throw new io.berth.errdefs.KindedException(ErrorKind.FAILED_PRECONDITION, "container " + r.id() + " is not running");
         }
         runtime(r).reopenLog(r.id(), bundle(r.id()));
+        // conmon opens the new file after it reads the request; kubelet (and critest) look for it
+        // as soon as the call returns, as containerd answers only once it is there
+        Path log = service.logPath(r.id());
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(2).toNanos();
+        while (!Files.exists(log) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     // ================================================================ stop, kill, restart, pause

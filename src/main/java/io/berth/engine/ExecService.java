@@ -94,6 +94,17 @@ public final class ExecService {
         return e;
     }
 
+    /**
+     * Kills a running exec's process (the CRI's ExecSync past its timeout: kubelet's probe gave up,
+     * and the command must not live on). Its exit comes through the session as any other.
+     */
+    public void kill(String id) {
+        Exec e = get(id);
+        long pid = e.pid;
+        if (!e.running || pid <= 0) return;
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+    }
+
     /** Checks the exec can start (before the API answers 101). */
     public Exec prepareStart(String id) {
         Exec e = get(id);

@@ -65,7 +65,8 @@ public record OciConfig(
             List<Namespace> namespaces,
             List<String> maskedPaths,
             List<String> readonlyPaths,
-            Map<String, Object> seccomp) {}
+            Map<String, Object> seccomp,
+            String rootfsPropagation) {}
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Device(String path, String type, long major, long minor, Integer fileMode, Long uid, Long gid) {}

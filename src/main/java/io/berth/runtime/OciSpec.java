@@ -48,6 +48,23 @@ public final class OciSpec {
     private static final Pattern CGROUP_RULE = Pattern.compile("^([acb]) ([0-9]+|\\*):([0-9]+|\\*) ([rwm]{1,3})$");
     private static final BigInteger UNLIMITED = new BigInteger("18446744073709551615");
 
+    /**
+     * The propagation of the container's root mount: a mount asked shared (kubelet's
+     * Bidirectional) makes it rshared and one asked slave (HostToContainer) rslave, or the
+     * mounts made under it would not cross to the host or come from it (dockerd and containerd
+     * do the same); otherwise the runtime's default.
+     */
+    static String rootfsPropagation(List<ContainerSpec.Mount> mounts) {
+        boolean slave = false;
+        for (ContainerSpec.Mount m : mounts) {
+            for (String o : m.options()) {
+                if (o.equals("rshared") || o.equals("shared")) return "rshared";
+                if (o.equals("rslave") || o.equals("slave")) slave = true;
+            }
+        }
+        return slave ? "rslave" : null;
+    }
+
     /** The config for container {@code id}; throws IllegalArgumentException naming a bad field. */
     public static OciConfig build(String id, ContainerSpec s, HostFacts host) {
         if (!ID.matcher(id).matches()) throw new IllegalArgumentException("invalid container id \"" + id + "\"");
@@ -64,7 +81,8 @@ public final class OciSpec {
                 namespaceList(ns),
                 s.privileged() ? List.of() : (s.maskedPaths() == null ? DOCKER_MASKED_PATHS : s.maskedPaths()),
                 s.privileged() ? List.of() : (s.readonlyPaths() == null ? DOCKER_READONLY_PATHS : s.readonlyPaths()),
-                s.privileged() ? null : s.seccomp());
+                s.privileged() ? null : s.seccomp(),
+                rootfsPropagation(s.mounts()));
         return new OciConfig(
                 OciConfig.VERSION,
                 process(s, host),
