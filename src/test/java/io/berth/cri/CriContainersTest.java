@@ -21,6 +21,7 @@ import io.berth.cri.v1.LinuxContainerSecurityContext;
 import io.berth.cri.v1.ListContainersRequest;
 import io.berth.cri.v1.ListPodSandboxRequest;
 import io.berth.cri.v1.Mount;
+import io.berth.cri.v1.MountPropagation;
 import io.berth.cri.v1.PodSandboxConfig;
 import io.berth.cri.v1.PodSandboxMetadata;
 import io.berth.cri.v1.PodSandboxStatusRequest;
@@ -29,6 +30,7 @@ import io.berth.cri.v1.RemovePodSandboxRequest;
 import io.berth.cri.v1.ReopenContainerLogRequest;
 import io.berth.cri.v1.RunPodSandboxRequest;
 import io.berth.cri.v1.RuntimeServiceGrpc;
+import io.berth.cri.v1.SecurityProfile;
 import io.berth.cri.v1.StartContainerRequest;
 import io.berth.cri.v1.StopContainerRequest;
 import io.berth.cri.v1.StopPodSandboxRequest;
@@ -363,6 +365,95 @@ class CriContainersTest {
         // CAP_NET_BIND_SERVICE (bit 10) only, and no new privileges
         assertThat(status).containsPattern("CapBnd:\\s+0000000000000400");
         assertThat(status).containsPattern("NoNewPrivs:\\s+1");
+    }
+
+    // ------------------------------------------------------------ what critest v1.32.0 found
+
+    /** A pod's containers share a PID namespace whose PID 1 is the pod's own init, not the first container. */
+    @Test
+    void aPodsContainersShareItsPidNamespaceUnderItsInit() throws Exception {
+        String pod = pod("pids");
+        String first = create(pod, container("first", "exec sleep 301"));
+        rt().startContainer(StartContainerRequest.newBuilder().setContainerId(first).build());
+        String second = create(pod, container("second", "exec sleep 302"));
+        rt().startContainer(StartContainerRequest.newBuilder().setContainerId(second).build());
+        assertThat(exec(first, "tr '\\0' ' ' < /proc/1/cmdline").getStdout().toStringUtf8()).contains("catatonit");
+        assertThat(exec(second, "ps -o args").getStdout().toStringUtf8()).contains("sleep 301").contains("sleep 302");
+        Path pinned = daemon.daemon().dir().resolve("run").resolve("cri").resolve("pods").resolve(pod).resolve("pid");
+        assertThat(pinned).exists();
+        long init = Long.parseLong(Files.readString(pinned.resolveSibling("pid-holder")).trim());
+        assertThat(ProcessHandle.of(init)).isPresent();
+        rt().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod).build());
+        assertThat(pinned).as("the namespace is unpinned with the pod").doesNotExist();
+        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(init).map(h -> !h.isAlive()).orElse(true));
+    }
+
+    @Test
+    void anExecSyncPastItsTimeoutIsDeadlineExceededAndItsCommandIsKilled() throws Exception {
+        String pod = pod("slow");
+        String id = create(pod, container("app", "sleep 300"));
+        rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+        assertThat(codeOf(() -> rt().execSync(ExecSyncRequest.newBuilder().setContainerId(id).addCmd("sleep").addCmd("1234")
+                .setTimeout(1).build()))).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !exec(id, "ps -o args").getStdout().toStringUtf8().contains("sleep 1234"));
+    }
+
+    @Test
+    void noSeccompProfileIsUnconfinedTheRuntimeDefaultConfinesAndAGroupAloneIsRefused() throws Exception {
+        String pod = pod("seccomp");
+        String plain = create(pod, container("plain", "sleep 300"));
+        String confined = create(pod, container("confined", "sleep 300").setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(
+                LinuxContainerSecurityContext.newBuilder().setSeccomp(SecurityProfile.newBuilder()
+                        .setProfileType(SecurityProfile.ProfileType.RuntimeDefault)))));
+        rt().startContainer(StartContainerRequest.newBuilder().setContainerId(plain).build());
+        rt().startContainer(StartContainerRequest.newBuilder().setContainerId(confined).build());
+        assertThat(exec(plain, "grep '^Seccomp:' /proc/self/status").getStdout().toStringUtf8()).matches("Seccomp:\\s+0\\s*");
+        assertThat(exec(confined, "grep '^Seccomp:' /proc/self/status").getStdout().toStringUtf8()).matches("Seccomp:\\s+2\\s*");
+        assertThat(codeOf(() -> create(pod, container("group", "id").setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(
+                LinuxContainerSecurityContext.newBuilder().setRunAsGroup(Int64Value.newBuilder().setValue(1002)))))))
+                .isEqualTo(Status.Code.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void reopenContainerLogAnswersOnceTheNewFileIsThere() throws Exception {
+        String pod = pod("rotate");
+        String id = create(pod, container("app", "while true; do echo tick; sleep 0.1; done"));
+        rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+        Path log = logs.resolve("rotate").resolve("app").resolve("0.log");
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(log) && Files.size(log) > 0);
+        for (int i = 0; i < 5; i++) {
+            Files.move(log, log.resolveSibling("0.log." + i));
+            rt().reopenContainerLog(ReopenContainerLogRequest.newBuilder().setContainerId(id).build());
+            assertThat(log).as("the new log file, right after the answer (round %d)", i).exists();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(log).contains(" stdout F tick"));
+    }
+
+    /** A Bidirectional mount: what the container mounts under it shows on the host (its root is rshared). */
+    @Test
+    void aBidirectionalMountCarriesTheContainersMountsToTheHost() throws Exception {
+        Path shared = Files.createDirectories(logs.resolve("propagation"));
+        io.berth.sys.Syscalls.mount(shared.toString(), shared.toString(), null, io.berth.sys.Syscalls.MS_BIND, null);
+        try {
+            new ProcessBuilder("mount", "--make-rshared", shared.toString()).inheritIO().start().waitFor();
+            String pod = pod("propagate");
+            String id = create(pod, container("app", "sleep 300")
+                    .addMounts(Mount.newBuilder().setHostPath(shared.toString()).setContainerPath("/shared")
+                            .setPropagation(MountPropagation.PROPAGATION_BIDIRECTIONAL))
+                    .setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(LinuxContainerSecurityContext.newBuilder().setPrivileged(true))));
+            rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+            assertThat(exec(id, "mkdir -p /shared/inner && mount -t tmpfs tmpfs /shared/inner && touch /shared/inner/made-inside").getExitCode())
+                    .isZero();
+            assertThat(shared.resolve("inner").resolve("made-inside")).as("the container's mount, seen from the host").exists();
+        } finally {
+            for (String m : List.of(shared.resolve("inner").toString(), shared.toString())) {
+                try {
+                    io.berth.sys.Syscalls.umount2(m, io.berth.sys.Syscalls.MNT_DETACH);
+                } catch (java.io.IOException e) {
+                    // not mounted (the test failed before)
+                }
+            }
+        }
     }
 
     @Test
