@@ -65,7 +65,6 @@ timeout: 60
 EOF
 
 hostport_before=$(iptables -t nat -S 2>/dev/null | grep -c '^-N CNI-HOSTPORT' || true)
-veths_before=$(ip -o link show type veth | awk -F': ' '{print $2}' | sort)
 berth_chains_before=$(iptables -S | grep -c '^-N BERTH' || true)
 cgroups_before=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d | sort)
 
@@ -252,7 +251,8 @@ rm -f "$WORK/manifests/web-pod.yaml" "$WORK/manifests/guaranteed-pod.yaml"
 wait_for 60 "kubelet stopped the pods" sh -c "[ -z \"\$($CRICTL --config $WORK/crictl.yaml pods --state ready -q)\" ]"
 wait_for 150 "kubelet removed the pods" sh -c "[ -z \"\$($CRICTL --config $WORK/crictl.yaml pods -q)\" ]"
 [ -z "$(crictl ps -a -q)" ] || fail "containers left: $(crictl ps -a)"
-veths_left=$(comm -13 <(echo "$veths_before") <(ip -o link show type veth | awk -F': ' '{print $2}' | sort))
+# this run's bridges (told by their subnets) must have no port left
+veths_left=$(for br in $(ip -o -4 addr show | awk -v re="^$SUBNETS_RE" '$4 ~ re {print $2}'); do ip -o link show master "$br"; done)
 [ -z "$veths_left" ] || fail "veths left: $veths_left"
 mounts_left=$(in_ns cat /proc/self/mountinfo | awk '{print $5}' | grep -E "^$WORK/(run|root)/" || true)
 [ -z "$mounts_left" ] || fail "mounts left in the namespace: $mounts_left"
