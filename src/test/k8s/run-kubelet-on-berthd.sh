@@ -19,7 +19,8 @@
 # environment: KUBELET (default /tmp/k8s/bin/kubelet), CRICTL (default /tmp/k8s/bin/crictl),
 #   IMAGES (default /tmp/k8s/images), K8S_SHARED (the recipes, default /work/shared/k8s),
 #   WORK (default /tmp/berth-kubelet-run; refused while a berthd of another run answers there),
-#   KPORT / KHEALTHZ (kubelet's ports, default 10360 / 10358), HOLD (seconds a failed run stays up).
+#   KPORT / KHEALTHZ (kubelet's ports, default 10360 / 10358), HOLD (seconds a failed run stays up),
+#   STOP_AFTER=N (end, as a failure, after step N: with HOLD, to look at a live run).
 # berthd, kubelet, conmon and the containers run inside the private mount namespace of mntns.sh
 # (kubelet 1.28 hard-codes /var/log/pods and /var/lib/kubelet). Everything made (berthd's data and
 # exec roots, the pods' bridge, its iptables rules, cgroups, mounts, the namespace) is taken away
@@ -75,7 +76,7 @@ kubelet_ctl() {
   KUBELET=$KUBELET CRI_ENDPOINT=unix://$CRI_SOCK IN_MNTNS=1 NODE_NAME=$NODE PORT=$KPORT HEALTHZ_PORT=$KHEALTHZ \
     "$K8S_SHARED/kubelet-standalone.sh" "$@"
 }
-say() { echo "[$(date +%T)] $*"; }
+say() { echo "[$(date +%T)] $*"; case "$*" in "${STOP_AFTER:-x}. "*) fail "stopped after step $STOP_AFTER (STOP_AFTER)";; esac; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # wait_for SECONDS DESCRIPTION COMMAND...: polls the command every second
 wait_for() {
@@ -151,6 +152,8 @@ restarts() {
   curl -sk "https://127.0.0.1:$KPORT/pods" | jq -r --arg p "$1-$NODE" --arg c "$2" \
     '.items[] | select(.metadata.name==$p) | .status.containerStatuses[]? | select(.name==$c) | .restartCount'
 }
+# copied beside, then renamed: kubelet's watch would read a half-written file and log an error
+put_manifest() { cp "$1" "$WORK/manifests/.$(basename "$1")" && mv "$WORK/manifests/.$(basename "$1")" "$WORK/manifests/$(basename "$1")"; }
 serves() { curl -sf --max-time 3 "http://$1:8080/index.html" | grep -q 'hello from writer'; }
 running() { [ -n "$(ctr_id "$1" "$2")" ]; }
 restarted_to() { [ "$(restarts "$1" "$2")" -ge "$3" ] && running "$(pod_id "$1")" "$2"; }
@@ -164,7 +167,7 @@ curl -sf "http://127.0.0.1:$KHEALTHZ/healthz" >/dev/null || fail "kubelet is not
 say "kubelet $("$KUBELET" --version) on berthd, pid $berthd_pid"
 
 # ---------------------------------------------------------------- 1. the web pod
-cp "$K8S_SHARED/manifests/web-pod.yaml" "$WORK/manifests/"
+put_manifest "$K8S_SHARED/manifests/web-pod.yaml"
 t0=$(date +%s.%N)
 for _ in $(seq 120); do
   WEB=$(pod_id web); [ -n "$WEB" ] && running "$WEB" writer && running "$WEB" server && break; sleep 0.5
@@ -203,7 +206,7 @@ say "3. SIGKILL: exit 137, kubelet: \"$(grep -o 'back-off [0-9a-z]* restarting f
 wait_for 30 "web pod serves after the SIGKILL restart" serves "$IP"
 
 # ---------------------------------------------------------------- 4. a Guaranteed pod
-cp "$HERE/guaranteed-pod.yaml" "$WORK/manifests/"
+put_manifest "$HERE/guaranteed-pod.yaml"
 for _ in $(seq 120); do G=$(pod_id guaranteed); [ -n "$G" ] && running "$G" ticker && break; sleep 0.5; done
 [ -n "$G" ] && running "$G" ticker || fail "Guaranteed pod did not start"
 TICK=$(ctr_id "$G" ticker)
@@ -218,7 +221,8 @@ say "4. Guaranteed pod $G running, oom_score_adj $adj (kubelet asked -997, clamp
 # ---------------------------------------------------------------- 5. crictl logs, exec -it, port-forward
 logs=$(in_ns "$CRICTL" --config "$WORK/crictl.yaml" logs --tail 2 "$TICK" 2>&1)
 echo "$logs" | grep -q '^tick [0-9]' || fail "crictl logs: $logs"
-tty=$(script -qc "$CRICTL --config $WORK/crictl.yaml exec -it $(ctr_id "$WEB" server) sh -c 'tty; echo in-\$HOSTNAME'" /dev/null </dev/null | tr -d '\r')
+# script(1) with stdin at EOF makes the session's tty echo a NUL as "^@" (dockerd too: moby/moby#53701)
+tty=$(script -qc "$CRICTL --config $WORK/crictl.yaml exec -it $(ctr_id "$WEB" server) sh -c 'tty; echo in-\$HOSTNAME'" /dev/null </dev/null | tr -d '\r' | sed 's/\^@//g')
 echo "$tty" | grep -q '^/dev/pts/' || fail "crictl exec -it: $tty"
 crictl port-forward "$WEB" 18480:8080 > "$WORK/pf.log" 2>&1 & pf=$!
 wait_for 15 "port-forward serves the page" sh -c "curl -sf --max-time 3 http://127.0.0.1:18480/index.html | grep -q 'hello from writer'"
