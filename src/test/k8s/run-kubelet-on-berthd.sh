@@ -230,7 +230,12 @@ kill "$pf"; wait "$pf" 2>/dev/null || true
 say "5. crictl logs: $(echo "$logs" | tail -1); exec -it: $(echo "$tty" | tr '\n' ' '); port-forward 127.0.0.1:18480 -> $WEB:8080 served the page"
 
 # ---------------------------------------------------------------- 6. kill -9 of berthd
-snapshot() { crictl ps -a -o json | jq -r '.containers[] | "\(.id) \(.metadata.name) \(.metadata.attempt) \(.state)"' | sort; }
+# every container with its state and times, as kubelet reads them (an adopted container keeps its start)
+snapshot() {
+  for id in $(crictl ps -a -q); do
+    crictl inspect "$id" | jq -r '.status | "\(.id[0:12]) \(.metadata.name) \(.metadata.attempt) \(.state) \(.startedAt) \(.finishedAt) \(.exitCode)"'
+  done | sort
+}
 s_before=$(snapshot); r_before="$(restarts web writer) $(restarts web server) $(restarts guaranteed ticker)"
 kill -9 "$berthd_pid"; wait "$berthd_pid" 2>/dev/null || true
 say "6. berthd killed (-9); the pods run on under conmon for 10 s"
