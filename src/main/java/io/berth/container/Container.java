@@ -349,7 +349,16 @@ public final class Container {
      * full disk does not lose it: see {@link #isUnsaved}.
      */
     public ContainerRecord exited(int code, boolean oomKilled, boolean restart) throws IOException {
-        return exited(code, oomKilled, restart, true);
+        return exited(code, oomKilled, restart, Instant.now());
+    }
+
+    /**
+     * {@link #exited(int, boolean, boolean)} at the time the process ended (conmon's exit record),
+     * which is earlier than now when it ended while the daemon was away: kubelet reads FinishedAt
+     * for its restart back-off, and a restart of berthd must not move it.
+     */
+    public ContainerRecord exited(int code, boolean oomKilled, boolean restart, Instant at) throws IOException {
+        return exited(code, oomKilled, restart, true, at);
     }
 
     /**
@@ -358,15 +367,19 @@ public final class Container {
      * state, which the daemon's start reconciles as an exit.
      */
     public ContainerRecord exitedBeforeRemoval(int code, boolean oomKilled) throws IOException {
-        return exited(code, oomKilled, false, false);
+        return exited(code, oomKilled, false, false, Instant.now());
     }
 
-    private ContainerRecord exited(int code, boolean oomKilled, boolean restart, boolean durable) throws IOException {
+    private ContainerRecord exited(int code, boolean oomKilled, boolean restart, boolean durable, Instant at) throws IOException {
         lock.lock();
         try {
             if (!status().hasProcess()) throw illegal("exited");
+            // never before its start nor in the future, whatever a file's time says
+            Instant started = record.state().startedAt();
+            Instant now = Instant.now();
+            Instant finished = at.isAfter(now) ? now : started != null && at.isBefore(started) ? started : at;
             // what happened happened: a full disk keeps it in memory (isUnsaved) rather than losing it
-            ContainerRecord next = update(r -> r.withState(r.state().exited(code, oomKilled, Instant.now(),
+            ContainerRecord next = update(r -> r.withState(r.state().exited(code, oomKilled, finished,
                     restart ? ContainerStatus.RESTARTING : ContainerStatus.EXITED)), true, durable);
             if (oomKilled) announce("oom", Map.of());
             announce("die", Map.of("exitCode", Integer.toString(code)));

@@ -112,7 +112,7 @@ final class ContainerExits {
             Instant started = r.state().startedAt();
             // tells oom, then die (exitCode only, as dockerd 20.10)
             if (!restart && r.settings().autoRemove()) c.exitedBeforeRemoval(code, oom);
-            else c.exited(code, oom, restart);
+            else c.exited(code, oom, restart, exit.time()); // when conmon saw it end, also while berthd was away
             if (c.isUnsaved()) {
                 LOG.warn("container {} exited with {}, but its record cannot be written (is the data root full?): "
                         + "kept in memory and in the runtime's exit record, written once there is room", r.shortId(), code);

@@ -457,6 +457,33 @@ class CriContainersTest {
     }
 
     @Test
+    void aContainerThatEndsWhileBerthdIsAwayKeepsTheTimeItEnded() throws Exception {
+        // kubelet's restart back-off counts from FinishedAt: berthd's restart must not move it
+        String pod = pod("away");
+        String id = create(pod, container("app", "sleep 300"));
+        rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+        String info = rt().containerStatus(ContainerStatusRequest.newBuilder().setContainerId(id).setVerbose(true).build())
+                .getInfoOrThrow("info");
+        java.util.regex.Matcher pid = java.util.regex.Pattern.compile("\"pid\":(\\d+)").matcher(info);
+        assertThat(pid.find()).as(info).isTrue();
+
+        BerthdProcess first = daemon.daemon();
+        first.process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        Files.deleteIfExists(criSocket(first));
+        new ProcessBuilder("kill", "-KILL", pid.group(1)).inheritIO().start().waitFor();
+        long killedAt = System.currentTimeMillis();
+        Thread.sleep(3000);
+        daemon = CliDaemon.start(first.dir());
+        connect(daemon.daemon());
+
+        io.berth.cri.v1.ContainerStatus st = status(id);
+        assertThat(st.getState()).isEqualTo(ContainerState.CONTAINER_EXITED);
+        assertThat(st.getExitCode()).isEqualTo(137);
+        assertThat(st.getFinishedAt() / 1_000_000).as("FinishedAt, in ms, against the kill at %d", killedAt)
+                .isBetween(killedAt - 1000, killedAt + 1000);
+    }
+
+    @Test
     void containersOutliveAKilledBerthdAndGoWithTheirPod() throws Exception {
         String pod = pod("durable");
         String id = create(pod, container("app", "sleep 300"));
