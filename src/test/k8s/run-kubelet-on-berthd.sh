@@ -36,12 +36,11 @@ BRIDGE=bkube0
 step() { echo "== $*"; }
 fail() { echo "FAILED: $*"; exit 1; }
 in_ns() { nsenter -t "$(cat "$WORK/mntns.pid")" -m -- "$@"; }
-crictl() { in_ns "$BIN/crictl" -r "unix://$CRI_SOCK" -i "unix://$CRI_SOCK" -t 60s "$@"; }
+crictl() { in_ns "$BIN/crictl" --config "$WORK/crictl.yaml" -r "unix://$CRI_SOCK" -i "unix://$CRI_SOCK" -t 60s "$@"; }
 docker_() { DOCKER_HOST=unix://$DOCKER_SOCK docker "$@"; }
 # waits up to $1 seconds for the command after it to succeed
 until_ok() { local t=$1; shift; for _ in $(seq "$t"); do "$@" >/dev/null 2>&1 && return 0; sleep 1; done; return 1; }
 
-bridges_before=$(ip -o link show type bridge | awk -F': ' '{print $2}' | sort)
 berth_chains_before=$(iptables -S | grep -c '^-N BERTH' || true)
 hostport_before=$(iptables -t nat -S | grep -c '^-N CNI-HOSTPORT' || true)
 cgroups_before=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d | sort)
@@ -49,7 +48,8 @@ netns_before=$(ip netns list 2>/dev/null | sort)
 
 berthd_pid=
 start_berthd() {
-  in_ns "$JAVA" -XX:+UseSerialGC -Xms8m --enable-native-access=ALL-UNNAMED -jar "$ROOT/target/berth.jar" daemon \
+  # nsenter execs java: $! is berthd itself
+  nsenter -t "$(cat "$WORK/mntns.pid")" -m -- "$JAVA" -XX:+UseSerialGC -Xms8m --enable-native-access=ALL-UNNAMED -jar "$ROOT/target/berth.jar" daemon \
     --data-root "$WORK/root" --exec-root "$WORK/run" -H "unix://$DOCKER_SOCK" --cri-socket "$CRI_SOCK" \
     --config-file "$WORK/daemon.json" >> /tmp/kubelet-berthd.log 2>&1 &
   berthd_pid=$!
@@ -59,28 +59,35 @@ start_berthd() {
 cleanup() {
   set +e
   echo "== cleaning up"
+  kpid=$(cat "$WORK/kubelet.pid" 2>/dev/null)
   "$K8S_SHARED/kubelet-standalone.sh" stop >/dev/null 2>&1
+  [ -n "$kpid" ] && { sleep 2; kill -9 "$kpid" 2>/dev/null; }
   if [ -n "$berthd_pid" ] && kill -0 "$berthd_pid" 2>/dev/null; then
     crictl rmp -fa >/dev/null 2>&1
     docker_ ps -aq | xargs -r env DOCKER_HOST=unix://$DOCKER_SOCK docker rm -f >/dev/null 2>&1
-    kill -TERM "$berthd_pid"; wait "$berthd_pid" 2>/dev/null
+    kill -TERM "$berthd_pid"
+    for _ in $(seq 20); do kill -0 "$berthd_pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$berthd_pid" 2>/dev/null; wait "$berthd_pid" 2>/dev/null
   fi
   "$K8S_SHARED/mntns.sh" stop >/dev/null 2>&1
   sleep 1
   grep " $WORK/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  for br in $(comm -13 <(echo "$bridges_before") <(ip -o link show type bridge | awk -F': ' '{print $2}' | sort)); do
+  # the bridges of this run's subnets (the default one and the pods' network) and every rule naming
+  # them; other engines' bridges (a test daemon, another run beside this one) are left alone
+  for br in $(ip -o -4 addr show | awk '$4 ~ /^10\.21[45]\./ {print $2}' | sort -u); do
     for t in filter nat; do
       iptables -t $t -S | grep -E -- "(-i|-o) $br( |$)" | sed 's/^-A/-D/' | while read -r r; do eval "iptables -t $t $r"; done
     done
     ip link del "$br"
   done
-  if [ "$berth_chains_before" = 0 ]; then
+  # Berth's own chains go only when no bridge is left in them (the host had none, and no other berthd runs)
+  if [ "$berth_chains_before" = 0 ] && ! iptables -S | grep -E '^-A BERTH' | grep -qE -- '(-i|-o) '; then
     for t in filter nat; do
       iptables -t $t -S | grep -E '^-A .*BERTH' | sed 's/^-A/-D/' | while read -r r; do eval "iptables -t $t $r"; done
       for c in $(iptables -t $t -S | awk '/^-N BERTH/ {print $2}'); do iptables -t $t -F "$c"; iptables -t $t -X "$c"; done
     done
   fi
-  if [ "$hostport_before" = 0 ]; then
+  if [ "$hostport_before" = 0 ] && ! iptables -t nat -S | grep -q "^-N CNI-DN-"; then
     for t in nat filter; do
       iptables -t $t -S | grep -E '^-A .*CNI-(HOSTPORT|DN-)' | sed 's/^-A/-D/' | while read -r r; do eval "iptables -t $t $r"; done
       for c in $(iptables -t $t -S | awk '/^-N CNI-(HOSTPORT|DN-)/ {print $2}'); do iptables -t $t -F "$c"; iptables -t $t -X "$c"; done
@@ -91,8 +98,11 @@ cleanup() {
   done
   rm -rf "$WORK"
 }
-trap cleanup EXIT
+# KEEP=1 leaves everything running after a failure, to look at (then run the script's cleanup by hand: KEEP=0)
+on_exit() { local rc=$?; if [ "$rc" != 0 ] && [ "${KEEP:-0}" = 1 ]; then echo "kept: $WORK, berthd $berthd_pid"; return; fi; cleanup; }
+trap on_exit EXIT
 
+touch "$WORK/crictl.yaml"
 cat > "$WORK/daemon.json" <<EOF
 {"bridge": "$BRIDGE", "bip": "10.214.0.1/24", "default-address-pools": [{"base": "10.215.0.0/16", "size": 24}]}
 EOF
@@ -119,7 +129,12 @@ until_ok 30 page || fail "nothing served at http://$IP:8080"
 page | grep -q "hello from writer" || fail "unexpected page: $(page)"
 echo "   served at $IP: $(page)"
 
-attempt() { crictl ps -a --pod "$POD" --name "$1" -o json | grep -o '"attempt": [0-9]*' | awk '{print $2}' | sort -n | tail -1; }
+# the highest attempt of a container of pod web (JSON leaves a zero out)
+attempt() {
+  local a
+  a=$(crictl ps -a --pod "$POD" --name "$1" -o json | grep -o '"attempt": *[0-9]*' | awk '{print $2}' | sort -n | tail -1)
+  echo "${a:-0}"
+}
 step "a failing liveness probe restarts server"
 before=$(attempt server)
 crictl exec "$(crictl ps --pod "$POD" --name writer -q)" touch /www/.stop
@@ -165,9 +180,9 @@ echo "   its oom_score_adj: $(crictl logs "$GID_" 2>&1 | head -1); memory limit 
 step "crictl logs, exec -it, port-forward"
 WRITER=$(crictl ps --pod "$POD" --name writer --state running -q)
 crictl exec "$WRITER" sh -c 'echo logged-by-exec > /proc/1/fd/1'
-until_ok 10 sh -c "nsenter -t $(cat "$WORK/mntns.pid") -m -- $BIN/crictl -r unix://$CRI_SOCK logs $WRITER 2>&1 | grep -q logged-by-exec" \
+until_ok 10 sh -c "nsenter -t $(cat "$WORK/mntns.pid") -m -- $BIN/crictl --config $WORK/crictl.yaml -r unix://$CRI_SOCK logs $WRITER 2>&1 | grep -q logged-by-exec" \
   || fail "crictl logs does not show the line"
-tty_out=$(script -qec "nsenter -t $(cat "$WORK/mntns.pid") -m -- $BIN/crictl -r unix://$CRI_SOCK exec -it $WRITER sh -c 'tty; echo it-works'" /dev/null)
+tty_out=$(script -qec "nsenter -t $(cat "$WORK/mntns.pid") -m -- $BIN/crictl --config $WORK/crictl.yaml -r unix://$CRI_SOCK exec -it $WRITER sh -c 'tty; echo it-works'" /dev/null)
 echo "$tty_out" | grep -q "/dev/pts/" || fail "exec -it has no terminal: $tty_out"
 echo "$tty_out" | grep -q "it-works" || fail "exec -it: $tty_out"
 crictl port-forward "$POD" 18090:8080 >/dev/null 2>&1 &
