@@ -129,7 +129,10 @@ class BerthCri(CriEngine):
             raise RuntimeError(f"berthd: docker load: {r.stderr.strip()}")
 
     def pod_helper_pids(self):
-        return [p for p in bench.pids_of(self.dir) if p != self.proc.pid and comm(p) == "conmon"]
+        # conmon per container, and a pod's PID-namespace init (unshare + catatonit) when its containers share one
+        conmons = [p for p in bench.pids_of(self.dir) if p != self.proc.pid and comm(p) == "conmon"]
+        inits = [p for p in children_of(self.proc.pid) if comm(p) == "unshare"]
+        return conmons + inits + [c for p in inits for c in children_of(p)]
 
 
 class Containerd(CriEngine):
@@ -204,18 +207,30 @@ def write_json(path, value):
     return path
 
 
+def children_of(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+# kubelet's default: each container its own PID namespace (shareProcessNamespace: false)
+KUBELET_NAMESPACES = {"namespace_options": {"pid": 1}}
+
+
 def pod_config(work, name, i):
     os.makedirs(os.path.join(work, "logs", name, str(i)), exist_ok=True)
     return write_json(os.path.join(work, f"pod-{name}-{i}.json"), {
         "metadata": {"name": f"bench-{i}", "namespace": "bench", "uid": f"{name}-{i}-{time.monotonic_ns()}", "attempt": 0},
         "log_directory": os.path.join(work, "logs", name, str(i)),
-        "linux": {}})
+        "linux": {"security_context": KUBELET_NAMESPACES}})
 
 
 def container_config(work):
     return write_json(os.path.join(work, "container.json"), {
         "metadata": {"name": "app"}, "image": {"image": "docker.io/bench/busybox:latest"},
-        "command": ["sleep", WORK_SLEEP], "log_path": "app.log", "linux": {}})
+        "command": ["sleep", WORK_SLEEP], "log_path": "app.log", "linux": {"security_context": KUBELET_NAMESPACES}})
 
 
 def median_ms(values):

@@ -42,7 +42,6 @@ cat > "$WORK/daemon.json" <<EOF
                            "docker.io": ["http://127.0.0.1:$PORT"]}}
 EOF
 
-bridges_before=$(ip -o link show type bridge | awk -F': ' '{print $2}' | sort)
 berth_chains_before=$(iptables -S | grep -c '^-N BERTH' || true)
 cgroups_before=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d | sort)
 
@@ -57,20 +56,22 @@ cleanup() {
   fi
   [ "$MODE" = registry ] && BASE=$WORK "$K8S_SHARED/serve-stand-ins.sh" stop >/dev/null 2>&1
   grep " $WORK/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  # the bridges this run made (the default one and the pods' network) and every rule naming them
-  for br in $(comm -13 <(echo "$bridges_before") <(ip -o link show type bridge | awk -F': ' '{print $2}' | sort)); do
+  # the bridges of this run's subnets (the default one and the pods' network) and every rule naming
+  # them; other engines' bridges (a test daemon, another run beside this one) are left alone
+  for br in $(ip -o -4 addr show | awk '$4 ~ /^10\.21[23]\./ {print $2}' | sort -u); do
     for t in filter nat; do
       iptables -t $t -S | grep -E -- "(-i|-o) $br( |$)" | sed 's/^-A/-D/' | while read -r r; do eval "iptables -t $t $r"; done
     done
     ip link del "$br"
   done
-  if [ "$berth_chains_before" = 0 ]; then
+  # Berth's own chains go only when no bridge is left in them (the host had none, and no other berthd runs)
+  if [ "$berth_chains_before" = 0 ] && ! iptables -S | grep -E '^-A BERTH' | grep -qE -- '(-i|-o) '; then
     for t in filter nat; do
       iptables -t $t -S | grep -E '^-A .*BERTH' | sed 's/^-A/-D/' | while read -r r; do eval "iptables -t $t $r"; done
       for c in $(iptables -t $t -S | awk '/^-N BERTH/ {print $2}'); do iptables -t $t -F "$c"; iptables -t $t -X "$c"; done
     done
   fi
-  if [ "$hostport_before" = 0 ]; then
+  if [ "$hostport_before" = 0 ] && ! iptables -t nat -S | grep -q "^-N CNI-DN-"; then
     for t in nat filter; do
       iptables -t $t -S | grep -E '^-A .*CNI-(HOSTPORT|DN-)' | sed 's/^-A/-D/' | while read -r r; do eval "iptables -t $t $r"; done
       for c in $(iptables -t $t -S | awk '/^-N CNI-(HOSTPORT|DN-)/ {print $2}'); do iptables -t $t -F "$c"; iptables -t $t -X "$c"; done

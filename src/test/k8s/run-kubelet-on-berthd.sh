@@ -101,12 +101,16 @@ cleanup() {
   # HOLD=SECONDS keeps a failed run up that long for a look (it is cleaned up after)
   [ "$rc" != 0 ] && [ -n "${HOLD:-}" ] && { echo "holding ${HOLD}s: BASE=$WORK, crictl --config $WORK/crictl.yaml"; sleep "$HOLD"; }
   cp "$LOG" "$OUT/berthd.log" 2>/dev/null; cp "$WORK/kubelet.log" "$OUT/kubelet.log" 2>/dev/null
+  local kpid; kpid=$(cat "$WORK/kubelet.pid" 2>/dev/null)
   kubelet_ctl stop >/dev/null 2>&1
+  [ -n "$kpid" ] && { sleep 2; kill -9 "$kpid" 2>/dev/null; }
   # a berthd killed by step 6 and not back: started again, so that it removes its pods itself
   if [ -n "$berthd_pid" ] && ! kill -0 "$berthd_pid" 2>/dev/null; then start_berthd >/dev/null 2>&1; fi
   if [ -n "$berthd_pid" ] && kill -0 "$berthd_pid" 2>/dev/null; then
     crictl rmp -fa >/dev/null 2>&1
-    kill -TERM "$berthd_pid"; wait "$berthd_pid" 2>/dev/null
+    kill -TERM "$berthd_pid"
+    for _ in $(seq 20); do kill -0 "$berthd_pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$berthd_pid" 2>/dev/null; wait "$berthd_pid" 2>/dev/null
   fi
   "$K8S_SHARED/mntns.sh" stop >/dev/null 2>&1
   grep " $WORK/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
@@ -216,7 +220,9 @@ wait_for 10 "ticker printed its oom_score_adj" grep -q oom_score_adj "$GLOG"
 adj=$(grep -o 'oom_score_adj -\?[0-9]*' "$GLOG" | awk '{print $2}')
 own=$(cat /proc/"$berthd_pid"/oom_score_adj)
 [ "$adj" = "$own" ] || fail "Guaranteed container has oom_score_adj $adj, berthd $own"
-say "4. Guaranteed pod $G running, oom_score_adj $adj (kubelet asked -997, clamped to berthd's $own)"
+mem=$(crictl exec "$TICK" cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || crictl exec "$TICK" cat /sys/fs/cgroup/memory.max)
+[ "$mem" = 67108864 ] || fail "Guaranteed container's memory limit is $mem, not 64Mi"
+say "4. Guaranteed pod $G running, oom_score_adj $adj (kubelet asked -997, clamped to berthd's $own), memory limit $mem"
 
 # ---------------------------------------------------------------- 5. crictl logs, exec -it, port-forward
 logs=$(in_ns "$CRICTL" --config "$WORK/crictl.yaml" logs --tail 2 "$TICK" 2>&1)
@@ -237,11 +243,18 @@ snapshot() {
   done | sort
 }
 s_before=$(snapshot); r_before="$(restarts web writer) $(restarts web server) $(restarts guaranteed ticker)"
+# numbered requests to the server from before the kill until after the restart: httpd -v logs each
+# one (request n comes from port 41000+n) to stdout, which conmon writes to the CRI log while
+# berthd is away; none may be missing
+( for n in $(seq 1 30); do curl -s --max-time 2 --local-port $((41000 + n)) -o /dev/null "http://$IP:8080/index.html"; sleep 0.5; done ) &
+requests=$!
+sleep 1
 kill -9 "$berthd_pid"; wait "$berthd_pid" 2>/dev/null || true
 say "6. berthd killed (-9); the pods run on under conmon for 10 s"
 sleep 10
 serves "$IP" || fail "the web pod stopped serving while berthd was down"
 start_berthd || fail "berthd did not start: $LOG"
+wait "$requests"
 sleep 25   # more than two of kubelet's sync periods (10 s) and relist
 s_after=$(snapshot); r_after="$(restarts web writer) $(restarts web server) $(restarts guaranteed ticker)"
 [ "$s_before" = "$s_after" ] || fail "containers changed across berthd's restart:
@@ -251,8 +264,12 @@ after:  $s_after"
 gaps=$(grep -o 'tick [0-9]*' "$GLOG" | awk '{n=$2} NR>1 && n!=p+1 {print p "->" n} {p=n}')
 [ -z "$gaps" ] || fail "ticker's log lost lines across berthd's restart: $gaps"
 last=$(grep -o 'tick [0-9]*' "$GLOG" | tail -1 | awk '{print $2}')
+SLOG=$(ls "$WORK"/varlog/pods/default_web-${NODE}_*/server/"$(attempt_of "$(ctr_id "$WEB" server)")".log)
+for n in $(seq 1 30); do
+  grep -q "]:$((41000 + n)): response:200" "$SLOG" || fail "request $n is missing from the server's log $SLOG"
+done
 serves "$IP" || fail "the web pod does not serve after berthd's restart"
-say "   after the restart: same containers and restart counts ($r_after), ticker's log 1..$last without a gap"
+say "   after the restart: same containers, times and restart counts ($r_after); ticker's log 1..$last without a gap; the server's log holds all 30 requests made across the kill"
 
 # ---------------------------------------------------------------- 7. removing the manifests
 rm -f "$WORK/manifests/web-pod.yaml" "$WORK/manifests/guaranteed-pod.yaml"

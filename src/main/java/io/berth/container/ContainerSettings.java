@@ -91,11 +91,20 @@ public record ContainerSettings(
      * host's set when the spec is built); {@code maskedPaths}/{@code readonlyPaths} null means the
      * runtime's defaults, empty means none. {@code optionsAsGiven} is --security-opt as the client
      * sent it, kept only to show it back in inspect: the engine reads the parsed fields.
+     * {@code strictGroups}: the process gets only its primary group and {@code groupAdd}, not the
+     * groups the image's /etc/group gives its user (the CRI's SupplementalGroupsPolicy Strict).
      */
     public record Security(boolean privileged, List<String> capAdd, List<String> capDrop, boolean noNewPrivileges,
                            Seccomp seccomp, String apparmorProfile, List<String> labels, boolean readonlyRootfs,
                            List<String> maskedPaths, List<String> readonlyPaths, List<String> groupAdd,
-                           List<String> optionsAsGiven) {
+                           List<String> optionsAsGiven, boolean strictGroups) {
+        public Security(boolean privileged, List<String> capAdd, List<String> capDrop, boolean noNewPrivileges, Seccomp seccomp,
+                        String apparmorProfile, List<String> labels, boolean readonlyRootfs, List<String> maskedPaths,
+                        List<String> readonlyPaths, List<String> groupAdd, List<String> optionsAsGiven) {
+            this(privileged, capAdd, capDrop, noNewPrivileges, seccomp, apparmorProfile, labels, readonlyRootfs, maskedPaths,
+                    readonlyPaths, groupAdd, optionsAsGiven, false);
+        }
+
         public Security {
             capAdd = List.copyOf(capAdd);
             capDrop = List.copyOf(capDrop);

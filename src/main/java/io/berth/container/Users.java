@@ -27,6 +27,11 @@ public final class Users {
      * @param groupAdd --group-add values (names or numbers)
      */
     public static Resolved resolve(Path rootfs, String user, List<String> groupAdd) throws IOException {
+        return resolve(rootfs, user, groupAdd, true);
+    }
+
+    /** As {@link #resolve(Path, String, List)}; {@code imageGroups} false leaves out the groups the image's /etc/group gives the user. */
+    public static Resolved resolve(Path rootfs, String user, List<String> groupAdd, boolean imageGroups) throws IOException {
         List<String[]> passwd = read(rootfs, "etc/passwd");
         List<String[]> groups = read(rootfs, "etc/group");
         String u = user == null || user.isEmpty() ? "0" : user;
@@ -71,7 +76,7 @@ public final class Users {
         // as dockerd 20.10 (since the fix of CVE-2022-36109): the primary group is always among the supplementary ones
         Set<Integer> extra = new LinkedHashSet<>();
         extra.add(gid);
-        if (name != null && (groupPart == null || groupPart.isEmpty())) {
+        if (imageGroups && name != null && (groupPart == null || groupPart.isEmpty())) {
             for (String[] g : groups) {
                 if (g.length >= 4 && List.of(g[3].split(",")).contains(name)) extra.add(parseOr(g[2], -1));
             }

@@ -40,11 +40,15 @@ final class ContainerMessages {
             if (m.hasImage() && !m.getImage().getImage().isEmpty()) throw new KindedException(ErrorKind.NOT_IMPLEMENTED, "image volumes are not supported");
             if (!m.getContainerPath().startsWith("/")) throw invalid("mount destination \"" + m.getContainerPath() + "\" is not absolute");
             if (!m.getHostPath().startsWith("/")) throw invalid("mount source \"" + m.getHostPath() + "\" is not absolute");
+            if (m.getRecursiveReadOnly() && !m.getReadonly()) throw invalid("a recursive read-only mount must be read-only: " + m.getContainerPath());
+            if (m.getRecursiveReadOnly() && m.getPropagation() != MountPropagation.PROPAGATION_PRIVATE) {
+                throw invalid("a recursive read-only mount must have private propagation: " + m.getContainerPath());
+            }
             mounts.add(new PodContainerSpec.MountSpec(m.getContainerPath(), m.getHostPath(), m.getReadonly(), switch (m.getPropagation()) {
                 case PROPAGATION_HOST_TO_CONTAINER -> PodContainerSpec.Propagation.HOST_TO_CONTAINER;
                 case PROPAGATION_BIDIRECTIONAL -> PodContainerSpec.Propagation.BIDIRECTIONAL;
                 default -> PodContainerSpec.Propagation.PRIVATE;
-            }));
+            }, m.getRecursiveReadOnly()));
         }
         List<PodContainerSpec.DeviceSpec> devices = c.getDevicesList().stream()
                 .map(d -> new PodContainerSpec.DeviceSpec(d.getContainerPath(), d.getHostPath(),
@@ -97,6 +101,7 @@ final class ContainerMessages {
                 s.hasRunAsGroup() ? s.getRunAsGroup().getValue() : null,
                 s.getRunAsUsername(),
                 s.getSupplementalGroupsList(),
+                s.getSupplementalGroupsPolicy() == io.berth.cri.v1.SupplementalGroupsPolicy.Strict,
                 s.getReadonlyRootfs(),
                 s.getNoNewPrivs(),
                 s.getMaskedPathsList(),
@@ -177,6 +182,12 @@ final class ContainerMessages {
                     .setPropagation(opts.contains("rshared") ? MountPropagation.PROPAGATION_BIDIRECTIONAL
                             : opts.contains("rslave") ? MountPropagation.PROPAGATION_HOST_TO_CONTAINER : MountPropagation.PROPAGATION_PRIVATE));
         }
+        for (ContainerSettings.MountRequest mr : r.settings().mounts().mounts()) {
+            if (!"bind".equals(mr.type())) continue;
+            b.addMounts(Mount.newBuilder().setHostPath(mr.source()).setContainerPath(mr.target()).setReadonly(Boolean.TRUE.equals(mr.readOnly()))
+                    .setRecursiveReadOnly(mr.bindOptions() != null && Boolean.TRUE.equals(mr.bindOptions().get("ReadOnlyForceRecursive"))));
+        }
+        if (st.status().hasProcess() && st.pid() > 0) processUser(st.pid()).ifPresent(b::setUser);
         ContainerSettings.Resources res = r.settings().resources();
         b.setResources(ContainerResources.newBuilder().setLinux(LinuxContainerResources.newBuilder()
                 .setCpuShares(res.cpuShares()).setCpuQuota(res.cpuQuota()).setCpuPeriod(res.cpuPeriod())
@@ -199,6 +210,26 @@ final class ContainerMessages {
 
     static long nanos(java.time.Instant t) {
         return t.getEpochSecond() * 1_000_000_000L + t.getNano();
+    }
+
+    /** Who the container's first process runs as, read from the kernel: uid, gid and supplementary groups. */
+    static java.util.Optional<io.berth.cri.v1.ContainerUser> processUser(long pid) {
+        try {
+            long uid = -1;
+            long gid = -1;
+            List<Long> groups = new ArrayList<>();
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                String[] f = line.split("\\s+");
+                if (f[0].equals("Uid:") && f.length > 1) uid = Long.parseLong(f[1]);
+                else if (f[0].equals("Gid:") && f.length > 1) gid = Long.parseLong(f[1]);
+                else if (f[0].equals("Groups:")) for (int i = 1; i < f.length; i++) groups.add(Long.parseLong(f[i]));
+            }
+            if (uid < 0 || gid < 0) return java.util.Optional.empty();
+            return java.util.Optional.of(io.berth.cri.v1.ContainerUser.newBuilder().setLinux(io.berth.cri.v1.LinuxContainerUser.newBuilder()
+                    .setUid(uid).setGid(gid).addAllSupplementalGroups(groups)).build());
+        } catch (java.io.IOException | RuntimeException e) {
+            return java.util.Optional.empty(); // the process ended meanwhile
+        }
     }
 
     private static KindedException invalid(String message) {

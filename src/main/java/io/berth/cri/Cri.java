@@ -6,9 +6,7 @@ import io.grpc.BindableService;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 
 /** Berth as a Kubernetes runtime: the CRI's two services on one socket, over the engine. */
@@ -29,15 +27,17 @@ public final class Cri implements AutoCloseable {
         Cri[] self = new Cri[1];
         // gRPC itself starts with the first connection (see LazyFront), on a socket only root can reach.
         LazyFront front = LazyFront.listen(socket, () -> {
-            Path inner = socket.resolveSibling("cri-grpc").resolve("grpc.sock");
-            Files.createDirectories(inner.getParent());
-            Files.setPosixFilePermissions(inner.getParent(), PosixFilePermissions.fromString("rwx------"));
+            // gRPC listens beside the public socket, then takes its place (see CriServer.moveTo): the
+            // connections LazyFront accepted are relayed to it, every later one reaches gRPC directly
+            Path inner = socket.resolveSibling("." + socket.getFileName() + ".grpc");
             // exec, attach and port-forward URLs point here: loopback only, any free port, as kubelet's own
             StreamServer streams = StreamServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), new CriStreams(engine, pods));
             self[0].streams = streams;
             List<BindableService> services = List.of(new CriRuntime(engine, pods, new PodContainers(engine, pods), streams), new CriImages(engine.images()));
             CriServer started = CriServer.start(inner, services);
             self[0].server = started;
+            started.moveTo(socket);
+            self[0].front.handedOver();
             return started.socket();
         });
         self[0] = new Cri(front);

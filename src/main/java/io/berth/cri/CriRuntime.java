@@ -414,8 +414,10 @@ final class CriRuntime extends RuntimeServiceGrpc.RuntimeServiceImplBase {
             }
             StatusResponse.Builder b = StatusResponse.newBuilder()
                     .setStatus(RuntimeStatus.newBuilder().addConditions(runtime).addConditions(network))
-                    // One handler, the default; neither recursive read-only mounts nor user namespaces yet.
-                    .addRuntimeHandlers(RuntimeHandler.newBuilder().setName("").setFeatures(RuntimeHandlerFeatures.getDefaultInstance()));
+                    // One handler, the default: recursive read-only mounts when its runtime has them; no user namespaces yet.
+                    .addRuntimeHandlers(RuntimeHandler.newBuilder().setName("").setFeatures(RuntimeHandlerFeatures.newBuilder()
+                            .setRecursiveReadOnlyMounts(engine.settings().runtimes().mountOptions().contains("rro"))))
+                    .setFeatures(io.berth.cri.v1.RuntimeFeatures.newBuilder().setSupplementalGroupsPolicy(true));
             if (req.getVerbose()) {
                 b.putInfo("config", "{\"defaultRuntime\":\"" + engine.settings().runtimes().defaultRuntime()
                         + "\",\"podCidr\":\"" + podCidr + "\"}");

@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * on a virtual thread, since CRI calls block on containers, mounts and pulls.
  */
 public final class CriServer implements AutoCloseable {
-    private final Path socket;
+    private volatile Path socket;
     private final Server server;
     private final EventLoopGroup loop;
     private final ExecutorService calls;
@@ -93,6 +93,15 @@ public final class CriServer implements AutoCloseable {
 
     public Path socket() {
         return socket;
+    }
+
+    /**
+     * Moves the listening socket's file to {@code path} (rename is atomic: a client connecting
+     * there meets either the old listener or this one, never nothing).
+     */
+    public void moveTo(Path path) throws IOException {
+        Files.move(socket, path, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        socket = path;
     }
 
     /** How many calls have come in so far. */

@@ -42,7 +42,7 @@ public record PodContainerSpec(
     }
 
     /** A host path mounted into the container. */
-    public record MountSpec(String containerPath, String hostPath, boolean readOnly, Propagation propagation) {}
+    public record MountSpec(String containerPath, String hostPath, boolean readOnly, Propagation propagation, boolean recursiveReadOnly) {}
 
     public enum Propagation { PRIVATE, HOST_TO_CONTAINER, BIDIRECTIONAL }
 
@@ -62,6 +62,7 @@ public record PodContainerSpec(
             Long runAsGroup,
             String runAsUsername,
             List<Long> supplementalGroups,
+            boolean strictGroups,
             boolean readOnlyRootfs,
             boolean noNewPrivileges,
             List<String> maskedPaths,

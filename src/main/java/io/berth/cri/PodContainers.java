@@ -110,7 +110,7 @@ public final class PodContainers {
         ContainerSettings.Security security = new ContainerSettings.Security(s.privileged(), caps(s.capAdd()), caps(s.capDrop()),
                 s.noNewPrivileges(), seccomp, null, List.of(), s.readOnlyRootfs(),
                 s.maskedPaths().isEmpty() ? null : s.maskedPaths(), s.readonlyPaths().isEmpty() ? null : s.readonlyPaths(),
-                s.supplementalGroups().stream().map(String::valueOf).toList(), List.of());
+                s.supplementalGroups().stream().map(String::valueOf).toList(), List.of(), s.strictGroups());
         NamespaceMode ipc = pod.namespaces().ipc() == Pod.Mode.NODE ? NamespaceMode.HOST
                 : new NamespaceMode.Path(pods.ipcNamespace(pod.id()).toString());
         NamespaceMode uts = pod.hostNetwork() ? NamespaceMode.HOST : new NamespaceMode.Path(pods.utsNamespace(pod.id()).toString());
@@ -120,7 +120,14 @@ public final class PodContainers {
         ContainerSettings.Networking networking = new ContainerSettings.Networking(network, Map.of(), false, List.of(), List.of(),
                 List.of(), List.of(), List.of());
         List<String> binds = new ArrayList<>();
+        List<ContainerSettings.MountRequest> recursiveReadOnly = new ArrayList<>();
         for (PodContainerSpec.MountSpec m : spec.mounts()) {
+            if (m.recursiveReadOnly()) {
+                // Docker's --mount form carries it (BindOptions.ReadOnlyForceRecursive); -v's cannot
+                recursiveReadOnly.add(new ContainerSettings.MountRequest("bind", m.hostPath(), m.containerPath(), true,
+                        Map.of("Propagation", "rprivate", "ReadOnlyForceRecursive", true), null));
+                continue;
+            }
             String options = (m.readOnly() ? "ro" : "rw") + "," + switch (m.propagation()) {
                 case PRIVATE -> "rprivate";
                 case HOST_TO_CONTAINER -> "rslave";
@@ -128,7 +135,7 @@ public final class PodContainers {
             };
             binds.add(m.hostPath() + ":" + m.containerPath() + ":" + options);
         }
-        ContainerSettings.Mounts mounts = new ContainerSettings.Mounts(binds, List.of(), Map.of(), List.of());
+        ContainerSettings.Mounts mounts = new ContainerSettings.Mounts(binds, List.of(), Map.of(), recursiveReadOnly);
         ContainerSettings.Process process = new ContainerSettings.Process(null, SHM_SIZE, oomScoreAdj(r.oomScoreAdj()), 0, 0, Map.of());
         List<ContainerSettings.Device> devices = spec.devices().stream()
                 .map(d -> new ContainerSettings.Device(d.hostPath(), d.containerPath(), d.permissions()))

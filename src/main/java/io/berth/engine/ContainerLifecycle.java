@@ -281,7 +281,7 @@ public final class ContainerLifecycle {
             initBinary = io.berth.runtime.InitBinary.find()
                     .orElseThrow(() -> ContainerException.invalid("--init needs catatonit or tini on the host"));
         }
-        Users.Resolved user = Users.resolve(rootfs, r.config().user(), s.security().groupAdd());
+        Users.Resolved user = Users.resolve(rootfs, r.config().user(), s.security().groupAdd(), !s.security().strictGroups());
         String cwd = SpecSteps.workingDir(r);
         if (!cwd.equals("/")) {
             // made inside the root by descriptor: a symlink in the image cannot send the mkdir to the host

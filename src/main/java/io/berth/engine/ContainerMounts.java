@@ -190,7 +190,13 @@ final class ContainerMounts {
                 if (!Files.exists(Path.of(m.source()))) throw ContainerException.invalid(prefix + "bind source path does not exist: " + m.source());
                 String propagation = "rprivate";
                 if (m.bindOptions() != null && m.bindOptions().get("Propagation") instanceof String p && !p.isEmpty()) propagation = p;
-                yield new MountPoint("bind", null, clean(m.source()), dest, "", rw, propagation, false, false, false, List.of(), true);
+                boolean recursiveReadOnly = m.bindOptions() != null && Boolean.TRUE.equals(m.bindOptions().get("ReadOnlyForceRecursive"));
+                if (recursiveReadOnly && rw) throw ContainerException.invalid(prefix + "option ReadOnlyForceRecursive requires the mount to be read-only");
+                if (recursiveReadOnly && !propagation.equals("rprivate")) {
+                    throw ContainerException.invalid(prefix + "option ReadOnlyForceRecursive requires propagation to be rprivate");
+                }
+                yield new MountPoint("bind", null, clean(m.source()), dest, "", rw, propagation, false, false, false, List.of(), true,
+                        recursiveReadOnly);
             }
             case "volume" -> {
                 boolean anonymous = m.source() == null || m.source().isEmpty();
@@ -275,7 +281,9 @@ final class ContainerMounts {
                                 throw ContainerException.invalid("error while creating mount source path '" + m.source() + "': " + e.getMessage());
                             }
                         }
-                        out.add(bind(source, m.destination(), m.rw(), m.propagation().isEmpty() ? "rprivate" : m.propagation()));
+                        ContainerSpec.Mount b = bind(source, m.destination(), m.rw(), m.propagation().isEmpty() ? "rprivate" : m.propagation());
+                        if (m.recursiveReadOnly()) b = b.withOption("rro"); // submounts read-only too (mount_setattr)
+                        out.add(b);
                     }
                     case "tmpfs" -> out.add(ContainerSpec.Mount.tmpfs(m.destination(), m.tmpfsOptions()));
                     default -> throw ContainerException.invalid("mount type unknown: " + m.type());

@@ -19,6 +19,7 @@ import java.util.List;
  * @param createHostPath a {@code -v} bind: a missing host folder is made at start, as dockerd does
  * @param tmpfsOptions   the tmpfs mount options (tmpfs only)
  * @param listed         shown in inspect's Mounts ({@code --tmpfs} mounts are not, as in dockerd)
+ * @param recursiveReadOnly a read-only bind whose submounts are read-only too (BindOptions.ReadOnlyForceRecursive)
  */
 public record MountPoint(
         String type,
@@ -32,7 +33,13 @@ public record MountPoint(
         boolean noCopy,
         boolean createHostPath,
         List<String> tmpfsOptions,
-        boolean listed) {
+        boolean listed,
+        boolean recursiveReadOnly) {
+
+    public MountPoint(String type, String name, String source, String destination, String mode, boolean rw, String propagation,
+                      boolean anonymous, boolean noCopy, boolean createHostPath, List<String> tmpfsOptions, boolean listed) {
+        this(type, name, source, destination, mode, rw, propagation, anonymous, noCopy, createHostPath, tmpfsOptions, listed, false);
+    }
 
     public MountPoint {
         tmpfsOptions = tmpfsOptions == null ? List.of() : List.copyOf(tmpfsOptions);
@@ -57,6 +64,7 @@ public record MountPoint(
 
     /** The same mount with writability (and mode) overridden: {@code --volumes-from ctr:ro}. */
     public MountPoint withRw(boolean value, String newMode) {
-        return new MountPoint(type, name, source, destination, newMode, value, propagation, anonymous, noCopy, createHostPath, tmpfsOptions, listed);
+        return new MountPoint(type, name, source, destination, newMode, value, propagation, anonymous, noCopy, createHostPath, tmpfsOptions, listed,
+                recursiveReadOnly && !value);
     }
 }

@@ -218,6 +218,13 @@ public record ContainerSpec(
             options = options == null ? List.of() : List.copyOf(options);
         }
 
+        /** The same mount with one more option. */
+        public Mount withOption(String option) {
+            List<String> more = new ArrayList<>(options);
+            more.add(option);
+            return new Mount(destination, type, source, more);
+        }
+
         public static Mount bind(Path source, String destination, boolean readOnly) {
             List<String> opts = new ArrayList<>(List.of("rbind", "rprivate"));
             if (readOnly) opts.add("ro");

@@ -19,6 +19,36 @@ import java.util.concurrent.TimeUnit;
  * @param defaultReason why that one, shown by `docker info`
  */
 public record OciRuntimes(Map<String, Path> available, String defaultRuntime, String defaultReason) {
+    private static final Map<Path, java.util.Set<String>> MOUNT_OPTIONS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The mount options the default runtime says it supports ({@code runc features}, runc 1.1+
+     * and crun 1.8+), read once; empty when it cannot tell. "rro" (recursive read-only, through
+     * mount_setattr) is the one the CRI asks about.
+     */
+    public java.util.Set<String> mountOptions() {
+        Path binary = available.get(defaultRuntime);
+        if (binary == null) return java.util.Set.of();
+        return MOUNT_OPTIONS.computeIfAbsent(binary, OciRuntimes::readMountOptions);
+    }
+
+    private static java.util.Set<String> readMountOptions(Path binary) {
+        try {
+            Process p = new ProcessBuilder(binary.toString(), "features").redirectErrorStream(false)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) return java.util.Set.of();
+            java.util.Set<String> options = new java.util.HashSet<>();
+            for (var o : OciSpec.JSON.readTree(out).path("mountOptions")) options.add(o.asString());
+            return java.util.Set.copyOf(options);
+        } catch (IOException | RuntimeException e) {
+            return java.util.Set.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return java.util.Set.of();
+        }
+    }
+
     public OciRuntimes {
         available = Map.copyOf(available);
     }

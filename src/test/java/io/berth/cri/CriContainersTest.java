@@ -65,6 +65,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CriContainersTest {
     private static final String IMAGE = "berth-test/busybox:latest";
+    /** User 1000 is in group 50000 by the image's /etc/group. */
+    private static final String GROUPS_IMAGE = "berth-test/groups:latest";
     private static final EventLoopGroup LOOP = new EpollEventLoopGroup(1);
     private static CliDaemon daemon;
     private static ManagedChannel channel;
@@ -77,6 +79,10 @@ class CriContainersTest {
     static void start(@TempDir Path tmp) throws Exception {
         daemon = CliDaemon.start();
         daemon.load(TestImages.busybox().tag(IMAGE).writeTo(tmp.resolve("bb.tar")));
+        daemon.load(TestImages.busybox().files(java.util.Map.of(
+                "etc/passwd", "root:x:0:0:root:/root:/bin/sh\ndefault-user:x:1000:1000::/home:/bin/sh\n",
+                "etc/group", "root:x:0:\ndefault-user:x:1000:\nimage-group:x:50000:default-user\n"))
+                .tag(GROUPS_IMAGE).writeTo(tmp.resolve("groups.tar")));
         connect(daemon.daemon());
     }
 
@@ -165,7 +171,10 @@ class CriContainersTest {
                 .addEnvs(KeyValue.newBuilder().setKey("FOO").setValue("bar"))
                 .putLabels("tier", "front")
                 .putAnnotations("kubernetes.io/note", "kept")
-                .addMounts(Mount.newBuilder().setHostPath(shared.toString()).setContainerPath("/data").setReadonly(true)));
+                .addMounts(Mount.newBuilder().setHostPath(shared.toString()).setContainerPath("/data").setReadonly(true))
+                // its own PID namespace, as kubelet asks by default: sh is its PID 1
+                .setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(LinuxContainerSecurityContext.newBuilder()
+                        .setNamespaceOptions(io.berth.cri.v1.NamespaceOption.newBuilder().setPid(io.berth.cri.v1.NamespaceMode.CONTAINER)))));
 
         var created = status(id);
         assertThat(created.getState()).isEqualTo(ContainerState.CONTAINER_CREATED);
@@ -453,6 +462,60 @@ class CriContainersTest {
                     // not mounted (the test failed before)
                 }
             }
+        }
+    }
+
+    /** Merge (the default) adds the image's groups of the user; Strict does not. ContainerStatus tells who the process is. */
+    @Test
+    void supplementalGroupsFollowThePolicyAndTheStatusSaysWhoTheProcessIs() throws Exception {
+        String pod = pod("groups");
+        java.util.function.Function<io.berth.cri.v1.SupplementalGroupsPolicy, String> run = policy -> {
+            String id = create(pod, container("as-" + policy.name().toLowerCase(), "sleep 300").setImage(ImageSpec.newBuilder().setImage(GROUPS_IMAGE))
+                    .setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(LinuxContainerSecurityContext.newBuilder()
+                            .setRunAsUser(Int64Value.newBuilder().setValue(1000)).addSupplementalGroups(1234)
+                            .setSupplementalGroupsPolicy(policy))));
+            rt().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+            return id;
+        };
+        String merge = run.apply(io.berth.cri.v1.SupplementalGroupsPolicy.Merge);
+        String strict = run.apply(io.berth.cri.v1.SupplementalGroupsPolicy.Strict);
+        assertThat(exec(merge, "id -G").getStdout().toStringUtf8()).isEqualTo("1000 1234 50000\n");
+        assertThat(exec(strict, "id -G").getStdout().toStringUtf8()).isEqualTo("1000 1234\n");
+        var user = status(strict).getUser().getLinux();
+        assertThat(user.getUid()).isEqualTo(1000);
+        assertThat(user.getGid()).isEqualTo(1000);
+        assertThat(user.getSupplementalGroupsList()).containsExactlyInAnyOrder(1000L, 1234L);
+        assertThat(status(merge).getUser().getLinux().getSupplementalGroupsList()).containsExactlyInAnyOrder(1000L, 1234L, 50000L);
+        assertThat(rt().status(io.berth.cri.v1.StatusRequest.getDefaultInstance()).getFeatures().getSupplementalGroupsPolicy()).isTrue();
+    }
+
+    /** A recursive read-only mount makes the mounts under it read-only too; a plain one does not. */
+    @Test
+    void aRecursiveReadOnlyMountIsReadOnlyAllTheWayDown() throws Exception {
+        Path host = Files.createDirectories(logs.resolve("rro"));
+        Path sub = Files.createDirectories(host.resolve("tmpfs"));
+        io.berth.sys.Syscalls.mount("tmpfs", sub.toString(), "tmpfs", 0, null);
+        try {
+            assertThat(rt().status(io.berth.cri.v1.StatusRequest.getDefaultInstance()).getRuntimeHandlers(0).getFeatures()
+                    .getRecursiveReadOnlyMounts()).as("runc 1.1 has rro").isTrue();
+            String pod = pod("rro");
+            String plain = create(pod, container("plain", "sleep 300")
+                    .addMounts(Mount.newBuilder().setHostPath(host.toString()).setContainerPath("/mnt").setReadonly(true)));
+            String recursive = create(pod, container("recursive", "sleep 300")
+                    .addMounts(Mount.newBuilder().setHostPath(host.toString()).setContainerPath("/mnt").setReadonly(true).setRecursiveReadOnly(true)));
+            rt().startContainer(StartContainerRequest.newBuilder().setContainerId(plain).build());
+            rt().startContainer(StartContainerRequest.newBuilder().setContainerId(recursive).build());
+            assertThat(exec(plain, "touch /mnt/tmpfs/a").getExitCode()).as("a submount of a plain read-only bind stays writable").isZero();
+            assertThat(exec(recursive, "touch /mnt/tmpfs/b 2>&1").getStdout().toStringUtf8()).contains("Read-only file system");
+            assertThat(status(recursive).getMountsList()).anySatisfy(m -> assertThat(m.getRecursiveReadOnly()).isTrue());
+            // only read-only and private
+            assertThat(codeOf(() -> create(pod, container("bad", "true").addMounts(Mount.newBuilder().setHostPath(host.toString())
+                    .setContainerPath("/mnt").setRecursiveReadOnly(true))))).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(codeOf(() -> create(pod, container("bad2", "true").addMounts(Mount.newBuilder().setHostPath(host.toString())
+                    .setContainerPath("/mnt").setReadonly(true).setRecursiveReadOnly(true)
+                    .setPropagation(MountPropagation.PROPAGATION_HOST_TO_CONTAINER))))).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        } finally {
+            io.berth.sys.Syscalls.umount2(sub.toString(), io.berth.sys.Syscalls.MNT_DETACH);
         }
     }
 
