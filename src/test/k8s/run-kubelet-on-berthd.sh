@@ -8,7 +8,7 @@
 #   4. a Guaranteed pod (guaranteed-pod.yaml; kubelet asks oom_score_adj -997) runs, clamped;
 #   5. crictl logs, crictl exec -it and crictl port-forward work;
 #   6. kill -9 of berthd with the pods running, then a restart: no container restarts, no log line
-#      is lost;
+#      is lost; a container that ends while berthd is away restarts, with its true end time;
 #   7. removing the manifests removes the pods and leaves no network namespace, veth, iptables rule
 #      or mount behind.
 # Each outcome is asserted; the script exits non-zero at the first one that fails.
@@ -270,6 +270,21 @@ for n in $(seq 1 30); do
 done
 serves "$IP" || fail "the web pod does not serve after berthd's restart"
 say "   after the restart: same containers, times and restart counts ($r_after); ticker's log 1..$last without a gap; the server's log holds all 30 requests made across the kill"
+
+# a container that ends while berthd is away: restarted once berthd is back, and kubelet sees it
+# end when it did (kubelet counts its back-off from that time), not at berthd's restart
+WRI=$(ctr_id "$WEB" writer)
+wpid=$(crictl inspect "$WRI" | jq -r .info.pid)
+kill -9 "$berthd_pid"; wait "$berthd_pid" 2>/dev/null || true
+kill -9 "$wpid"; killed=$(date +%s)
+sleep 8
+start_berthd || fail "berthd did not start: $LOG"
+wait_for 60 "writer restarted after ending while berthd was away" restarted_to web writer 1
+finished=$(curl -sk "https://127.0.0.1:$KPORT/pods" | jq -r '.items[] | select(.metadata.name=="web-'$NODE'") | .status.containerStatuses[] | select(.name=="writer") | .lastState.terminated.finishedAt')
+code=$(crictl inspect "$WRI" | jq -r .status.exitCode)
+skew=$(( $(date -d "$finished" +%s) - killed ))
+[ "$code" = 137 ] && [ "${skew#-}" -le 1 ] || fail "writer, killed at $(date -d @$killed +%T) while berthd was away: exit $code, kubelet says it finished at $finished"
+say "   writer SIGKILLed while berthd was away: exit 137, restarted after berthd's return; kubelet's lastState finishedAt $finished (the kill, ${skew} s off; berthd came back 8 s later)"
 
 # ---------------------------------------------------------------- 7. removing the manifests
 rm -f "$WORK/manifests/web-pod.yaml" "$WORK/manifests/guaranteed-pod.yaml"
