@@ -597,6 +597,53 @@ public final class ContentStore {
         }
 
         /**
+         * Lets a child process append the ingest's next bytes itself (its stdout redirected onto
+         * the data file), then hashes what it wrote: the bytes never cross the JVM on their way
+         * in. The process must exit 0; otherwise its stderr is the error and the writer keeps
+         * only what it held before.
+         */
+        public void appendFrom(ProcessBuilder producer, String what) throws IOException, InterruptedException {
+            checkWritable();
+            drain();
+            long start = offset;
+            Process p = producer.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("data").toFile()))
+                    .redirectError(ProcessBuilder.Redirect.PIPE).start();
+            String err;
+            int status;
+            try (InputStream stderr = p.getErrorStream()) {
+                err = new String(stderr.readNBytes(4096), StandardCharsets.UTF_8).strip();
+                status = p.waitFor();
+            } catch (InterruptedException | IOException e) {
+                p.destroyForcibly();
+                channel.truncate(start);
+                throw e;
+            }
+            long end = channel.size();
+            if (status != 0) {
+                channel.truncate(start);
+                throw new IOException(what + " failed (exit " + status + "): " + err);
+            }
+            if (expectedSize >= 0 && end > expectedSize) {
+                throw new BlobMismatchException("writing " + describe() + ": got more than the expected " + expectedSize + " bytes (" + end + ")",
+                        expected, null, expectedSize, end);
+            }
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                ByteBuffer chunk = arena.allocate(1 << 20).asByteBuffer(); // native: hashed where it lies
+                long pos = start;
+                while (pos < end) {
+                    chunk.clear();
+                    int n = channel.read(chunk, pos);
+                    if (n <= 0) throw new IOException(describe() + ": " + what + " wrote " + (end - start) + " bytes, but only " + (pos - start) + " could be read back");
+                    chunk.flip();
+                    md.update(chunk);
+                    pos += n;
+                }
+            }
+            offset = end;
+            channel.position(end);
+        }
+
+        /**
          * Verifies and stores the blob; returns its digest. Throws
          * {@link BlobMismatchException} (after discarding the ingest) when the size or
          * digest is not what the writer was opened with. The writer is finished either way.

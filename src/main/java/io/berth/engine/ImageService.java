@@ -417,7 +417,9 @@ public final class ImageService {
             lock.lock();
             try {
                 blob = knownGzipBlob(l);
-                if (blob == null) {
+                if (blob == null && LayerCompression.compressesFasterThanUploads() && isPlainTar(store.content(), l.blob())) {
+                    blob = compressIntoStore(l); // then uploaded below, as a blob compressed before
+                } else if (blob == null) {
                     // Never compressed: no registry can know its digest yet, so it goes out as it is made.
                     blob = compressWhileUploading(client, repo, l, out);
                     out.emit(new Progress.Status(id, "Pushed"));
@@ -473,6 +475,23 @@ public final class ImageService {
             return new ImageStore.BlobLocation(l.blob(), MediaTypes.DOCKER_LAYER_GZIP, size, List.of());
         }
         return null;
+    }
+
+    /**
+     * Compresses a stored plain-tar layer into the content store and records the blob, without
+     * a repository yet: the caller uploads it as any blob compressed before.
+     */
+    private ImageStore.BlobLocation compressIntoStore(ImageRecord.Layer l) throws IOException {
+        ContentStore content = store.content();
+        Digest digest;
+        try (ContentStore.Writer w = content.openWriter("gzip-" + l.diffId() + "-" + UUID.randomUUID(), null, -1)) {
+            LayerCompression.gzipInto(content.path(l.blob()), w);
+            digest = w.commit();
+        }
+        long size = content.size(digest);
+        store.recordBlob(l.diffId(), digest, MediaTypes.DOCKER_LAYER_GZIP, size, null);
+        LOG.info("compressed layer {} into {} ({} bytes) with {} before uploading it", l.diffId(), digest, size, LayerCompression.tool());
+        return new ImageStore.BlobLocation(digest, MediaTypes.DOCKER_LAYER_GZIP, size, List.of());
     }
 
     /**

@@ -63,11 +63,18 @@ public final class RegistryClient {
     }
 
     public RegistryClient(RegistryConfig config) {
-        this(config, HttpClient.newBuilder()
+        this(config, defaultHttpClient());
+    }
+
+    /** HTTP/1.1, no redirects followed, the JDK's trust store loaded at the first TLS connection. */
+    static HttpClient defaultHttpClient() {
+        return HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .connectTimeout(Duration.ofSeconds(30))
-                .build());
+                .sslContext(LazyTls.context())
+                .sslParameters(new javax.net.ssl.SSLParameters()) // the context's defaults, read when a TLS connection opens
+                .build();
     }
 
     /** With a given HTTP client, e.g. one with a custom TLS context; it must not follow redirects itself. */

@@ -98,6 +98,25 @@ public final class LibcryptoSha256 extends MessageDigest {
         }
     }
 
+    /** A native buffer is hashed where it lies; a heap one through its array. */
+    @Override
+    protected void engineUpdate(java.nio.ByteBuffer input) {
+        if (!input.isDirect()) {
+            super.engineUpdate(input);
+            return;
+        }
+        int len = input.remaining();
+        if (len == 0) return;
+        try {
+            check((int) b.update().invokeExact(ctx, MemorySegment.ofBuffer(input), (long) len), "EVP_DigestUpdate");
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+        input.position(input.limit());
+    }
+
     @Override
     protected byte[] engineDigest() {
         byte[] out = new byte[32];

@@ -57,6 +57,40 @@ class ContentStoreTest {
     }
 
     @Test
+    void aChildProcessAppendsToAnIngestAndTheWriterHashesWhatItWrote() throws Exception {
+        ContentStore store = new ContentStore(dataRoot);
+        byte[] head = "head:".getBytes(StandardCharsets.UTF_8);
+        byte[] body = randomBytes(3 << 20, 7); // more than the 1 MiB the hash reads at a time
+        Path source = Files.write(dataRoot.resolve("source"), body);
+        byte[] whole = new byte[head.length + body.length];
+        System.arraycopy(head, 0, whole, 0, head.length);
+        System.arraycopy(body, 0, whole, head.length, body.length);
+        try (var w = store.openWriter("made-by-cat", null, -1)) {
+            w.write(head);
+            w.appendFrom(new ProcessBuilder("cat", source.toString()), "cat");
+            assertThat(w.offset()).isEqualTo(whole.length);
+            w.write(new byte[0]);
+            assertThat(w.commit()).isEqualTo(Digest.sha256(whole));
+        }
+        assertThat(store.readAll(Digest.sha256(whole))).isEqualTo(whole);
+    }
+
+    @Test
+    void aFailingChildProcessLeavesTheIngestAsItWas() throws Exception {
+        ContentStore store = new ContentStore(dataRoot);
+        byte[] head = randomBytes(1000, 8);
+        try (var w = store.openWriter("made-by-sh", null, -1)) {
+            w.write(head);
+            assertThatThrownBy(() -> w.appendFrom(new ProcessBuilder("sh", "-c", "head -c 5000 /dev/zero; echo broken pipe >&2; exit 3"), "the compressor"))
+                    .isInstanceOf(IOException.class)
+                    .hasMessage("the compressor failed (exit 3): broken pipe");
+            assertThat(w.offset()).isEqualTo(head.length);
+            assertThat(w.commit()).isEqualTo(Digest.sha256(head));
+        }
+        assertThat(store.readAll(Digest.sha256(head))).isEqualTo(head);
+    }
+
+    @Test
     void commitRefusesWrongDigestAndLeavesNoBlob() throws IOException {
         ContentStore store = new ContentStore(dataRoot);
         byte[] data = "hello".getBytes(StandardCharsets.UTF_8);
