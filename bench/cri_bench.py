@@ -10,8 +10,12 @@ against each, alternating engine by engine. Measured:
     (containerd: a shim and the pause process per pod, growth of containerd; berthd: a conmon
     per container, growth of berthd), the containers' own processes not counted;
   * berthd's idle RSS with the CRI on (after a first call started gRPC) and off.
+  * critest -benchmark (when critest and the stand-ins of ../shared/k8s are there): its pod and
+    container lifecycles over one connection, each operation timed; pod start is RunPodSandbox
+    + CreateContainer + StartContainer there, kubelet's path without crictl's process and dial.
 Needs root, crictl (PATH, $CRICTL or /tmp/k8s/bin/crictl), containerd 1.6+ with ctr, runc,
-conmon and the CNI plugins. Results: terminal and bench/results/<date>-<host>-cri.md.
+conmon and the CNI plugins; critest ($CRITEST, PATH or beside crictl) and the stand-in busybox
+and pause images ($IMAGES, default /tmp/k8s/images) for the critest rows. Results: terminal and bench/results/<date>-<host>-cri.md.
 Run it through `./berth bench-cri [--quick]`.
 """
 import argparse
@@ -193,6 +197,45 @@ state = "{self.dir}/state"
         return shims  # the pause processes are the shims' children, counted with them
 
 
+def critest_path(crictl):
+    for p in (os.environ.get("CRITEST"), shutil.which("critest"), os.path.join(os.path.dirname(crictl), "critest")):
+        if p and os.access(p, os.X_OK):
+            return p
+    return None
+
+
+def standin_images():
+    """critest's busybox and pause images (../shared/k8s/stand-in-images.sh): $IMAGES or /tmp/k8s/images."""
+    d = os.environ.get("IMAGES", "/tmp/k8s/images")
+    tars = [os.path.join(d, t) for t in ("busybox.tar", "pause.tar")]
+    return tars if all(os.path.isfile(t) for t in tars) else None
+
+
+CRITEST_OPS = ("CreatePod", "CreateContainer", "StartContainer")
+
+
+def critest_benchmark(e, critest, work, n):
+    """critest -benchmark's pod and container lifecycles over one gRPC connection, as kubelet keeps
+    one: the durations of each operation, by name (ms), from its output files."""
+    out = tempfile.mkdtemp(prefix=f"critest-{e.name}.", dir=work)
+    params = os.path.join(out, "params.yaml")
+    with open(params, "w") as f:
+        f.write(f"containersNumber: {n}\ncontainersNumberParallel: 1\npodsNumber: {n}\npodsNumberParallel: 1\n")
+    r = subprocess.run([critest, "-benchmark", f"--runtime-endpoint={e.endpoint}", f"--image-endpoint={e.endpoint}",
+                        f"--benchmarking-params-file={params}", f"--benchmarking-output-dir={out}",
+                        "--ginkgo.focus=lifecycle of PodSandbox|basic operations on Container", "--ginkgo.no-color"],
+                       capture_output=True, text=True, timeout=900)
+    if r.returncode != 0:
+        raise RuntimeError(f"{e.name}: critest -benchmark failed: {r.stdout[-1500:]}")
+    durations = {}
+    for name in ("pod_benchmark_data.json", "container_benchmark_data.json"):
+        with open(os.path.join(out, name)) as f:
+            data = json.load(f)
+        for i, op in enumerate(data["operationsNames"]):
+            durations.setdefault(op, []).extend(p["operationsDurationsNs"][i] / 1e6 for p in data["datapoints"])
+    return durations
+
+
 def comm(pid):
     try:
         with open(f"/proc/{pid}/comm") as f:
@@ -267,10 +310,15 @@ def main():
         bench.docker_archive(busybox, "bench/busybox:latest", [bench.busybox_layer()], ["sh"])
         bench.docker_archive(pause, "bench/pause:latest", [bench.busybox_layer()], ["sleep", PAUSE_SLEEP])
         engines = [BerthCri(work, crictl), Containerd(work, crictl)]
+        critest = critest_path(crictl)
+        standins = standin_images()
         for e in engines:
             e.start()
             e.load(busybox)
             e.load(pause)
+            if critest and standins:
+                for t in standins:
+                    e.load(t)
         ctr_json = container_config(work)
 
         def pod_start(e, i):
@@ -311,6 +359,23 @@ def main():
         report("pod start less crictl's own cost", "ms", {k: median_ms(starts[k]) - median_ms(overhead[k]) for k in starts},
                "RunPodSandbox to a started container")
         report("pod removal: stopp + rmp", "ms", {k: median_ms(v) for k, v in removals.items()}, f"median of {reps}")
+
+        # critest's benchmark mode (what the CRI's own suite measures): one connection, each operation timed
+        if critest and standins:
+            n = 10 if args.quick else 20
+            ops = {e.name: {} for e in engines}
+            for _ in range(2):  # twice each, alternating
+                for e in engines:
+                    for op, vals in critest_benchmark(e, critest, work, n).items():
+                        ops[e.name].setdefault(op, []).extend(vals)
+            for op in ("CreatePod", "StatusPod", "StopPod", "RemovePod", "CreateContainer", "StartContainer",
+                       "StatusContainer", "StopContainer", "RemoveContainer"):
+                report(f"critest -benchmark: {op}", "ms", {k: statistics.median(v[op]) for k, v in ops.items()}, f"median of {2 * n}")
+            report("pod start, critest -benchmark: RunPodSandbox + CreateContainer + StartContainer", "ms",
+                   {k: sum(statistics.median(v[op]) for op in CRITEST_OPS) for k, v in ops.items()},
+                   "sum of the medians above (CreateContainer includes critest's ImageStatus, as kubelet's)")
+        else:
+            bench.log("critest or its stand-in images not found (CRITEST, IMAGES): critest -benchmark rows left out")
 
         helpers, growth = {}, {}
         for e in engines:
@@ -380,7 +445,7 @@ def main():
     with open(out, "w") as f:
         f.write(f"# Berth CRI benchmark, {datetime.date.today().isoformat()}, {socket.gethostname()}\n\n")
         f.write(f"Machine: {bench.machine_description()}\n\n")
-        f.write("berthd's CRI against containerd 1.6's (runc, CNI bridge), the same crictl workload, alternating.\n\n")
+        f.write("berthd's CRI against containerd 1.6's (runc, CNI bridge), the same crictl and critest -benchmark workloads, alternating.\n\n")
         f.write("| workload | berthd | containerd | berthd/containerd | note |\n| --- | --- | --- | --- | --- |\n")
         f.write("\n".join(lines) + "\n")
     print(f"results: {out}")

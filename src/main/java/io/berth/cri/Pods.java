@@ -115,15 +115,25 @@ public final class Pods {
             // start-up reconciliation and RemovePodSandbox can clean, never an orphan mount.
             store.save(pod);
         }
+        // The PID namespace's init needs nothing of the network: it starts beside it.
+        java.util.concurrent.Future<Void> pidInit = null;
         try {
+            if (pod.namespaces().pid() == Pod.Mode.POD) pidInit = startPidInit(dir(pod.id()));
             if (!pod.hostNetwork()) pod = joinNetwork(pod);
             pinNamespaces(pod);
             writeFiles(pod);
-            if (pod.namespaces().pid() == Pod.Mode.POD) PodPidNamespace.start(dir(pod.id()));
+            if (pidInit != null) awaitPidInit(pidInit);
             pod = pod.withState(Pod.State.READY);
             store.save(pod);
             return pod;
         } catch (IOException | RuntimeException e) {
+            if (pidInit != null) {
+                try {
+                    awaitPidInit(pidInit); // done one way or the other before it is undone
+                } catch (IOException | RuntimeException ignored) {
+                    // its own failure, if any, is not the one to tell
+                }
+            }
             try {
                 networks.service().detach(pod.id());
                 unpinNamespaces(pod.id());
@@ -134,6 +144,29 @@ public final class Pods {
                 e.addSuppressed(cleanup);
             }
             throw e;
+        }
+    }
+
+    private static java.util.concurrent.Future<Void> startPidInit(Path podDir) throws IOException {
+        io.berth.sys.PrivateFiles.createDirectories(podDir);
+        java.util.concurrent.FutureTask<Void> task = new java.util.concurrent.FutureTask<>(() -> {
+            PodPidNamespace.start(podDir);
+            return null;
+        });
+        Thread.ofVirtual().name("pod-pid-init").start(task);
+        return task;
+    }
+
+    private static void awaitPidInit(java.util.concurrent.Future<Void> pidInit) throws IOException {
+        try {
+            pidInit.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while the pod's PID namespace init started");
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof IOException io) throw io;
+            if (e.getCause() instanceof RuntimeException re) throw re;
+            throw new IOException("starting the pod's PID namespace: " + e.getCause(), e.getCause());
         }
     }
 
