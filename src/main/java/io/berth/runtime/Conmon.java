@@ -185,10 +185,10 @@ public final class Conmon implements Runtime {
         }
     }
 
-    /** Starts a created container's process. */
+    /** Starts a created container's process: by its exec fifo when the runtime's state allows, else by the runtime. */
     @Override
     public void start(String id) throws IOException {
-        runtime.start(id);
+        if (!runtime.startCreated(id)) runtime.start(id);
     }
 
     /** Sends a signal ("TERM", "KILL", "SIGUSR1", "9") to the container's init process. */

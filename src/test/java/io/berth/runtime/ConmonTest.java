@@ -74,6 +74,53 @@ class ConmonTest {
     }
 
     @Test
+    void aCreatedContainerStartsThroughItsExecFifoAndTheRuntimeSeesItRunning() throws Exception {
+        assumeRuncState();
+        String id = RuntimeFixture.newId();
+        rt.create(id, rt.spec("sh", "-c", "echo started; sleep 300").build());
+        Path fifo = rt.runtime.root().resolve(id).resolve("exec.fifo");
+        assertThat(fifo).exists();
+        assertThat(rt.conmon.state(id).orElseThrow().status()).isEqualTo("created");
+        assertThat(rt.runtime.startCreated(id)).isTrue();
+        assertThat(fifo).doesNotExist();
+        assertThat(rt.conmon.state(id).orElseThrow().status()).isEqualTo("running");
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!rt.log(id).contains("started") && System.nanoTime() < end) Thread.sleep(10);
+        assertThat(rt.log(id)).contains("stdout F started");
+        rt.conmon.kill(id, "KILL");
+        assertThat(rt.awaitExit(id, Duration.ofSeconds(20)).exitCode()).isEqualTo(137);
+    }
+
+    @Test
+    void aCreatedContainerWhoseInitDiedIsLeftToTheRuntimesStart() throws Exception {
+        assumeRuncState();
+        String id = RuntimeFixture.newId();
+        ContainerHandle h = rt.create(id, rt.spec("true").build());
+        rt.conmon.kill(id, "KILL");
+        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (ProcessHandle.of(h.pid()).map(ProcessHandle::isAlive).orElse(false) && isLive(h.pid()) && System.nanoTime() < end) Thread.sleep(10);
+        long t0 = System.nanoTime();
+        assertThat(rt.runtime.startCreated(id)).isFalse();
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(3));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> rt.runtime.start(id)).isInstanceOf(java.io.IOException.class);
+    }
+
+    /** Not a zombie: conmon reaps its child in its own time. */
+    private static boolean isLive(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    /** The fifo start reads runc's state folder; another runtime keeps its own. */
+    private void assumeRuncState() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(rt.runtime.name().equals("runc"), "runc's exec fifo");
+    }
+
+    @Test
     void exitCodeComesThrough() throws Exception {
         String id = RuntimeFixture.newId();
         rt.run(id, rt.spec("sh", "-c", "exit 3").build());
