@@ -293,6 +293,8 @@ def main():
     work = tempfile.mkdtemp(prefix="berth-cri-bench.")
     iptables_before = {t: bench.run_text([t + "-save"]) for t in ("iptables", "ip6tables")}
     links_before = set(bench.link_names())
+    # containerd's CRI makes /run/netns a mount of its own (as `ip netns` does) and leaves it
+    netns_mounted_before = os.path.ismount("/run/netns")
     engines = []
     lines = []
 
@@ -438,6 +440,8 @@ def main():
                 path = os.path.join("/sys/fs/cgroup", ctl, name)
                 if os.path.isdir(path):
                     subprocess.run(["find", path, "-depth", "-type", "d", "-exec", "rmdir", "{}", ";"], capture_output=True)
+        if not netns_mounted_before and os.path.ismount("/run/netns") and not os.listdir("/run/netns"):
+            subprocess.run(["umount", "/run/netns"], check=False)
         shutil.rmtree(work, ignore_errors=True)
 
     os.makedirs(bench.RESULTS, exist_ok=True)
