@@ -129,30 +129,46 @@ public record OciRuntime(String name, Path binary, Path root) {
             JsonNode hooks = state.path("config").path("hooks");
             if (!hooks.isMissingNode() && !hooks.isNull() && !hooks.isEmpty()) return false;
             if (!initWaits(state)) return false;
-            // The open waits for the init's; a platform thread, as a blocked open pins a virtual one.
-            java.util.concurrent.CompletableFuture<byte[]> read = new java.util.concurrent.CompletableFuture<>();
+            // Read and write: the open never waits (the init's open for writing then completes),
+            // and no end-of-file can come before the init's byte does.
+            java.nio.channels.FileChannel fifoEnd = java.nio.channels.FileChannel.open(fifo,
+                    java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
+            java.util.concurrent.CompletableFuture<Integer> read = new java.util.concurrent.CompletableFuture<>();
+            // A platform thread: a read of a FIFO pins a virtual thread's carrier.
             Thread.ofPlatform().daemon().name("exec-fifo " + id).start(() -> {
-                try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(fifo, java.nio.file.StandardOpenOption.READ)) {
-                    read.complete(java.nio.channels.Channels.newInputStream(ch).readAllBytes());
+                try {
+                    read.complete(fifoEnd.read(java.nio.ByteBuffer.allocate(1)));
                 } catch (IOException | RuntimeException e) {
                     read.completeExceptionally(e);
                 }
             });
-            byte[] got = null;
-            for (int i = 0; i < 100 && got == null; i++) {
-                try {
-                    got = read.get(50, java.util.concurrent.TimeUnit.MILLISECONDS);
-                } catch (java.util.concurrent.TimeoutException e) {
-                    if (!initWaits(state)) break; // it died waiting: nobody will open the other end
+            try {
+                Integer got = null;
+                long deadline = System.nanoTime() + java.time.Duration.ofSeconds(5).toNanos();
+                while (got == null && System.nanoTime() < deadline) {
+                    try {
+                        got = read.get(50, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    } catch (java.util.concurrent.TimeoutException e) {
+                        if (!initWaits(state)) {
+                            // dead: had it written its byte first, the reader gets it at once
+                            try {
+                                got = read.get(1, java.util.concurrent.TimeUnit.SECONDS);
+                            } catch (java.util.concurrent.TimeoutException never) {
+                                break;
+                            }
+                        }
+                    }
                 }
+                if (got == null || got != 1) return false; // the runtime's start says why
+            } finally {
+                fifoEnd.close(); // also releases a reader still waiting
             }
-            if (got == null) {
-                // release the reader (an open for writing meets its open at once), then let the runtime say why
-                java.nio.channels.FileChannel.open(fifo, java.nio.file.StandardOpenOption.WRITE).close();
-                return false;
+            // Started. Without the fifo the runtime's state reads "running", as after its own start.
+            try {
+                Files.deleteIfExists(fifo);
+            } catch (IOException e) {
+                // runc then still calls it "created"; its kill and delete work on it all the same
             }
-            if (got.length == 0) return false;
-            Files.deleteIfExists(fifo);
             return true;
         } catch (IOException | RuntimeException | java.util.concurrent.ExecutionException e) {
             return false;
