@@ -1,5 +1,6 @@
 package io.berth.cri;
 
+import io.berth.engine.Futures;
 import io.berth.engine.NetworkUseCases;
 import io.berth.errdefs.ErrorKind;
 import io.berth.errdefs.KindedException;
@@ -116,20 +117,20 @@ public final class Pods {
             store.save(pod);
         }
         // The PID namespace's init needs nothing of the network: it starts beside it.
-        java.util.concurrent.Future<Void> pidInit = null;
+        java.util.concurrent.CompletableFuture<Void> pidInit = null;
         try {
             if (pod.namespaces().pid() == Pod.Mode.POD) pidInit = startPidInit(dir(pod.id()));
             if (!pod.hostNetwork()) pod = joinNetwork(pod);
             pinNamespaces(pod);
             writeFiles(pod);
-            if (pidInit != null) awaitPidInit(pidInit);
+            if (pidInit != null) Futures.await(pidInit);
             pod = pod.withState(Pod.State.READY);
             store.save(pod);
             return pod;
         } catch (IOException | RuntimeException e) {
             if (pidInit != null) {
                 try {
-                    awaitPidInit(pidInit); // done one way or the other before it is undone
+                    Futures.await(pidInit); // done one way or the other before it is undone
                 } catch (IOException | RuntimeException ignored) {
                     // its own failure, if any, is not the one to tell
                 }
@@ -147,27 +148,18 @@ public final class Pods {
         }
     }
 
-    private static java.util.concurrent.Future<Void> startPidInit(Path podDir) throws IOException {
+    private static java.util.concurrent.CompletableFuture<Void> startPidInit(Path podDir) throws IOException {
         io.berth.sys.PrivateFiles.createDirectories(podDir);
-        java.util.concurrent.FutureTask<Void> task = new java.util.concurrent.FutureTask<>(() -> {
-            PodPidNamespace.start(podDir);
-            return null;
+        java.util.concurrent.CompletableFuture<Void> started = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofVirtual().name("pod-pid-init").start(() -> {
+            try {
+                PodPidNamespace.start(podDir);
+                started.complete(null);
+            } catch (Throwable e) {
+                started.completeExceptionally(e);
+            }
         });
-        Thread.ofVirtual().name("pod-pid-init").start(task);
-        return task;
-    }
-
-    private static void awaitPidInit(java.util.concurrent.Future<Void> pidInit) throws IOException {
-        try {
-            pidInit.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while the pod's PID namespace init started");
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof IOException io) throw io;
-            if (e.getCause() instanceof RuntimeException re) throw re;
-            throw new IOException("starting the pod's PID namespace: " + e.getCause(), e.getCause());
-        }
+        return started;
     }
 
     /** Only namespaced sysctls, and only in a namespace the pod has of its own, as runc allows them. */

@@ -5,10 +5,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /** Waiting for work run beside the caller, its failure thrown as it was thrown there. */
-final class Futures {
+public final class Futures {
     private Futures() {}
 
-    static <T> T await(CompletableFuture<T> f) throws IOException {
+    public static <T> T await(CompletableFuture<T> f) throws IOException {
         try {
             return f.join();
         } catch (CompletionException e) {
