@@ -33,7 +33,7 @@ DOCKER_SOCK=$WORK/engine.sock
 CRI_SOCK=$WORK/cri.sock
 BRIDGE=bcrit0
 had_cni_results=0; [ -d /var/lib/cni/results ] && had_cni_results=1
-hostport_before=$(iptables -t nat -S 2>/dev/null | grep -c '^-N CNI-HOSTPORT' || true)
+SUBNETS_RE='10[.]21[23][.]'   # the default bridge's and the pods' network
 
 cat > "$WORK/daemon.json" <<EOF
 {"bridge": "$BRIDGE", "bip": "10.212.0.1/24",
@@ -42,8 +42,8 @@ cat > "$WORK/daemon.json" <<EOF
                            "docker.io": ["http://127.0.0.1:$PORT"]}}
 EOF
 
-berth_chains_before=$(iptables -S | grep -c '^-N BERTH' || true)
-cgroups_before=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d | sort)
+. "$(dirname "$0")/host-cleanup.sh"
+host_state_before
 
 berthd_pid=
 cleanup() {
@@ -56,31 +56,7 @@ cleanup() {
   fi
   [ "$MODE" = registry ] && BASE=$WORK "$K8S_SHARED/serve-stand-ins.sh" stop >/dev/null 2>&1
   grep " $WORK/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  # the bridges of this run's subnets (the default one and the pods' network) and every rule naming
-  # them; other engines' bridges (a test daemon, another run beside this one) are left alone
-  for br in $(ip -o -4 addr show | awk '$4 ~ /^10\.21[23]\./ {print $2}' | sort -u); do
-    for t in filter nat; do
-      iptables -t $t -S | grep -E -- "(-i|-o) $br( |$)" | sed 's/^-A/-D/' | while read -r r; do eval "iptables -t $t $r"; done
-    done
-    ip link del "$br"
-  done
-  # Berth's own chains go only when no bridge is left in them (the host had none, and no other berthd runs)
-  if [ "$berth_chains_before" = 0 ] && ! iptables -S | grep -E '^-A BERTH' | grep -qE -- '(-i|-o) '; then
-    for t in filter nat; do
-      iptables -t $t -S | grep -E '^-A .*BERTH' | sed 's/^-A/-D/' | while read -r r; do eval "iptables -t $t $r"; done
-      for c in $(iptables -t $t -S | awk '/^-N BERTH/ {print $2}'); do iptables -t $t -F "$c"; iptables -t $t -X "$c"; done
-    done
-  fi
-  if [ "$hostport_before" = 0 ] && ! iptables -t nat -S | grep -q "^-N CNI-DN-"; then
-    for t in nat filter; do
-      iptables -t $t -S | grep -E '^-A .*CNI-(HOSTPORT|DN-)' | sed 's/^-A/-D/' | while read -r r; do eval "iptables -t $t $r"; done
-      for c in $(iptables -t $t -S | awk '/^-N CNI-(HOSTPORT|DN-)/ {print $2}'); do iptables -t $t -F "$c"; iptables -t $t -X "$c"; done
-    done
-  fi
-  # cgroups made under the controllers' roots (kubelet-style parents critest asks for), deepest first
-  for cg in $(comm -13 <(echo "$cgroups_before") <(find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d | sort)); do
-    find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null
-  done
+  clean_host "$SUBNETS_RE"
   [ "$had_cni_results" = 0 ] && rm -rf /var/lib/cni/results
   rm -rf "$WORK"
 }

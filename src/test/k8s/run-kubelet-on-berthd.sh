@@ -65,9 +65,8 @@ image-endpoint: unix://$CRI_SOCK
 timeout: 60
 EOF
 
-hostport_before=$(iptables -t nat -S 2>/dev/null | grep -c '^-N CNI-HOSTPORT' || true)
-berth_chains_before=$(iptables -S | grep -c '^-N BERTH' || true)
-cgroups_before=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d | sort)
+. "$(dirname "$0")/host-cleanup.sh"
+host_state_before
 
 export BASE=$WORK   # for mntns.sh and kubelet-standalone.sh
 in_ns() { "$K8S_SHARED/mntns.sh" exec "$@"; }
@@ -114,33 +113,7 @@ cleanup() {
   fi
   "$K8S_SHARED/mntns.sh" stop >/dev/null 2>&1
   grep " $WORK/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  # only what this run made, told by its subnets: other engines' runs may share the host, and a
-  # "whatever bridge is new" clean-up takes theirs away in the middle of their run
-  local br t r c cg
-  for br in $(ip -o -4 addr show | awk -v re="^$SUBNETS_RE" '$4 ~ re {print $2}' | sort -u); do
-    for t in filter nat; do
-      iptables -t $t -S | grep -E -- "(-i|-o) $br( |$)" | sed 's/^-A/-D/' | while read -r r; do eval "iptables -t $t $r"; done
-    done
-    ip link del "$br"
-  done
-  iptables -t nat -S | grep -E -- "-s $SUBNETS_RE" | sed 's/^-A/-D/' | while read -r r; do eval "iptables -t nat $r"; done
-  # the shared chains go only when the host had none and no other engine's rule is left in them
-  if [ "$berth_chains_before" = 0 ] && ! iptables-save | grep -E '^-A BERTH' | grep -qE -- '(-i|-o|-s|-d) '; then
-    for t in filter nat; do
-      iptables -t $t -S | grep -E '^-A .*BERTH' | sed 's/^-A/-D/' | while read -r r; do eval "iptables -t $t $r"; done
-      for c in $(iptables -t $t -S | awk '/^-N BERTH/ {print $2}'); do iptables -t $t -F "$c"; iptables -t $t -X "$c"; done
-    done
-  fi
-  if [ "$hostport_before" = 0 ] && ! iptables-save | grep -q '^:CNI-DN-'; then
-    for t in nat filter; do
-      iptables -t $t -S | grep -E '^-A .*CNI-HOSTPORT' | sed 's/^-A/-D/' | while read -r r; do eval "iptables -t $t $r"; done
-      for c in $(iptables -t $t -S | awk '/^-N CNI-HOSTPORT/ {print $2}'); do iptables -t $t -F "$c"; iptables -t $t -X "$c"; done
-    done
-  fi
-  # cgroup parents that were not there before, if empty (rmdir takes no other)
-  for cg in $(comm -13 <(echo "$cgroups_before") <(find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d | sort)); do
-    find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null
-  done
+  clean_host "$SUBNETS_RE"
   rm -rf "$WORK"
   if [ "$rc" = 0 ]; then echo "PASS: kubelet on berthd (logs in $OUT)"; else echo "FAILED (rc $rc; logs in $OUT)"; fi
 }
