@@ -2,7 +2,7 @@ package io.berth.cri;
 
 import io.berth.cri.stream.StreamServer;
 import io.berth.engine.Engine;
-import io.grpc.BindableService;
+import io.berth.grpc.GrpcServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -11,12 +11,14 @@ import java.util.List;
 
 /** Berth as a Kubernetes runtime: the CRI's two services on one socket, over the engine. */
 public final class Cri implements AutoCloseable {
-    private final LazyFront front;
-    private volatile CriServer server;
+    /** Image lists and container lists of a busy node exceed gRPC's usual 4 MiB, as containerd allows. */
+    private static final int MAX_MESSAGE = 16 << 20;
+
+    private final GrpcServer server;
     private volatile StreamServer streams;
 
-    private Cri(LazyFront front) {
-        this.front = front;
+    private Cri(GrpcServer server) {
+        this.server = server;
     }
 
     /**
@@ -25,40 +27,30 @@ public final class Cri implements AutoCloseable {
      */
     public static Cri serve(Path socket, Engine engine, Pods pods) throws IOException {
         Cri[] self = new Cri[1];
-        // gRPC itself starts with the first connection (see LazyFront), on a socket only root can reach.
-        LazyFront front = LazyFront.listen(socket, () -> {
-            // gRPC listens beside the public socket, then takes its place (see CriServer.moveTo): the
-            // connections LazyFront accepted are relayed to it, every later one reaches gRPC directly
-            Path inner = socket.resolveSibling("." + socket.getFileName() + ".grpc");
+        // the services, and the streaming server, start with the first connection, on a socket only root can reach
+        GrpcServer server = GrpcServer.listen(socket, MAX_MESSAGE, () -> {
             // exec, attach and port-forward URLs point here: loopback only, any free port, as kubelet's own
             StreamServer streams = StreamServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), new CriStreams(engine, pods));
             self[0].streams = streams;
-            List<BindableService> services = List.of(new CriRuntime(engine, pods, new PodContainers(engine, pods), streams), new CriImages(engine.images()));
-            CriServer started = CriServer.start(inner, services);
-            self[0].server = started;
-            started.moveTo(socket);
-            self[0].front.handedOver();
-            return started.socket();
+            return List.of(new CriRuntime(engine, pods, new PodContainers(engine, pods), streams).bindService(),
+                    new CriImages(engine.images()).bindService());
         });
-        self[0] = new Cri(front);
+        self[0] = new Cri(server);
         return self[0];
     }
 
     public Path socket() {
-        return front.socket();
+        return server.socket();
     }
 
-    /** How many CRI calls have come in (0 until the first connection starts gRPC). */
+    /** How many CRI calls have come in. */
     public long callsServed() {
-        CriServer s = server;
-        return s == null ? 0 : s.callsServed();
+        return server.callsServed();
     }
 
     @Override
     public void close() {
-        front.close();
-        CriServer s = server;
-        if (s != null) s.close();
+        server.close();
         StreamServer st = streams;
         if (st != null) st.close();
     }

@@ -1,0 +1,155 @@
+package io.berth.grpc;
+
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A gRPC server on a unix socket: HTTP/2 of our own ({@link Http2Connection}) under grpc-java's
+ * call API, so the generated services and stubs run unchanged. grpc-java's own server (grpc-core
+ * and Netty's epoll transport, about 1,000 classes) cost an idle daemon 20 MiB once loaded; this
+ * one is a few dozen classes on the JDK's unix channels. Each connection is read by a virtual
+ * thread and each call runs on one, since CRI calls block on containers, mounts and pulls.
+ * Unary and server-streaming methods (all the CRI has): a call starts once its request is whole.
+ *
+ * <p>The services are made on the first connection: a node whose kubelet never comes pays for
+ * neither them nor their message classes.
+ */
+public final class GrpcServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(GrpcServer.class);
+
+    /** Makes the services to serve, once, when the first client connects. */
+    public interface Services {
+        List<ServerServiceDefinition> start() throws IOException;
+    }
+
+    private final Path socket;
+    private final ServerSocketChannel listener;
+    private final Services services;
+    private final int maxMessageSize;
+    private final Set<Http2Connection> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicLong served = new AtomicLong();
+    private volatile Map<String, ServerMethodDefinition<?, ?>> methods;
+    private volatile boolean closed;
+
+    private GrpcServer(Path socket, ServerSocketChannel listener, Services services, int maxMessageSize) {
+        this.socket = socket;
+        this.listener = listener;
+        this.services = services;
+        this.maxMessageSize = maxMessageSize;
+    }
+
+    /** Binds {@code socket} (mode 0600: root only) and serves it; messages above {@code maxMessageSize} are refused. */
+    public static GrpcServer listen(Path socket, int maxMessageSize, Services services) throws IOException {
+        Files.createDirectories(socket.getParent());
+        // A socket left by a daemon that died: the exec root's lock proves nobody serves it now.
+        Files.deleteIfExists(socket);
+        ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            listener.bind(UnixDomainSocketAddress.of(socket));
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException e) {
+            listener.close();
+            Files.deleteIfExists(socket);
+            throw e;
+        }
+        GrpcServer server = new GrpcServer(socket, listener, services, maxMessageSize);
+        Thread.ofVirtual().name("grpc-accept").start(server::acceptLoop);
+        return server;
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    /** How many calls have come in so far. */
+    public long callsServed() {
+        return served.get();
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            SocketChannel client;
+            try {
+                client = listener.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (!closed) LOG.warn("gRPC socket {}: accept failed: {}", socket, e.toString());
+                continue;
+            }
+            Thread.ofVirtual().name("grpc-connection").start(() -> serve(client));
+        }
+    }
+
+    private void serve(SocketChannel client) {
+        Map<String, ServerMethodDefinition<?, ?>> table;
+        try {
+            table = methods();
+        } catch (IOException | RuntimeException e) {
+            LOG.error("cannot start the gRPC services on {}: {}", socket, e.toString(), e);
+            try {
+                client.close();
+            } catch (IOException ignored) {
+                // closed either way
+            }
+            return;
+        }
+        Http2Connection connection = new Http2Connection(client, new GrpcCall.Opener(table, maxMessageSize, served));
+        connections.add(connection);
+        try {
+            if (closed) connection.shutdown();
+            else connection.serve();
+        } finally {
+            connections.remove(connection);
+        }
+    }
+
+    private Map<String, ServerMethodDefinition<?, ?>> methods() throws IOException {
+        Map<String, ServerMethodDefinition<?, ?>> table = methods;
+        if (table != null) return table;
+        synchronized (this) {
+            if (methods == null) {
+                Map<String, ServerMethodDefinition<?, ?>> made = new HashMap<>();
+                for (ServerServiceDefinition service : services.start()) {
+                    for (ServerMethodDefinition<?, ?> m : service.getMethods()) made.put(m.getMethodDescriptor().getFullMethodName(), m);
+                }
+                methods = Map.copyOf(made);
+            }
+            return methods;
+        }
+    }
+
+    /** Stops listening and ends every connection (their calls find their streams gone). */
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            listener.close();
+        } catch (IOException ignored) {
+            // closed either way
+        }
+        for (Http2Connection c : List.copyOf(connections)) c.shutdown();
+        try {
+            Files.deleteIfExists(socket);
+        } catch (IOException ignored) {
+            // the next start removes it
+        }
+    }
+}
