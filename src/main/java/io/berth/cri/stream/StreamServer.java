@@ -276,7 +276,10 @@ public final class StreamServer implements Closeable {
             }
             try (SocketChannel target = backend.connect(podId, port)) {
                 Thread up = Thread.ofVirtual().name("port-forward-in").start(() -> {
-                    try (OutputStream toTarget = Channels.newOutputStream(target)) {
+                    // not closed when done: closing a channel's stream closes the channel, cutting off
+                    // the answer still on its way back; half-closing tells the target the request ended
+                    OutputStream toTarget = Channels.newOutputStream(target);
+                    try {
                         data.input().transferTo(toTarget);
                         target.shutdownOutput();
                     } catch (IOException ignored) {
