@@ -4,7 +4,6 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -95,7 +94,19 @@ final class Http2Connection {
 
     Http2Connection(SocketChannel channel, Streams streams) {
         this.channel = channel;
-        this.in = new java.io.BufferedInputStream(Channels.newInputStream(channel), 32 << 10);
+        // reads straight from the channel: the calls' threads write to it meanwhile (a stream from
+        // Channels.newInputStream may hold the channel's blocking lock while it waits)
+        this.in = new java.io.BufferedInputStream(new InputStream() {
+            @Override
+            public int read() throws IOException {
+                throw new UnsupportedOperationException("read through the buffer");
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                return len == 0 ? 0 : channel.read(ByteBuffer.wrap(b, off, len));
+            }
+        }, 32 << 10);
         this.streams = streams;
     }
 
