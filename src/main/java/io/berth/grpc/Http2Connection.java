@@ -321,6 +321,7 @@ final class Http2Connection {
      * Blocks while the windows are shut; false if the stream is gone (reset, or the connection).
      */
     boolean respond(int streamId, byte[] headerBlock, byte[] data, int dataLength, byte[] trailers) throws IOException {
+        if (!open.containsKey(streamId)) return false; // reset by the client: it ignores what else comes for it
         List<ByteBuffer> frames = new ArrayList<>(4);
         if (headerBlock != null) headerFrames(frames, streamId, headerBlock, false);
         int sent = 0;
