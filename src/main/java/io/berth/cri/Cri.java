@@ -1,7 +1,10 @@
 package io.berth.cri;
 
 import io.berth.cri.stream.StreamServer;
+import io.berth.cri.v1.ImageServiceGrpc;
+import io.berth.cri.v1.RuntimeServiceGrpc;
 import io.berth.engine.Engine;
+import io.berth.grpc.GeneratedService;
 import io.berth.grpc.GrpcServer;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -32,8 +35,8 @@ public final class Cri implements AutoCloseable {
             // exec, attach and port-forward URLs point here: loopback only, any free port, as kubelet's own
             StreamServer streams = StreamServer.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), new CriStreams(engine, pods));
             self[0].streams = streams;
-            return List.of(new CriRuntime(engine, pods, new PodContainers(engine, pods), streams).bindService(),
-                    new CriImages(engine.images()).bindService());
+            return List.of(GeneratedService.of(RuntimeServiceGrpc.class, new CriRuntime(engine, pods, new PodContainers(engine, pods), streams)),
+                    GeneratedService.of(ImageServiceGrpc.class, new CriImages(engine.images())));
         });
         self[0] = new Cri(server);
         return self[0];

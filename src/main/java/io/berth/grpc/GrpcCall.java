@@ -12,7 +12,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
-import java.util.Map;
+import java.util.function.Function;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.GZIPInputStream;
@@ -34,11 +34,11 @@ final class GrpcCall<Q, A> extends ServerCall<Q, A> implements Http2Connection.R
 
     /** Opens calls for the streams of a connection. */
     static final class Opener implements Http2Connection.Streams {
-        private final Map<String, ServerMethodDefinition<?, ?>> methods;
+        private final Function<String, ServerMethodDefinition<?, ?>> methods;
         private final int maxMessageSize;
         private final AtomicLong served;
 
-        Opener(Map<String, ServerMethodDefinition<?, ?>> methods, int maxMessageSize, AtomicLong served) {
+        Opener(Function<String, ServerMethodDefinition<?, ?>> methods, int maxMessageSize, AtomicLong served) {
             this.methods = methods;
             this.maxMessageSize = maxMessageSize;
             this.served = served;
@@ -69,7 +69,7 @@ final class GrpcCall<Q, A> extends ServerCall<Q, A> implements Http2Connection.R
                     connection.respondAndEnd(streamId, new Hpack.Encoder().header(":status", "415").toBytes());
                     return null;
                 }
-                ServerMethodDefinition<?, ?> definition = path == null || path.length() < 2 ? null : methods.get(path.substring(1));
+                ServerMethodDefinition<?, ?> definition = path == null || path.length() < 2 ? null : methods.apply(path.substring(1));
                 if (definition == null) {
                     connection.respondAndEnd(streamId, trailers(true, Status.UNIMPLEMENTED.withDescription("Method not found: "
                             + (path == null ? "" : path.substring(Math.min(1, path.length()))))));

@@ -1,7 +1,6 @@
 package io.berth.grpc;
 
 import io.grpc.ServerMethodDefinition;
-import io.grpc.ServerServiceDefinition;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -11,7 +10,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,7 +34,7 @@ public final class GrpcServer implements AutoCloseable {
 
     /** Makes the services to serve, once, when the first client connects. */
     public interface Services {
-        List<ServerServiceDefinition> start() throws IOException;
+        List<GeneratedService> start() throws IOException;
     }
 
     private final Path socket;
@@ -45,7 +43,9 @@ public final class GrpcServer implements AutoCloseable {
     private final int maxMessageSize;
     private final Set<Http2Connection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong served = new AtomicLong();
-    private volatile Map<String, ServerMethodDefinition<?, ?>> methods;
+    private volatile List<GeneratedService> started;
+    /** Methods bound so far, by full name ({@link GeneratedService} binds each at its first call). */
+    private final Map<String, ServerMethodDefinition<?, ?>> methods = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     private GrpcServer(Path socket, ServerSocketChannel listener, Services services, int maxMessageSize) {
@@ -99,9 +99,9 @@ public final class GrpcServer implements AutoCloseable {
     }
 
     private void serve(SocketChannel client) {
-        Map<String, ServerMethodDefinition<?, ?>> table;
+        List<GeneratedService> table;
         try {
-            table = methods();
+            table = services();
         } catch (IOException | RuntimeException e) {
             LOG.error("cannot start the gRPC services on {}: {}", socket, e.toString(), e);
             try {
@@ -111,7 +111,7 @@ public final class GrpcServer implements AutoCloseable {
             }
             return;
         }
-        Http2Connection connection = new Http2Connection(client, new GrpcCall.Opener(table, maxMessageSize, served));
+        Http2Connection connection = new Http2Connection(client, new GrpcCall.Opener(name -> method(table, name), maxMessageSize, served));
         connections.add(connection);
         try {
             if (closed) connection.shutdown();
@@ -121,19 +121,26 @@ public final class GrpcServer implements AutoCloseable {
         }
     }
 
-    private Map<String, ServerMethodDefinition<?, ?>> methods() throws IOException {
-        Map<String, ServerMethodDefinition<?, ?>> table = methods;
-        if (table != null) return table;
+    private List<GeneratedService> services() throws IOException {
+        List<GeneratedService> made = started;
+        if (made != null) return made;
         synchronized (this) {
-            if (methods == null) {
-                Map<String, ServerMethodDefinition<?, ?>> made = new HashMap<>();
-                for (ServerServiceDefinition service : services.start()) {
-                    for (ServerMethodDefinition<?, ?> m : service.getMethods()) made.put(m.getMethodDescriptor().getFullMethodName(), m);
-                }
-                methods = Map.copyOf(made);
-            }
-            return methods;
+            if (started == null) started = List.copyOf(services.start());
+            return started;
         }
+    }
+
+    private ServerMethodDefinition<?, ?> method(List<GeneratedService> table, String fullName) {
+        ServerMethodDefinition<?, ?> known = methods.get(fullName);
+        if (known != null) return known;
+        for (GeneratedService service : table) {
+            ServerMethodDefinition<?, ?> bound = service.bind(fullName);
+            if (bound != null) {
+                ServerMethodDefinition<?, ?> raced = methods.putIfAbsent(fullName, bound);
+                return raced != null ? raced : bound;
+            }
+        }
+        return null;
     }
 
     /** Stops listening and ends every connection (their calls find their streams gone). */

@@ -121,7 +121,7 @@ class GrpcServerTest {
     void start() throws Exception {
         server = GrpcServer.listen(dir.resolve("grpc.sock"), MAX_MESSAGE, () -> {
             started.incrementAndGet();
-            return List.of(new TestService().bindService());
+            return List.of(GeneratedService.of(RuntimeServiceGrpc.class, new TestService()));
         });
         loop = new EpollEventLoopGroup(1);
         channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(server.socket().toString()))
