@@ -26,6 +26,11 @@ JAVA=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
 PORT=5077
 [ -x "$CRITEST" ] || { echo "no critest at $CRITEST (see the header)"; exit 2; }
 [ -f "$IMAGES/images.tsv" ] || { echo "no stand-in images in $IMAGES (see the header)"; exit 2; }
+# the recipe's registry is filled by skopeo (a fresh machine lacks it; Debian packages it)
+if [ "$MODE" = registry ] && ! command -v skopeo >/dev/null; then
+  command -v apt-get >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq skopeo >/dev/null
+  command -v skopeo >/dev/null || { echo "registry mode needs skopeo"; exit 2; }
+fi
 [ -f "$ROOT/target/berth.jar" ] || (cd "$ROOT" && ./mvnw -B -q -DskipTests package)
 
 rm -rf "$WORK"; mkdir -p "$WORK"
