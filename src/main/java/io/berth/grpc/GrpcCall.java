@@ -69,7 +69,13 @@ final class GrpcCall<Q, A> extends ServerCall<Q, A> implements Http2Connection.R
                     connection.respondAndEnd(streamId, new Hpack.Encoder().header(":status", "415").toBytes());
                     return null;
                 }
-                ServerMethodDefinition<?, ?> definition = path == null || path.length() < 2 ? null : methods.apply(path.substring(1));
+                ServerMethodDefinition<?, ?> definition;
+                try {
+                    definition = path == null || path.length() < 2 ? null : methods.apply(path.substring(1));
+                } catch (RuntimeException e) { // a method of a kind this server does not serve (client streaming, say)
+                    connection.respondAndEnd(streamId, trailers(true, Status.UNIMPLEMENTED.withDescription(e.getMessage())));
+                    return null;
+                }
                 if (definition == null) {
                     connection.respondAndEnd(streamId, trailers(true, Status.UNIMPLEMENTED.withDescription("Method not found: "
                             + (path == null ? "" : path.substring(Math.min(1, path.length()))))));
