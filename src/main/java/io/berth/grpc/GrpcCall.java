@@ -14,6 +14,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.function.Function;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.GZIPInputStream;
 import org.slf4j.Logger;
@@ -37,11 +38,13 @@ final class GrpcCall<Q, A> extends ServerCall<Q, A> implements Http2Connection.R
         private final Function<String, ServerMethodDefinition<?, ?>> methods;
         private final int maxMessageSize;
         private final AtomicLong served;
+        private final AtomicInteger running;
 
-        Opener(Function<String, ServerMethodDefinition<?, ?>> methods, int maxMessageSize, AtomicLong served) {
+        Opener(Function<String, ServerMethodDefinition<?, ?>> methods, int maxMessageSize, AtomicLong served, AtomicInteger running) {
             this.methods = methods;
             this.maxMessageSize = maxMessageSize;
             this.served = served;
+            this.running = running;
         }
 
         @Override
@@ -81,7 +84,7 @@ final class GrpcCall<Q, A> extends ServerCall<Q, A> implements Http2Connection.R
                             + (path == null ? "" : path.substring(Math.min(1, path.length()))))));
                     return null;
                 }
-                return new GrpcCall<>(connection, streamId, definition, metadata, authority, encoding, maxMessageSize, served);
+                return new GrpcCall<>(connection, streamId, definition, metadata, authority, encoding, maxMessageSize, served, running);
             } catch (IOException e) {
                 return null; // the connection is gone
             }
@@ -109,6 +112,7 @@ final class GrpcCall<Q, A> extends ServerCall<Q, A> implements Http2Connection.R
     private final String encoding;
     private final int maxMessageSize;
     private final AtomicLong served;
+    private final AtomicInteger running;
     private final ByteArrayOutputStream request = new ByteArrayOutputStream();
     private final AtomicBoolean completed = new AtomicBoolean();
     private volatile boolean cancelled;
@@ -123,7 +127,7 @@ final class GrpcCall<Q, A> extends ServerCall<Q, A> implements Http2Connection.R
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
 
     private GrpcCall(Http2Connection connection, int streamId, ServerMethodDefinition<Q, A> definition, Metadata metadata,
-                     String authority, String encoding, int maxMessageSize, AtomicLong served) {
+                     String authority, String encoding, int maxMessageSize, AtomicLong served, AtomicInteger running) {
         this.connection = connection;
         this.streamId = streamId;
         this.definition = definition;
@@ -133,6 +137,7 @@ final class GrpcCall<Q, A> extends ServerCall<Q, A> implements Http2Connection.R
         this.encoding = encoding;
         this.maxMessageSize = maxMessageSize;
         this.served = served;
+        this.running = running;
     }
 
     // ---- the request, on the connection's thread
@@ -172,6 +177,15 @@ final class GrpcCall<Q, A> extends ServerCall<Q, A> implements Http2Connection.R
 
     private void run() {
         served.incrementAndGet();
+        running.incrementAndGet();
+        try {
+            handle();
+        } finally {
+            running.decrementAndGet();
+        }
+    }
+
+    private void handle() {
         try {
             Listener<Q> l = definition.getServerCallHandler().startCall(this, metadata);
             boolean cancelNow;

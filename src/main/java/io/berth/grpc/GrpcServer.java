@@ -10,10 +10,12 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,6 +33,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class GrpcServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GrpcServer.class);
+    private static final Duration DRAIN = Duration.ofSeconds(2);
 
     /** Makes the services to serve, once, when the first client connects. */
     public interface Services {
@@ -43,6 +46,8 @@ public final class GrpcServer implements AutoCloseable {
     private final int maxMessageSize;
     private final Set<Http2Connection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong served = new AtomicLong();
+    /** Calls whose handlers are running: a closing server gives them a moment to answer. */
+    private final AtomicInteger running = new AtomicInteger();
     private volatile List<GeneratedService> started;
     /** Methods bound so far, by full name ({@link GeneratedService} binds each at its first call). */
     private final Map<String, ServerMethodDefinition<?, ?>> methods = new ConcurrentHashMap<>();
@@ -111,7 +116,7 @@ public final class GrpcServer implements AutoCloseable {
             }
             return;
         }
-        Http2Connection connection = new Http2Connection(client, new GrpcCall.Opener(name -> method(table, name), maxMessageSize, served));
+        Http2Connection connection = new Http2Connection(client, new GrpcCall.Opener(name -> method(table, name), maxMessageSize, served, running));
         connections.add(connection);
         try {
             if (closed) connection.shutdown();
@@ -143,7 +148,10 @@ public final class GrpcServer implements AutoCloseable {
         return null;
     }
 
-    /** Stops listening and ends every connection (their calls find their streams gone). */
+    /**
+     * Stops listening, tells every client to open no more streams, gives the calls running up to
+     * {@link #DRAIN} to answer, then ends the connections (calls still running find their streams gone).
+     */
     @Override
     public void close() {
         closed = true;
@@ -151,6 +159,13 @@ public final class GrpcServer implements AutoCloseable {
             listener.close();
         } catch (IOException ignored) {
             // closed either way
+        }
+        for (Http2Connection c : List.copyOf(connections)) c.drain();
+        long deadline = System.nanoTime() + DRAIN.toNanos();
+        try {
+            while (running.get() > 0 && System.nanoTime() < deadline) Thread.sleep(10);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         for (Http2Connection c : List.copyOf(connections)) c.shutdown();
         try {

@@ -77,6 +77,7 @@ final class Http2Connection {
     private int connectionReceived;
     private int lastStreamId;
     private volatile boolean closed;
+    private volatile boolean draining;
 
     private static final class Stream {
         final int id;
@@ -204,7 +205,7 @@ final class Http2Connection {
             throw new ProtocolException(PROTOCOL_ERROR, "bad stream id " + streamId);
         }
         lastStreamId = streamId;
-        if (closed) {
+        if (closed || draining) {
             reset(streamId, REFUSED_STREAM);
             return;
         }
@@ -412,9 +413,16 @@ final class Http2Connection {
         }
     }
 
-    /** Sends GOAWAY and ends the connection: calls still running find their streams gone. */
-    void shutdown() {
+    /** Tells the client to open no more streams (GOAWAY); those open go on. */
+    void drain() {
+        if (draining) return;
+        draining = true;
         goAway(NO_ERROR, "server shutting down");
+    }
+
+    /** Ends the connection: calls still running find their streams gone. */
+    void shutdown() {
+        drain();
         close();
     }
 

@@ -63,6 +63,7 @@ class GrpcServerTest {
     private final AtomicInteger started = new AtomicInteger();
     private final CountDownLatch concurrent = new CountDownLatch(CONCURRENT);
     private final CountDownLatch cancelSeen = new CountDownLatch(1);
+    private final CountDownLatch slowStarted = new CountDownLatch(1);
 
     /** The test service: Version echoes, ListContainers answers as many as asked, ExecSync fails or echoes, events stream. */
     private final class TestService extends RuntimeServiceGrpc.RuntimeServiceImplBase {
@@ -99,6 +100,16 @@ class GrpcServerTest {
                     } catch (InterruptedException e) {
                         out.onError(e);
                     }
+                }
+                case "slow" -> { // answers half a second after it starts
+                    slowStarted.countDown();
+                    try {
+                        Thread.sleep(500);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    out.onNext(ExecSyncResponse.newBuilder().setExitCode(7).build());
+                    out.onCompleted();
                 }
                 case "wait" -> { // until the client gives up
                     ServerCallStreamObserver<ExecSyncResponse> call = (ServerCallStreamObserver<ExecSyncResponse>) out;
@@ -202,6 +213,20 @@ class GrpcServerTest {
             for (Future<ExecSyncResponse> a : answers) assertThat(a.get(30, TimeUnit.SECONDS).getExitCode()).isZero();
         } finally {
             clients.shutdownNow();
+        }
+    }
+
+    @Test
+    void aClosingServerLetsARunningCallAnswer() throws Exception {
+        ExecutorService client = Executors.newSingleThreadExecutor();
+        try {
+            Future<ExecSyncResponse> answer = client.submit(() -> stub().execSync(exec("slow")));
+            assertThat(slowStarted.await(10, TimeUnit.SECONDS)).isTrue();
+            server.close();
+            assertThat(answer.get(10, TimeUnit.SECONDS).getExitCode()).isEqualTo(7);
+            assertThatThrownBy(() -> stub().version(VersionRequest.getDefaultInstance())).isInstanceOf(StatusRuntimeException.class);
+        } finally {
+            client.shutdownNow();
         }
     }
 
