@@ -129,6 +129,9 @@ final class Http2Connection {
             goAway(COMPRESSION_ERROR, e.getMessage());
         } catch (IOException e) {
             // the client left
+        } catch (RuntimeException e) {
+            LOG.warn("gRPC connection failed", e);
+            goAway(INTERNAL_ERROR, e.toString());
         } finally {
             close();
         }
