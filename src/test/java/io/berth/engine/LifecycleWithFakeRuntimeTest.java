@@ -174,7 +174,9 @@ class LifecycleWithFakeRuntimeTest {
         assertThat(runtime.live()).isEmpty();
         assertThat(runtime.callsOf(id)).contains("kill 15", "deleteFromRuntime");
         assertThat(host.mounted).isEmpty();
-        assertThat(runtime.exitOf(id)).as("the exit is recorded, so the runtime's record of it goes").isEmpty();
+        // the exit is recorded, so the runtime's record of it goes (just after the record is saved
+        // and "die" told, which is what stop waits for)
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(5)).until(() -> runtime.exitOf(id).isEmpty());
     }
 
     @Test
