@@ -306,7 +306,7 @@ final class GrpcCall<Q, A> extends ServerCall<Q, A> implements Http2Connection.R
             anythingSent = true;
             headersPending = false;
             pending.reset();
-            if (!connection.respond(streamId, headers, data, data.length, trailerBlock)) cancelled = true;
+            if (!connection.respond(streamId, headers, data, trailerBlock)) cancelled = true;
         } catch (IOException e) {
             cancelled = true;
         }

@@ -29,14 +29,14 @@ final class Http2Connection {
     static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
     // frame types and flags (RFC 9113 section 6)
-    static final int DATA = 0, HEADERS = 1, PRIORITY = 2, RST_STREAM = 3, SETTINGS = 4, PUSH_PROMISE = 5,
+    static final int DATA = 0, HEADERS = 1, RST_STREAM = 3, SETTINGS = 4, PUSH_PROMISE = 5,
             PING = 6, GOAWAY = 7, WINDOW_UPDATE = 8, CONTINUATION = 9;
     static final int END_STREAM = 0x1, ACK = 0x1, END_HEADERS = 0x4, PADDED = 0x8, PRIORITY_FLAG = 0x20;
     // settings
-    static final int HEADER_TABLE_SIZE = 1, ENABLE_PUSH = 2, INITIAL_WINDOW_SIZE = 4, MAX_FRAME_SIZE = 5;
+    static final int ENABLE_PUSH = 2, INITIAL_WINDOW_SIZE = 4, MAX_FRAME_SIZE = 5;
     // error codes
     static final int NO_ERROR = 0, PROTOCOL_ERROR = 1, INTERNAL_ERROR = 2, FLOW_CONTROL_ERROR = 3, FRAME_SIZE_ERROR = 6,
-            REFUSED_STREAM = 7, CANCEL = 8, COMPRESSION_ERROR = 9;
+            REFUSED_STREAM = 7, COMPRESSION_ERROR = 9;
 
     private static final int DEFAULT_WINDOW = 65_535;
     private static final int MAX_FRAME = 16_384; // what this side receives: the protocol's default, never raised
@@ -324,19 +324,19 @@ final class Http2Connection {
      * the client's windows allow, then, if {@code trailers} is given, that block ending the stream.
      * Blocks while the windows are shut; false if the stream is gone (reset, or the connection).
      */
-    boolean respond(int streamId, byte[] headerBlock, byte[] data, int dataLength, byte[] trailers) throws IOException {
+    boolean respond(int streamId, byte[] headerBlock, byte[] data, byte[] trailers) throws IOException {
         if (!open.containsKey(streamId)) return false; // reset by the client: it ignores what else comes for it
         List<ByteBuffer> frames = new ArrayList<>(4);
         if (headerBlock != null) headerFrames(frames, streamId, headerBlock, false);
         int sent = 0;
-        while (sent < dataLength) {
-            int chunk = takeWindow(streamId, dataLength - sent);
+        while (sent < data.length) {
+            int chunk = takeWindow(streamId, data.length - sent);
             if (chunk < 0) return false;
             frames.add(frame(DATA, 0, streamId, 0).flip());
             frames.add(ByteBuffer.wrap(data, sent, chunk));
             fixLength(frames.get(frames.size() - 2), chunk);
             sent += chunk;
-            if (sent < dataLength && frames.size() >= 16) { // a large message: send what is ready while waiting for more window
+            if (sent < data.length && frames.size() >= 16) { // a large message: send what is ready while waiting for more window
                 write(frames.toArray(ByteBuffer[]::new));
                 frames.clear();
             }
